@@ -1,0 +1,3 @@
+import { walkthrough } from './walkthrough';
+
+await walkthrough((line) => console.log(line));

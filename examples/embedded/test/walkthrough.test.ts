@@ -1,0 +1,17 @@
+import { expect, it } from 'vitest';
+import { walkthrough } from '../src/walkthrough';
+
+it('walks through storing, scoped tokens, approval and audit', async () => {
+  const lines: string[] = [];
+  await walkthrough((line) => lines.push(line));
+  const output = lines.join('\n');
+  expect(output).toContain(
+    'agent refused production/STRIPE_KEY: permission_denied, needs secrets:read:production/*',
+  );
+  expect(output).toMatch(/request apr_\w+ is pending/);
+  expect(output).toContain('approval.decided: approved by user:alice');
+  expect(output).toMatch(/verifyAudit: intact/);
+  // The walk-through prints lengths and paths, never a value.
+  for (const value of ['sk-proj-demo', 'postgresql://app:demo', 'sk_test_demo', 'xoxb-demo'])
+    expect(output).not.toContain(value);
+});

@@ -1,0 +1,733 @@
+/**
+ * In-process storage for AgentVault. Each method does all its work synchronously before it
+ * resolves, so every call is atomic with respect to every other call in the process — the same
+ * guarantee the network adapters get from transactions and Lua scripts. State lives as long as
+ * the adapter object; nothing is written anywhere else.
+ */
+import {
+  type AgentKeyRecord,
+  AgentVaultAuthError,
+  AgentVaultConflictError,
+  AgentVaultGoneError,
+  AgentVaultNotFoundError,
+  type ApprovalRecord,
+  type AuditChainHead,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditQuery,
+  auditLink,
+  GENESIS_HASH,
+  isUnderNamespace,
+  type ListSecretsPage,
+  type ListSecretsQuery,
+  type ReadResult,
+  type ReadSecretInput,
+  type SecretPatch,
+  type SecretRecord,
+  type StorageAdapter,
+  type TokenRecord,
+  type TokenUseOutcome,
+  tierRank,
+  type VersionInfo,
+  type VersionKey,
+  type VersionRecord,
+  type WrappedKey,
+} from '@agentvault/core';
+import type { StorageBackdoor } from '@agentvault/core/testing';
+
+const key = (tenant: string, path: string) => `${tenant}\u0000${path}`;
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+function copySecret(record: SecretRecord): SecretRecord {
+  return { ...record, tags: { ...record.tags } };
+}
+
+function copyVersion(record: VersionRecord): VersionRecord {
+  return {
+    ...record,
+    ciphertext: new Uint8Array(record.ciphertext),
+    wrappedKey: { keyId: record.wrappedKey.keyId, ciphertext: new Uint8Array(record.wrappedKey.ciphertext) },
+  };
+}
+
+function applyPatch(record: SecretRecord, patch: SecretPatch): void {
+  if (patch.type !== undefined) record.type = patch.type;
+  if (patch.tier !== undefined) record.tier = patch.tier;
+  if (patch.description !== undefined) record.description = patch.description;
+  if (patch.tags !== undefined) record.tags = { ...patch.tags };
+  if (patch.expiresAt !== undefined) record.expiresAt = patch.expiresAt;
+}
+
+/** Index of the first element of a sorted array that is >= `value` (code-unit order). */
+function lowerBound(sorted: string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+interface AuditLog {
+  chains: Map<number, AuditEvent[]>;
+  /** Kept apart from the events, as a real store keeps its chain heads, so a removed tail shows. */
+  heads: Map<number, AuditChainHead>;
+  events: AuditEvent[];
+}
+
+export interface MemoryAdapterOptions {
+  /** Adapter name in wrapped errors. Default "memory". */
+  name?: string;
+}
+
+export class MemoryAdapter implements StorageAdapter {
+  readonly name: string;
+  readonly #secrets = new Map<string, SecretRecord>();
+  /** Sorted paths per tenant, for prefix listing. */
+  readonly #paths = new Map<string, string[]>();
+  readonly #versions = new Map<string, VersionRecord[]>();
+  readonly #audit = new Map<string, AuditLog>();
+  readonly #eventIds = new Set<string>();
+  readonly #agentKeys = new Map<string, AgentKeyRecord>();
+  readonly #agentKeyByHash = new Map<string, string>();
+  readonly #tokens = new Map<string, TokenRecord>();
+  readonly #tokenByHash = new Map<string, string>();
+  readonly #approvals = new Map<string, ApprovalRecord>();
+
+  constructor(options: MemoryAdapterOptions = {}) {
+    this.name = options.name ?? 'memory';
+  }
+
+  // ── audit ──────────────────────────────────────────────────────────────────
+
+  #log(tenant: string): AuditLog {
+    let log = this.#audit.get(tenant);
+    if (!log) {
+      log = { chains: new Map(), heads: new Map(), events: [] };
+      this.#audit.set(tenant, log);
+    }
+    return log;
+  }
+
+  /** Throws before anything changes if the event cannot be appended; returns the commit step. */
+  #prepareAudit(event: AuditEventInput): () => void {
+    this.#assertNewEvent(event.id);
+    return () => this.#commitAudit(event);
+  }
+
+  #assertNewEvent(id: string): void {
+    if (this.#eventIds.has(id)) throw new AgentVaultConflictError(`audit event ${id} already exists`);
+  }
+
+  #commitAudit(event: AuditEventInput): void {
+    const log = this.#log(event.tenant);
+    let chain = log.chains.get(event.chain);
+    if (!chain) {
+      chain = [];
+      log.chains.set(event.chain, chain);
+    }
+    const head = log.heads.get(event.chain) ?? { chain: event.chain, seq: 0, hash: GENESIS_HASH };
+    const { digest, ...fields } = event;
+    const stored: AuditEvent = {
+      ...fields,
+      details: { ...fields.details },
+      seq: head.seq + 1,
+      hash: auditLink(head.hash, digest, event),
+    };
+    log.heads.set(event.chain, { chain: event.chain, seq: stored.seq, hash: stored.hash });
+    chain.push(stored);
+    log.events.push(stored);
+    this.#eventIds.add(event.id);
+  }
+
+  async appendAudit(event: AuditEventInput): Promise<void> {
+    this.#prepareAudit(event)();
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
+    const log = this.#audit.get(query.tenant);
+    if (!log) return [];
+    const sign = query.order === 'asc' ? 1 : -1;
+    const compare = (a: { timestamp: number; id: string }, b: { timestamp: number; id: string }) =>
+      sign * (a.timestamp - b.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const types = query.types ? new Set(query.types) : null;
+    return log.events
+      .filter(
+        (e) =>
+          (query.namespace === undefined || (e.path !== null && isUnderNamespace(e.path, query.namespace))) &&
+          (query.path === undefined || e.path === query.path) &&
+          (query.actor === undefined || e.actor === query.actor) &&
+          (types === null || types.has(e.type)) &&
+          (query.since === undefined || e.timestamp >= query.since) &&
+          (query.until === undefined || e.timestamp < query.until) &&
+          (query.success === undefined || e.success === query.success) &&
+          (query.after === null || compare(e, query.after) > 0),
+      )
+      .sort(compare)
+      .slice(0, query.limit)
+      .map((e) => ({ ...e, details: { ...e.details } }));
+  }
+
+  async readAuditChain(query: {
+    tenant: string;
+    chain: number;
+    afterSeq: number;
+    limit: number;
+  }): Promise<AuditEvent[]> {
+    const chain = this.#audit.get(query.tenant)?.chains.get(query.chain) ?? [];
+    return chain
+      .filter((e) => e.seq > query.afterSeq)
+      .slice(0, query.limit)
+      .map((e) => ({ ...e, details: { ...e.details } }));
+  }
+
+  async auditHeads(tenant: string): Promise<AuditChainHead[]> {
+    return [...(this.#audit.get(tenant)?.heads.values() ?? [])].map((head) => ({ ...head }));
+  }
+
+  // ── secrets ────────────────────────────────────────────────────────────────
+
+  #live(tenant: string, path: string): SecretRecord {
+    const record = this.#secrets.get(key(tenant, path));
+    if (!record || record.trashedAt !== null)
+      throw new AgentVaultNotFoundError(`secret not found: '${path}'`, { path });
+    return record;
+  }
+
+  async createSecret(input: {
+    secret: SecretRecord;
+    version: VersionRecord;
+    event: AuditEventInput;
+  }): Promise<void> {
+    const { secret, version } = input;
+    const k = key(secret.tenant, secret.path);
+    if (this.#secrets.has(k)) throw new AgentVaultConflictError(`secret already exists: '${secret.path}'`);
+    const commitAudit = this.#prepareAudit(input.event);
+    this.#secrets.set(k, copySecret(secret));
+    this.#versions.set(k, [copyVersion(version)]);
+    let paths = this.#paths.get(secret.tenant);
+    if (!paths) {
+      paths = [];
+      this.#paths.set(secret.tenant, paths);
+    }
+    paths.splice(lowerBound(paths, secret.path), 0, secret.path);
+    commitAudit();
+  }
+
+  async appendVersion(input: {
+    version: VersionRecord;
+    expectedCurrentVersion: number;
+    patch: SecretPatch;
+    retirePreviousAt: number | null;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const { version } = input;
+    const record = this.#live(version.tenant, version.path);
+    if (
+      version.version !== record.latestVersion + 1 ||
+      record.currentVersion !== input.expectedCurrentVersion
+    ) {
+      throw new AgentVaultConflictError(`secret '${version.path}' changed since it was read`);
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    const versions = this.#versions.get(key(version.tenant, version.path))!;
+    if (input.retirePreviousAt !== null)
+      versions[record.currentVersion - 1]!.retiresAt = input.retirePreviousAt;
+    versions.push(copyVersion(version));
+    applyPatch(record, input.patch);
+    record.currentVersion = version.version;
+    record.latestVersion = version.version;
+    record.updatedAt = version.createdAt;
+    record.updatedBy = version.createdBy;
+    commitAudit();
+    return copySecret(record);
+  }
+
+  async updateSecretMetadata(input: {
+    tenant: string;
+    path: string;
+    expectedCurrentVersion: number | null;
+    patch: SecretPatch;
+    updatedAt: number;
+    updatedBy: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const record = this.#live(input.tenant, input.path);
+    if (input.expectedCurrentVersion !== null && record.currentVersion !== input.expectedCurrentVersion) {
+      throw new AgentVaultConflictError(
+        `secret '${input.path}' is not at version ${input.expectedCurrentVersion}`,
+      );
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    applyPatch(record, input.patch);
+    record.updatedAt = input.updatedAt;
+    record.updatedBy = input.updatedBy;
+    commitAudit();
+    return copySecret(record);
+  }
+
+  async rollbackSecret(input: {
+    tenant: string;
+    path: string;
+    toVersion: number;
+    expectedCurrentVersion: number | null;
+    now: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const record = this.#live(input.tenant, input.path);
+    const target = this.#versions.get(key(input.tenant, input.path))?.[input.toVersion - 1];
+    if (!target)
+      throw new AgentVaultNotFoundError(`secret '${input.path}' has no version ${input.toVersion}`, {
+        path: input.path,
+      });
+    if (target.retiresAt !== null && target.retiresAt <= input.now) {
+      throw new AgentVaultGoneError(`version ${input.toVersion} of '${input.path}' was retired`, {
+        path: input.path,
+      });
+    }
+    if (input.expectedCurrentVersion !== null && record.currentVersion !== input.expectedCurrentVersion) {
+      throw new AgentVaultConflictError(
+        `secret '${input.path}' is not at version ${input.expectedCurrentVersion}`,
+      );
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    record.currentVersion = input.toVersion;
+    record.updatedAt = input.now;
+    record.updatedBy = input.by;
+    commitAudit();
+    return copySecret(record);
+  }
+
+  async getSecret(tenant: string, path: string): Promise<SecretRecord | null> {
+    const record = this.#secrets.get(key(tenant, path));
+    return record ? copySecret(record) : null;
+  }
+
+  #useToken(
+    tenant: string,
+    id: string,
+    now: number,
+  ): { outcome: TokenUseOutcome; token: TokenRecord | null } {
+    const token = this.#tokens.get(id);
+    if (!token || token.tenant !== tenant || token.revokedAt !== null)
+      return { outcome: 'token_revoked', token: null };
+    if (token.expiresAt <= now) return { outcome: 'token_expired', token: null };
+    if (token.usesRemaining !== null) {
+      if (token.usesRemaining <= 0) return { outcome: 'token_exhausted', token: null };
+      token.usesRemaining -= 1;
+    }
+    return { outcome: 'ok', token: { ...token } };
+  }
+
+  async readSecret(input: ReadSecretInput): Promise<ReadResult> {
+    // Checked before the token use, so a read whose event cannot be appended changes nothing.
+    this.#assertNewEvent(input.event.id);
+    const requested = input.version;
+    const refuse = (outcome: Exclude<ReadResult['outcome'], 'ok'>): ReadResult => {
+      this.#commitAudit({ ...input.event, success: false, error: outcome, version: requested });
+      return { outcome };
+    };
+    if (input.token) {
+      const used = this.#useToken(input.tenant, input.token.id, input.now);
+      if (used.outcome !== 'ok') return refuse(used.outcome);
+    }
+    const record = this.#secrets.get(key(input.tenant, input.path));
+    if (!record || record.trashedAt !== null) return refuse('not_found');
+    const number = requested ?? record.currentVersion;
+    const version = this.#versions.get(key(input.tenant, input.path))?.[number - 1];
+    if (!version) return refuse('not_found');
+    if (input.maxTier !== null && tierRank(record.tier) > tierRank(input.maxTier))
+      return refuse('tier_exceeded');
+    if (record.expiresAt !== null && record.expiresAt <= input.now) return refuse('expired');
+    if (version.retiresAt !== null && version.retiresAt <= input.now) return refuse('retired');
+    record.accessedAt = input.now;
+    this.#commitAudit({ ...input.event, success: true, error: null, version: number });
+    return { outcome: 'ok', secret: copySecret(record), version: copyVersion(version) };
+  }
+
+  async listSecrets(query: ListSecretsQuery): Promise<ListSecretsPage> {
+    const paths = this.#paths.get(query.tenant) ?? [];
+    const low = query.namespace === '' ? '' : `${query.namespace}/`;
+    // '0' follows '/' in code-unit order, so this bounds every path under the namespace.
+    const high = query.namespace === '' ? null : `${query.namespace}0`;
+    const tiers = query.tiers ? new Set(query.tiers) : null;
+    const types = query.types ? new Set(query.types) : null;
+    const tags = query.tags ? Object.entries(query.tags) : [];
+    const items: SecretRecord[] = [];
+    let total = 0;
+    for (let i = lowerBound(paths, low); i < paths.length; i++) {
+      const path = paths[i]!;
+      if (high !== null && path >= high) break;
+      const record = this.#secrets.get(key(query.tenant, path))!;
+      if ((record.trashedAt !== null) !== query.trashed) continue;
+      if (tiers && !tiers.has(record.tier)) continue;
+      if (types && !types.has(record.type)) continue;
+      if (!tags.every(([name, value]) => record.tags[name] === value)) continue;
+      total++;
+      if ((query.afterPath === null || path > query.afterPath) && items.length < query.limit)
+        items.push(copySecret(record));
+    }
+    return { items, total };
+  }
+
+  async listVersions(tenant: string, path: string): Promise<VersionInfo[]> {
+    return (this.#versions.get(key(tenant, path)) ?? []).map(({ ciphertext: _c, wrappedKey, ...info }) => ({
+      ...info,
+      keyId: wrappedKey.keyId,
+    }));
+  }
+
+  async trashSecret(input: {
+    tenant: string;
+    path: string;
+    now: number;
+    purgeAt: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<void> {
+    const record = this.#live(input.tenant, input.path);
+    const commitAudit = this.#prepareAudit(input.event);
+    record.trashedAt = input.now;
+    record.purgeAt = input.purgeAt;
+    commitAudit();
+  }
+
+  async restoreSecret(input: {
+    tenant: string;
+    path: string;
+    now: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const record = this.#secrets.get(key(input.tenant, input.path));
+    if (!record || record.trashedAt === null) {
+      throw new AgentVaultNotFoundError(`no trashed secret at '${input.path}'`, { path: input.path });
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    record.trashedAt = null;
+    record.purgeAt = null;
+    record.updatedAt = input.now;
+    record.updatedBy = input.by;
+    commitAudit();
+    return copySecret(record);
+  }
+
+  async destroySecret(input: { tenant: string; path: string; event: AuditEventInput }): Promise<void> {
+    const k = key(input.tenant, input.path);
+    if (!this.#secrets.has(k))
+      throw new AgentVaultNotFoundError(`secret not found: '${input.path}'`, { path: input.path });
+    const commitAudit = this.#prepareAudit(input.event);
+    for (const version of this.#versions.get(k) ?? []) {
+      version.ciphertext.fill(0);
+      version.wrappedKey.ciphertext.fill(0);
+    }
+    this.#secrets.delete(k);
+    this.#versions.delete(k);
+    const paths = this.#paths.get(input.tenant)!;
+    paths.splice(lowerBound(paths, input.path), 1);
+    commitAudit();
+  }
+
+  async listWrappedKeys(query: {
+    after: VersionKey | null;
+    limit: number;
+    notKeyId?: string;
+  }): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
+    const after = query.after;
+    const all: Array<VersionKey & { wrappedKey: WrappedKey }> = [];
+    for (const tenant of [...this.#paths.keys()].sort()) {
+      if (after && tenant < after.tenant) continue;
+      for (const path of this.#paths.get(tenant)!) {
+        if (after && tenant === after.tenant && path < after.path) continue;
+        for (const version of this.#versions.get(key(tenant, path)) ?? []) {
+          if (after && tenant === after.tenant && path === after.path && version.version <= after.version)
+            continue;
+          if (query.notKeyId !== undefined && version.wrappedKey.keyId === query.notKeyId) continue;
+          all.push({
+            tenant,
+            path,
+            version: version.version,
+            wrappedKey: {
+              keyId: version.wrappedKey.keyId,
+              ciphertext: new Uint8Array(version.wrappedKey.ciphertext),
+            },
+          });
+          if (all.length === query.limit) return all;
+        }
+      }
+    }
+    return all;
+  }
+
+  async replaceWrappedKey(input: VersionKey & { expected: WrappedKey; next: WrappedKey }): Promise<boolean> {
+    const version = this.#versions.get(key(input.tenant, input.path))?.[input.version - 1];
+    if (!version) return false;
+    if (
+      version.wrappedKey.keyId !== input.expected.keyId ||
+      !bytesEqual(version.wrappedKey.ciphertext, input.expected.ciphertext)
+    )
+      return false;
+    version.wrappedKey = { keyId: input.next.keyId, ciphertext: new Uint8Array(input.next.ciphertext) };
+    return true;
+  }
+
+  // ── agent keys ─────────────────────────────────────────────────────────────
+
+  async createAgentKey(input: { key: AgentKeyRecord; event: AuditEventInput }): Promise<void> {
+    if (this.#agentKeys.has(input.key.id) || this.#agentKeyByHash.has(input.key.hash)) {
+      throw new AgentVaultConflictError('agent key already exists');
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    this.#agentKeys.set(input.key.id, { ...input.key, roles: [...input.key.roles] });
+    this.#agentKeyByHash.set(input.key.hash, input.key.id);
+    commitAudit();
+  }
+
+  async findAgentKey(hash: string): Promise<AgentKeyRecord | null> {
+    const id = this.#agentKeyByHash.get(hash);
+    const record = id === undefined ? undefined : this.#agentKeys.get(id);
+    return record ? { ...record, roles: [...record.roles] } : null;
+  }
+
+  async listAgentKeys(tenant: string): Promise<AgentKeyRecord[]> {
+    return [...this.#agentKeys.values()]
+      .filter((k) => k.tenant === tenant)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+      .map((k) => ({ ...k, roles: [...k.roles] }));
+  }
+
+  async revokeAgentKey(input: {
+    tenant: string;
+    id: string;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<AgentKeyRecord> {
+    const record = this.#agentKeys.get(input.id);
+    if (!record || record.tenant !== input.tenant)
+      throw new AgentVaultNotFoundError(`agent key not found: '${input.id}'`);
+    const commitAudit = this.#prepareAudit(input.event);
+    record.revokedAt ??= input.now;
+    commitAudit();
+    return { ...record, roles: [...record.roles] };
+  }
+
+  // ── tokens ─────────────────────────────────────────────────────────────────
+
+  async createToken(input: { token: TokenRecord; event: AuditEventInput }): Promise<void> {
+    const { token } = input;
+    if (this.#tokens.has(token.id) || this.#tokenByHash.has(token.hash))
+      throw new AgentVaultConflictError('token already exists');
+    if (token.parentId !== null) {
+      const parent = this.#tokens.get(token.parentId);
+      if (!parent || parent.tenant !== token.tenant || parent.revokedAt !== null) {
+        throw new AgentVaultAuthError('The parent token has been revoked');
+      }
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    this.#tokens.set(token.id, { ...token });
+    this.#tokenByHash.set(token.hash, token.id);
+    commitAudit();
+  }
+
+  async findToken(hash: string): Promise<TokenRecord | null> {
+    const id = this.#tokenByHash.get(hash);
+    const record = id === undefined ? undefined : this.#tokens.get(id);
+    return record ? { ...record } : null;
+  }
+
+  async getToken(tenant: string, id: string): Promise<TokenRecord | null> {
+    const record = this.#tokens.get(id);
+    return record && record.tenant === tenant ? { ...record } : null;
+  }
+
+  async useToken(input: {
+    tenant: string;
+    id: string;
+    now: number;
+  }): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
+    return this.#useToken(input.tenant, input.id, input.now);
+  }
+
+  async revokeToken(input: {
+    tenant: string;
+    id: string;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<TokenRecord> {
+    const record = this.#tokens.get(input.id);
+    if (!record || record.tenant !== input.tenant)
+      throw new AgentVaultNotFoundError(`token not found: '${input.id}'`);
+    const commitAudit = this.#prepareAudit(input.event);
+    record.revokedAt ??= input.now;
+    commitAudit();
+    return { ...record };
+  }
+
+  async listTokens(query: {
+    tenant: string;
+    parentId?: string;
+    activeAt?: number;
+    afterId: string | null;
+    limit: number;
+  }): Promise<TokenRecord[]> {
+    return [...this.#tokens.values()]
+      .filter(
+        (t) =>
+          t.tenant === query.tenant &&
+          (query.parentId === undefined || t.parentId === query.parentId) &&
+          (query.activeAt === undefined ||
+            (t.revokedAt === null &&
+              t.expiresAt > query.activeAt &&
+              (t.usesRemaining === null || t.usesRemaining > 0))) &&
+          (query.afterId === null || t.id > query.afterId),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, query.limit)
+      .map((t) => ({ ...t }));
+  }
+
+  // ── approvals ──────────────────────────────────────────────────────────────
+
+  #copyApproval(record: ApprovalRecord): ApprovalRecord {
+    return { ...record, request: { ...record.request }, decisions: record.decisions.map((d) => ({ ...d })) };
+  }
+
+  async createApproval(input: { approval: ApprovalRecord; event: AuditEventInput }): Promise<void> {
+    if (this.#approvals.has(input.approval.id))
+      throw new AgentVaultConflictError('approval request already exists');
+    const commitAudit = this.#prepareAudit(input.event);
+    this.#approvals.set(input.approval.id, this.#copyApproval(input.approval));
+    commitAudit();
+  }
+
+  async getApproval(tenant: string, id: string): Promise<ApprovalRecord | null> {
+    const record = this.#approvals.get(id);
+    return record && record.tenant === tenant ? this.#copyApproval(record) : null;
+  }
+
+  async decideApproval(input: {
+    tenant: string;
+    id: string;
+    decision: ApprovalRecord['decisions'][number];
+    now: number;
+    event: AuditEventInput;
+  }): Promise<ApprovalRecord> {
+    const record = this.#approvals.get(input.id);
+    if (!record || record.tenant !== input.tenant)
+      throw new AgentVaultNotFoundError(`approval request not found: '${input.id}'`);
+    if (record.status !== 'pending')
+      throw new AgentVaultConflictError(`approval request is already ${record.status}`);
+    if (record.expiresAt <= input.now) throw new AgentVaultConflictError('approval request has expired');
+    if (record.decisions.some((d) => d.by === input.decision.by))
+      throw new AgentVaultConflictError('this approver already decided');
+    const commitAudit = this.#prepareAudit(input.event);
+    record.decisions.push({ ...input.decision });
+    const approvals = record.decisions.filter((d) => d.decision === 'approve').length;
+    if (input.decision.decision === 'deny') record.status = 'denied';
+    else if (approvals >= record.requiredApprovals) record.status = 'approved';
+    if (record.status !== 'pending') record.decidedAt = input.now;
+    commitAudit();
+    return this.#copyApproval(record);
+  }
+
+  async claimApproval(input: {
+    tenant: string;
+    id: string;
+    now: number;
+    token: TokenRecord;
+    event: AuditEventInput;
+  }): Promise<ApprovalRecord> {
+    const record = this.#approvals.get(input.id);
+    if (!record || record.tenant !== input.tenant)
+      throw new AgentVaultNotFoundError(`approval request not found: '${input.id}'`);
+    if (record.status !== 'approved')
+      throw new AgentVaultConflictError(`approval request is ${record.status}`);
+    if (record.claimedAt !== null) throw new AgentVaultConflictError('the token was already collected');
+    if (this.#tokens.has(input.token.id) || this.#tokenByHash.has(input.token.hash))
+      throw new AgentVaultConflictError('token already exists');
+    const commitAudit = this.#prepareAudit(input.event);
+    record.claimedAt = input.now;
+    record.tokenId = input.token.id;
+    this.#tokens.set(input.token.id, { ...input.token });
+    this.#tokenByHash.set(input.token.hash, input.token.id);
+    commitAudit();
+    return this.#copyApproval(record);
+  }
+
+  async listApprovals(query: {
+    tenant: string;
+    status?: ApprovalRecord['status'];
+    afterId: string | null;
+    limit: number;
+  }): Promise<ApprovalRecord[]> {
+    return [...this.#approvals.values()]
+      .filter(
+        (a) =>
+          a.tenant === query.tenant &&
+          (query.status === undefined || a.status === query.status) &&
+          (query.afterId === null || a.id > query.afterId),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, query.limit)
+      .map((a) => this.#copyApproval(a));
+  }
+
+  // ── backdoor (tests) ───────────────────────────────────────────────────────
+
+  /**
+   * Direct access to what is stored, bypassing every rule, for the conformance suite's checks
+   * (no plaintext stored) and tamper tests. Never needed by an application.
+   */
+  backdoor(): StorageBackdoor {
+    return {
+      dump: async () =>
+        JSON.stringify(
+          {
+            secrets: [...this.#secrets.values()],
+            versions: [...this.#versions.values()].flat(),
+            audit: [...this.#audit.values()].flatMap((log) => log.events),
+            agentKeys: [...this.#agentKeys.values()],
+            tokens: [...this.#tokens.values()],
+            approvals: [...this.#approvals.values()],
+          },
+          (_key, value: unknown) =>
+            value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value,
+        ),
+      readVersion: async ({ tenant, path, version }) => {
+        const stored = this.#versions.get(key(tenant, path))?.[version - 1];
+        return stored ? copyVersion(stored) : null;
+      },
+      writeVersion: async (record) => {
+        const versions = this.#versions.get(key(record.tenant, record.path));
+        if (!versions?.[record.version - 1]) throw new Error('backdoor: no such version row');
+        versions[record.version - 1] = copyVersion(record);
+      },
+      patchAuditEvent: async (tenant, id, patch) => {
+        const event = this.#audit.get(tenant)?.events.find((e) => e.id === id);
+        if (!event) throw new Error('backdoor: no such audit event');
+        Object.assign(event, patch);
+      },
+      deleteAuditEvent: async (tenant, id) => {
+        const log = this.#audit.get(tenant);
+        if (!log) return;
+        log.events = log.events.filter((e) => e.id !== id);
+        for (const [chain, events] of log.chains)
+          log.chains.set(
+            chain,
+            events.filter((e) => e.id !== id),
+          );
+      },
+    };
+  }
+}
+
+/** In-process storage; state lives as long as the returned adapter. */
+export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
+  return new MemoryAdapter(options);
+}

@@ -1,0 +1,69 @@
+/**
+ * Unwrapped data keys, kept in memory so hot reads make no key-service call. Bounded by count and
+ * age; concurrent cold reads of one version share one unwrap. The cache key holds the wrapped
+ * bytes and the context, so a key is only ever reused for the exact (wrapped key, binding) pair
+ * it was unwrapped under — a recreated path or a moved row never hits a stale entry.
+ */
+import { LRUCache } from 'lru-cache';
+import type { EncryptionContext } from '../contracts/key-wrapper';
+import type { WrappedKey } from '../contracts/records';
+import { canonicalContextText } from './context';
+
+export interface DataKeyCacheOptions {
+  /** Most data keys held at once. Default 10,000. */
+  maxEntries?: number;
+  /** Longest a data key stays cached, in ms. Default 5 minutes. */
+  maxAgeMs?: number;
+}
+
+export class DataKeyCache {
+  readonly #cache: LRUCache<string, Uint8Array> | null;
+  readonly #inFlight = new Map<string, Promise<Uint8Array>>();
+
+  constructor(options: DataKeyCacheOptions = {}) {
+    const max = options.maxEntries ?? 10_000;
+    this.#cache =
+      max > 0
+        ? new LRUCache<string, Uint8Array>({
+            max,
+            ttl: options.maxAgeMs ?? 5 * 60_000,
+            // Overwrite a key's bytes once nothing can use it from the cache any more.
+            dispose: (value) => value.fill(0),
+          })
+        : null;
+  }
+
+  static keyFor(wrapped: WrappedKey, context: EncryptionContext): string {
+    return `${wrapped.keyId}\u0000${Buffer.from(wrapped.ciphertext.buffer, wrapped.ciphertext.byteOffset, wrapped.ciphertext.byteLength).toString('base64')}\u0000${canonicalContextText(context)}`;
+  }
+
+  /** The cached key, or the result of `unwrap` — called once however many callers wait for it. */
+  get(cacheKey: string, unwrap: () => Promise<Uint8Array>): Promise<Uint8Array> | Uint8Array {
+    const hit = this.#cache?.get(cacheKey);
+    if (hit) return hit;
+    const pending = this.#inFlight.get(cacheKey);
+    if (pending) return pending;
+    const started = unwrap().then(
+      (dataKey) => {
+        this.#inFlight.delete(cacheKey);
+        this.#cache?.set(cacheKey, Buffer.from(dataKey));
+        return dataKey;
+      },
+      (error: unknown) => {
+        this.#inFlight.delete(cacheKey);
+        throw error;
+      },
+    );
+    this.#inFlight.set(cacheKey, started);
+    return started;
+  }
+
+  /** Remember a key the vault just generated, so the first read after a write is warm. */
+  set(cacheKey: string, dataKey: Uint8Array): void {
+    this.#cache?.set(cacheKey, Buffer.from(dataKey));
+  }
+
+  clear(): void {
+    this.#cache?.clear();
+  }
+}

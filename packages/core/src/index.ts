@@ -1,0 +1,61 @@
+export type { EncryptionContext, KeyWrapper } from './contracts/key-wrapper';
+export * from './contracts/records';
+export type * from './contracts/storage';
+export { canonicalContext, canonicalContextText, secretContext } from './crypto/context';
+export type { DataKeyCacheOptions } from './crypto/dek-cache';
+export { auditDigest, auditLink, GENESIS_HASH, outcomeLabel } from './domain/audit-chain';
+export { SECRET_TYPES, type SecretType, TIERS, type Tier, tierRank } from './domain/classification';
+export { type Clock, systemClock } from './domain/clock';
+export { AGENT_KEY_PREFIX, hashCredential, TOKEN_PREFIX } from './domain/credentials';
+export { isUnderNamespace, MAX_PATH_LENGTH, MAX_PATH_SEGMENTS, pathProblem } from './domain/paths';
+export { actorOf, type Principal } from './domain/principals';
+export {
+  parseScope,
+  patternMatches,
+  SCOPE_ACTIONS,
+  type Scope,
+  type ScopeAction,
+  scopeAllows,
+} from './domain/scopes';
+export * from './errors';
+export type { CallOptions } from './schemas/secrets';
+export type {
+  AgentKey,
+  Approval,
+  CreateAgentKeyInput,
+  CreatedAgentKey,
+  ListApprovalsOptions,
+  ListTokensOptions,
+  Page,
+  ScopedToken,
+  TokenInfo,
+  TokenRequest,
+  WaitForApprovalOptions,
+} from './vault/access';
+export type { AuditBreak, AuditQueryOptions, AuditVerification } from './vault/audit';
+export { createVault, type Vault } from './vault/create-vault';
+export type { VaultEvent, VaultEventListener, VaultEventType } from './vault/events';
+export type { RewrapOptions, RewrapResult } from './vault/keys';
+export type { Logger, VaultOptions } from './vault/runtime';
+export type {
+  CreateSecretInput,
+  DeleteSecretOptions,
+  GetSecretOptions,
+  ImportEnvOptions,
+  ImportedSecret,
+  ImportResult,
+  ListSecretsOptions,
+  RollbackSecretOptions,
+  RotateSecretOptions,
+  SetSecretOptions,
+  UpdateSecretInput,
+} from './vault/secrets';
+export type {
+  AuditEventView,
+  AuditPage,
+  RotateResult,
+  Secret,
+  SecretList,
+  SecretMetadata,
+  SecretVersion,
+} from './vault/views';

@@ -1,0 +1,80 @@
+/**
+ * Field schemas shared by the in-process API and the HTTP layer. Messages describe the rule,
+ * never the input (an input may be a secret).
+ */
+import { z } from 'zod';
+import { SECRET_TYPES, TIERS } from '../domain/classification';
+import { namespaceProblem, pathProblem } from '../domain/paths';
+import { AgentVaultValidationError, type ValidationIssue } from '../errors';
+
+export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
+export const MAX_TAGS = 50;
+export const MAX_TAG_KEY_LENGTH = 128;
+export const MAX_TAG_VALUE_LENGTH = 512;
+export const MAX_DESCRIPTION_LENGTH = 1024;
+
+export const pathField = z.string().check((ctx) => {
+  const problem = pathProblem(ctx.value);
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+});
+
+export const namespaceField = z.string().check((ctx) => {
+  const problem = namespaceProblem(ctx.value);
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+});
+
+export const tierField = z.enum(TIERS);
+export const secretTypeField = z.enum(SECRET_TYPES);
+
+export const tagsField = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(MAX_TAG_KEY_LENGTH)
+      .regex(/^[A-Za-z0-9_.:/-]+$/, 'tag keys may only hold A-Z a-z 0-9 _ . : / -'),
+    z.string().max(MAX_TAG_VALUE_LENGTH),
+  )
+  .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`);
+
+export const descriptionField = z.string().max(MAX_DESCRIPTION_LENGTH);
+
+/** A point in time: a Date, an ISO-8601 string or ms since the epoch; parsed to ms. */
+export const instantField = z
+  .union([z.date(), z.iso.datetime({ offset: true }), z.number().int().nonnegative()])
+  .transform((value) => (typeof value === 'number' ? value : new Date(value).getTime()))
+  .refine((ms) => Number.isFinite(ms), 'not a valid time');
+
+/** `2` or `"v2"`, as the seed SDKs accept both. */
+export const versionField = z
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^v?[1-9]\d{0,9}$/, 'a version is a positive integer or "v<n>"'),
+  ])
+  .transform((value) => (typeof value === 'number' ? value : Number(value.replace(/^v/, ''))))
+  .refine((n) => Number.isSafeInteger(n), 'version out of range');
+
+/** A secret value: a well-formed UTF-8 string within the size limit. */
+export function valueField(maxBytes: number) {
+  return z.string().check((ctx) => {
+    if (!ctx.value.isWellFormed()) {
+      ctx.issues.push({ code: 'custom', message: 'value is not valid Unicode (lone surrogate)', input: '' });
+    } else if (Buffer.byteLength(ctx.value, 'utf8') > maxBytes) {
+      ctx.issues.push({ code: 'custom', message: `value is larger than ${maxBytes} bytes`, input: '' });
+    }
+  });
+}
+
+export function toIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
+    message: issue.message,
+  }));
+}
+
+/** Parse input at an entry point; bad input throws AgentVaultValidationError listing every issue. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new AgentVaultValidationError(`Invalid ${what}`, toIssues(result.error));
+  return result.data;
+}

@@ -1,0 +1,18 @@
+export { type ManualClock, manualClock } from './clock';
+export {
+  type KeyWrapperFactory,
+  type KeyWrapperFixture,
+  runKeyWrapperConformance,
+} from './key-wrapper-suite';
+export { type CountingKeyWrapper, countingKeyWrapper, testKeyWrapper } from './key-wrappers';
+export {
+  type Harness,
+  STORAGE_SUITE_GROUPS,
+  type StorageBackdoor,
+  type StorageConformanceOptions,
+  type StorageFactory,
+  type StorageFixture,
+  type StorageSuiteGroup,
+  uniqueTenant,
+} from './storage/context';
+export { runStorageConformance } from './storage/suite';

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { KeyWrapper } from '../../contracts/key-wrapper';
+import type { AuditEvent, VersionRecord } from '../../contracts/records';
+import type { StorageAdapter, VersionKey } from '../../contracts/storage';
+import { createVault, type Vault } from '../../vault/create-vault';
+import type { VaultOptions } from '../../vault/runtime';
+import { type ManualClock, manualClock } from '../clock';
+import { testKeyWrapper } from '../key-wrappers';
+
+/**
+ * Direct access to what a backend really stores, bypassing every rule: the suite uses it to check
+ * that storage holds no plaintext and no credential, and to tamper with rows.
+ */
+export interface StorageBackdoor {
+  /** Everything stored, as text with bytes in base64 or hex. */
+  dump(): Promise<string>;
+  readVersion(key: VersionKey): Promise<VersionRecord | null>;
+  /** Overwrite the stored version row at the record's (tenant, path, version) with these fields. */
+  writeVersion(record: VersionRecord): Promise<void>;
+  patchAuditEvent(
+    tenant: string,
+    id: string,
+    patch: Partial<Omit<AuditEvent, 'id' | 'tenant'>>,
+  ): Promise<void>;
+  deleteAuditEvent(tenant: string, id: string): Promise<void>;
+}
+
+export interface StorageFixture {
+  storage: StorageAdapter;
+  backdoor: StorageBackdoor;
+  /**
+   * A second adapter on the same backend with its own connections, to race two vault instances.
+   * Without it the two-instance group runs both vaults on `storage`.
+   */
+  twin?: () => Promise<StorageAdapter> | StorageAdapter;
+  /** Release everything the fixture made (schemas, key prefixes, connections). */
+  close?: () => Promise<void> | void;
+}
+
+export type StorageFactory = () => Promise<StorageFixture> | StorageFixture;
+
+export const STORAGE_SUITE_GROUPS = [
+  'secrets',
+  'listing',
+  'trash',
+  'audit',
+  'tenants',
+  'tokens',
+  'approvals',
+  'safety',
+  'tamper',
+  'two-instances',
+] as const;
+export type StorageSuiteGroup = (typeof STORAGE_SUITE_GROUPS)[number];
+
+export interface StorageConformanceOptions {
+  /** Groups this backend cannot run, each with the reason — never skipped silently. */
+  skip?: Partial<Record<StorageSuiteGroup, string>>;
+  /** The key wrapper vaults in the suite use. Default: an in-memory test keyring. */
+  keys?: () => KeyWrapper;
+}
+
+/** One test's world: a vault with its own tenant and clock on the shared fixture. */
+export interface Harness {
+  vault: Vault;
+  clock: ManualClock;
+  tenant: string;
+  storage: StorageAdapter;
+  backdoor: StorageBackdoor;
+  keys: KeyWrapper;
+  /** Another vault on the same storage, keys and tenant (optionally on the twin adapter). */
+  another(options?: { storage?: StorageAdapter }): Vault;
+}
+
+export interface SuiteContext {
+  fixture(): StorageFixture;
+  setup(overrides?: Partial<VaultOptions>): Harness;
+}
+
+export function uniqueTenant(): string {
+  return `t-${randomUUID().slice(0, 12)}`;
+}
+
+export function makeContext(fixture: () => StorageFixture, options: StorageConformanceOptions): SuiteContext {
+  return {
+    fixture,
+    setup(overrides = {}) {
+      const { storage, backdoor } = fixture();
+      const clock = manualClock();
+      const tenant = uniqueTenant();
+      const keys = options.keys?.() ?? testKeyWrapper();
+      const base: VaultOptions = {
+        storage,
+        keys,
+        clock,
+        defaultTenant: tenant,
+        logger: { warn() {}, error() {} },
+        ...overrides,
+      };
+      return {
+        vault: createVault(base),
+        clock,
+        tenant,
+        storage: base.storage,
+        backdoor,
+        keys: base.keys,
+        another: (more = {}) => createVault({ ...base, ...more }),
+      };
+    },
+  };
+}

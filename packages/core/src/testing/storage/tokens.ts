@@ -1,0 +1,192 @@
+import { expect, it } from 'vitest';
+import { AgentVaultAuthError, AgentVaultNotFoundError, AgentVaultPermissionError } from '../../errors';
+import type { SuiteContext } from './context';
+import { allEvents, testEvent } from './fixtures';
+
+export function tokenTests(ctx: SuiteContext): void {
+  it('issues a standard-tier token at once and reads only what its scope covers', async () => {
+    const { vault } = ctx.setup();
+    await vault.setSecret('production/openai/api-key', 'sk-openai');
+    await vault.setSecret('production/openai-evil/x', 'evil');
+    await vault.setSecret('production/stripe/api-key', 'sk-stripe');
+    const token = await vault.requestToken({
+      scope: 'secrets:read:production/openai/*',
+      ttlSeconds: 600,
+      description: 'inference agent',
+    });
+    expect(token).toMatchObject({
+      approvalStatus: 'approved',
+      approvalRequestId: null,
+      scope: 'secrets:read:production/openai/*',
+      ttlSeconds: 600,
+    });
+    expect(token.value).toMatch(/^ast_tok_/);
+    expect((await vault.getSecret('production/openai/api-key', { token: token.value! })).value).toBe(
+      'sk-openai',
+    );
+    for (const path of ['production/openai-evil/x', 'production/stripe/api-key']) {
+      const error = await vault.getSecret(path, { token: token.value! }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AgentVaultPermissionError);
+      expect((error as AgentVaultPermissionError).requiredScope).toBe(
+        `secrets:read:${path.slice(0, path.lastIndexOf('/'))}/*`,
+      );
+    }
+    await expect(
+      vault.setSecret('production/openai/api-key', 'x', { token: token.value! }),
+    ).rejects.toBeInstanceOf(AgentVaultPermissionError);
+    await expect(vault.listSecrets('production', { token: token.value! })).rejects.toBeInstanceOf(
+      AgentVaultPermissionError,
+    );
+    const refusals = await allEvents(vault, { actor: `token:${token.id}`, success: false });
+    expect(refusals.map((e) => [e.type, e.error])).toEqual([
+      ['secret.list', 'permission_denied'],
+      ['secret.update', 'permission_denied'],
+      ['secret.read', 'permission_denied'],
+      ['secret.read', 'permission_denied'],
+    ]);
+    expect(refusals[0]?.actorDescription).toBe('inference agent');
+  });
+
+  it('lets exactly one of 50 parallel reads use a single-use token', async () => {
+    const { vault } = ctx.setup();
+    await vault.setSecret('once/key', 'v');
+    const token = await vault.requestToken({ scope: 'secrets:read:once/*', maxUses: 1 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () => vault.getSecret('once/key', { token: token.value! })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(
+      results.filter((r) => r.status === 'rejected' && r.reason instanceof AgentVaultAuthError),
+    ).toHaveLength(49);
+    expect(
+      (await allEvents(vault, { type: 'secret.read', success: false })).every(
+        (e) => e.error === 'token_exhausted',
+      ),
+    ).toBe(true);
+  });
+
+  it('lets exactly three of 50 parallel calls use a three-use token, across operations', async () => {
+    const { vault } = ctx.setup();
+    await vault.setSecret('thrice/key', 'v');
+    const token = await vault.requestToken({ scope: 'secrets:*:thrice/*', maxUses: 3 });
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      i % 2 === 0
+        ? vault.getSecret('thrice/key', { token: token.value! })
+        : vault.listSecrets('thrice', { token: token.value! }),
+    );
+    const results = await Promise.allSettled(calls);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect((await vault.listTokens()).items.find((t) => t.id === token.id)).toBeUndefined();
+    expect(
+      (await vault.listTokens({ activeOnly: false })).items.find((t) => t.id === token.id)?.usesRemaining,
+    ).toBe(0);
+  });
+
+  it('refuses expired and revoked tokens, and a token above its approved tier', async () => {
+    const { vault, clock } = ctx.setup();
+    await vault.setSecret('t/key', 'v');
+    const expiring = await vault.requestToken({ scope: 'secrets:read:t/*', ttlSeconds: 60 });
+    clock.advanceSeconds(60);
+    await expect(vault.getSecret('t/key', { token: expiring.value! })).rejects.toBeInstanceOf(
+      AgentVaultAuthError,
+    );
+    const revoked = await vault.requestToken({ scope: 'secrets:read:t/*' });
+    await vault.revokeToken(revoked.id!);
+    await expect(vault.getSecret('t/key', { token: revoked.value! })).rejects.toBeInstanceOf(
+      AgentVaultAuthError,
+    );
+    await expect(vault.revokeToken('tok_nope')).rejects.toBeInstanceOf(AgentVaultNotFoundError);
+    const standard = await vault.requestToken({ scope: 'secrets:read:t/*' });
+    await vault.setSecret('t/later', 'sensitive value', { tier: 'sensitive' });
+    await expect(vault.getSecret('t/later', { token: standard.value! })).rejects.toBeInstanceOf(
+      AgentVaultPermissionError,
+    );
+    await expect(vault.getSecret('t/nothing', { token: 'ast_tok_unknown' })).rejects.toBeInstanceOf(
+      AgentVaultAuthError,
+    );
+    const unknown = await allEvents(vault, { actor: 'anonymous' });
+    expect(unknown.map((e) => [e.type, e.error])).toEqual([['secret.read', 'unauthorized']]);
+  });
+
+  it('mints narrower child tokens only, and revokes them with their parent', async () => {
+    const { vault, storage, tenant, clock } = ctx.setup();
+    await vault.setSecret('team/app/key', 'v');
+    const parent = await vault.requestToken({
+      scope: 'secrets:read:team/* secrets:list:team/*',
+      ttlSeconds: 600,
+      maxUses: 10,
+    });
+    await expect(
+      vault.requestToken({ scope: 'secrets:read:*' }, { token: parent.value! }),
+    ).rejects.toBeInstanceOf(AgentVaultPermissionError);
+    await expect(
+      vault.requestToken({ scope: 'secrets:write:team/*' }, { token: parent.value! }),
+    ).rejects.toBeInstanceOf(AgentVaultPermissionError);
+    await expect(
+      vault.requestToken({ scope: 'audit:read' }, { token: parent.value! }),
+    ).rejects.toBeInstanceOf(AgentVaultPermissionError);
+    const child = await vault.requestToken(
+      { scope: 'secrets:read:team/app/*', ttlSeconds: 86_400 },
+      { token: parent.value! },
+    );
+    expect(child.expiresAt?.getTime()).toBeLessThanOrEqual(clock.now() + 600_000);
+    expect(child.maxUses).toBeLessThanOrEqual(9);
+    expect((await vault.getSecret('team/app/key', { token: child.value! })).value).toBe('v');
+    await expect(vault.createAgentKey({}, { token: parent.value! })).rejects.toBeInstanceOf(
+      AgentVaultPermissionError,
+    );
+    await vault.revokeToken(parent.id!);
+    await expect(vault.getSecret('team/app/key', { token: child.value! })).rejects.toBeInstanceOf(
+      AgentVaultAuthError,
+    );
+    // Storage refuses a child of a revoked parent, so no child outlives the revocation.
+    const orphan = {
+      ...(await storage.getToken(tenant, child.id!))!,
+      id: 'tok_orphan',
+      hash: 'f'.repeat(64),
+      revokedAt: null,
+      parentId: parent.id,
+    };
+    await expect(
+      storage.createToken({ token: orphan, event: testEvent(tenant, null) }),
+    ).rejects.toBeInstanceOf(AgentVaultAuthError);
+    expect(await storage.getToken(tenant, 'tok_orphan')).toBeNull();
+  });
+
+  it('restricts a token to its IP allowlist, IPv4 and IPv6', async () => {
+    const { vault } = ctx.setup();
+    await vault.setSecret('ip/key', 'v');
+    const token = await vault.requestToken({
+      scope: 'secrets:read:ip/*',
+      allowedIps: ['10.0.0.0/8', '2001:db8::/32', '192.168.1.7'],
+    });
+    for (const ip of ['10.1.2.3', '::ffff:10.9.9.9', '2001:db8::42', '192.168.1.7']) {
+      expect((await vault.getSecret('ip/key', { token: token.value!, ip })).value).toBe('v');
+    }
+    for (const ip of [undefined, '11.0.0.1', '2001:db9::1', '192.168.1.8', 'not-an-ip']) {
+      await expect(
+        vault.getSecret('ip/key', { token: token.value!, ...(ip ? { ip } : {}) }),
+      ).rejects.toBeInstanceOf(AgentVaultPermissionError);
+    }
+  });
+
+  it('stores agent keys by hash: authenticate, list without values, revoke', async () => {
+    const { vault } = ctx.setup();
+    const key = await vault.createAgentKey({ description: 'ci runner', roles: ['admin'] });
+    expect(key.value).toMatch(/^ass_live_/);
+    const principal = await vault.authenticate(key.value);
+    expect(principal).toMatchObject({ kind: 'key', id: key.id, roles: ['admin'] });
+    await vault.setSecret('k/key', 'v', { principal });
+    expect((await vault.getSecret('k/key', { token: key.value })).value).toBe('v');
+    const listed = await vault.listAgentKeys();
+    expect(listed.map((k) => k.id)).toEqual([key.id]);
+    expect(JSON.stringify(listed)).not.toContain(key.value);
+    await vault.revokeAgentKey(key.id);
+    await expect(vault.authenticate(key.value)).rejects.toBeInstanceOf(AgentVaultAuthError);
+    await expect(vault.authenticate('ass_live_made-up')).rejects.toBeInstanceOf(AgentVaultAuthError);
+    const approverOnly = await vault.createAgentKey({ roles: ['approver'] });
+    await expect(vault.getSecret('k/key', { token: approverOnly.value })).rejects.toBeInstanceOf(
+      AgentVaultPermissionError,
+    );
+  });
+}

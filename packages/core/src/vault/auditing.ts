@@ -1,0 +1,104 @@
+/** Building audit events, and the wrapper that audits every operation's refusal or failure. */
+import type { AuditDetails, AuditDraft, AuditEventInput, AuditEventType } from '../contracts/records';
+import { auditDigest } from '../domain/audit-chain';
+import { newId } from '../domain/ids';
+import { pathProblem } from '../domain/paths';
+import { AgentVaultError } from '../errors';
+import type { CallContext } from './authorization';
+import type { Runtime } from './runtime';
+
+export function draftEvent(
+  rt: Runtime,
+  call: CallContext,
+  type: AuditEventType,
+  path: string | null,
+  details: AuditDetails = {},
+): AuditDraft {
+  const base = {
+    id: newId('evt'),
+    tenant: call.tenant,
+    chain: Math.floor(Math.random() * rt.config.auditChains),
+    type,
+    path,
+    actor: call.actor,
+    actorDescription: call.actorDescription,
+    ip: call.ip,
+    userAgent: call.userAgent,
+    timestamp: rt.clock.now(),
+    details,
+  };
+  return { ...base, digest: auditDigest(base) };
+}
+
+export function successEvent(
+  rt: Runtime,
+  call: CallContext,
+  type: AuditEventType,
+  path: string | null,
+  version: number | null,
+  details: AuditDetails = {},
+): AuditEventInput {
+  return { ...draftEvent(rt, call, type, path, details), success: true, error: null, version };
+}
+
+export function failureEvent(
+  rt: Runtime,
+  call: CallContext,
+  type: AuditEventType,
+  path: string | null,
+  error: unknown,
+): AuditEventInput {
+  const code = error instanceof AgentVaultError ? error.code : 'internal_error';
+  return { ...draftEvent(rt, call, type, path), success: false, error: code, version: null };
+}
+
+/** Errors whose audit event storage already appended (the audited read's refusals). */
+const audited = new WeakSet<object>();
+
+export function alreadyAudited<E extends object>(error: E): E {
+  audited.add(error);
+  return error;
+}
+
+/** What an operation is doing, filled in as the operation learns it, for its failure event. */
+export interface OperationFacts {
+  type: AuditEventType;
+  path: string | null;
+}
+
+/**
+ * Run one public operation. Whatever makes it fail — a refusal, bad input, a lost check-and-set,
+ * storage trouble — is appended to the audit trail (unless storage already did) and rethrown.
+ */
+export async function operation<T>(
+  rt: Runtime,
+  facts: OperationFacts,
+  resolve: () => Promise<CallContext>,
+  anonymous: (error: unknown) => CallContext,
+  body: (call: CallContext, facts: OperationFacts) => Promise<T>,
+): Promise<T> {
+  let call: CallContext | null = null;
+  try {
+    call = await resolve();
+    return await body(call, facts);
+  } catch (error) {
+    if (!(error instanceof Object && audited.has(error))) {
+      try {
+        await rt.storage.appendAudit(
+          failureEvent(rt, call ?? anonymous(error), facts.type, facts.path, error),
+        );
+      } catch (auditError) {
+        rt.logger.error('could not audit a failed operation', {
+          type: facts.type,
+          error: auditError instanceof Error ? auditError.message : String(auditError),
+        });
+      }
+    }
+    throw error;
+  }
+}
+
+/** The path to record for a raw argument: itself if valid, else null (invalid input is never stored). */
+export function auditablePath(raw: unknown): string | null {
+  return typeof raw === 'string' && pathProblem(raw) === null ? raw : null;
+}

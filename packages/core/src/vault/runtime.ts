@@ -1,0 +1,143 @@
+/** What every vault operation shares: storage and keys behind their guards, the clock, caches, settings. */
+import { LRUCache } from 'lru-cache';
+import type { KeyWrapper } from '../contracts/key-wrapper';
+import type { TokenRecord } from '../contracts/records';
+import type { StorageAdapter } from '../contracts/storage';
+import { DataKeyCache, type DataKeyCacheOptions } from '../crypto/dek-cache';
+import { type GuardedKeyWrapper, guardKeyWrapper } from '../crypto/guarded-key-wrapper';
+import type { Tier } from '../domain/classification';
+import { type Clock, systemClock } from '../domain/clock';
+import type { Scope } from '../domain/scopes';
+import { DEFAULT_MAX_VALUE_BYTES } from '../schemas/fields';
+import { secretSchemas } from '../schemas/secrets';
+import type { VaultEventListener } from './events';
+import { guardStorage } from './guarded-storage';
+
+/** Where the vault reports what an operator should see. Never receives a value or a credential. */
+export interface Logger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface VaultOptions {
+  storage: StorageAdapter;
+  keys: KeyWrapper;
+  clock?: Clock;
+  /** Tenant of in-process calls that name none. Default `default`. */
+  defaultTenant?: string;
+  /** Audit name of in-process calls that give no `actor`: `app:<defaultActor>`. Default `embedded`. */
+  defaultActor?: string;
+  /** Largest secret value in UTF-8 bytes. Default 64 KiB. */
+  maxValueBytes?: number;
+  /** How long deleted secrets stay restorable. Default 30 days. */
+  trashRetentionSeconds?: number;
+  /** Unwrapped data-key cache bounds. */
+  dataKeyCache?: DataKeyCacheOptions;
+  /**
+   * Hash chains per tenant in the audit trail. Events join one at random, so concurrent writers
+   * contend on a chain head only 1/n of the time. Default 8.
+   */
+  auditChains?: number;
+  tokens?: {
+    /** Default 3600. */
+    defaultTtlSeconds?: number;
+    /** Default 30 days. */
+    maxTtlSeconds?: number;
+  };
+  approvals?: {
+    /** Let a request for sensitive secrets waive approval with `waiveApproval: true`. Default false. */
+    allowSensitiveWaiver?: boolean;
+    /** Distinct approvals a request needs, per tier. Default 1 for each. */
+    requiredApprovals?: Partial<Record<Exclude<Tier, 'standard'>, number>>;
+    /** How long a request waits for decisions. Default 24 h. */
+    expiresInSeconds?: number;
+  };
+  /** Receives approval and token events, e.g. to notify Slack or email. */
+  onEvent?: VaultEventListener;
+  logger?: Logger;
+}
+
+export interface VaultConfig {
+  defaultTenant: string;
+  defaultActor: string;
+  maxValueBytes: number;
+  trashRetentionMs: number;
+  auditChains: number;
+  defaultTokenTtlSeconds: number;
+  maxTokenTtlSeconds: number;
+  allowSensitiveWaiver: boolean;
+  requiredApprovals: Record<Exclude<Tier, 'standard'>, number>;
+  approvalTtlMs: number;
+}
+
+export interface CachedToken {
+  record: TokenRecord;
+  scope: Scope;
+}
+
+export interface Runtime {
+  storage: StorageAdapter;
+  keys: GuardedKeyWrapper;
+  clock: Clock;
+  dataKeys: DataKeyCache;
+  /** Token records by hash. Only immutable fields are trusted from here; storage checks the rest. */
+  tokens: LRUCache<string, CachedToken>;
+  config: VaultConfig;
+  schemas: ReturnType<typeof secretSchemas>;
+  logger: Logger;
+  listeners: Set<VaultEventListener>;
+}
+
+const consoleLogger: Logger = {
+  warn: (message, fields) => console.warn(`[agentvault] ${message}`, fields ?? ''),
+  error: (message, fields) => console.error(`[agentvault] ${message}`, fields ?? ''),
+};
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new TypeError(`createVault: ${name} must be a positive integer`);
+  return value;
+}
+
+export function createRuntime(options: VaultOptions): Runtime {
+  if (!options?.storage) throw new TypeError('createVault: `storage` (a StorageAdapter) is required');
+  if (!options.keys) throw new TypeError('createVault: `keys` (a KeyWrapper) is required');
+  const maxValueBytes = positiveInt('maxValueBytes', options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES);
+  const config: VaultConfig = {
+    defaultTenant: options.defaultTenant ?? 'default',
+    defaultActor: options.defaultActor ?? 'embedded',
+    maxValueBytes,
+    trashRetentionMs:
+      positiveInt('trashRetentionSeconds', options.trashRetentionSeconds ?? 30 * 86_400) * 1000,
+    auditChains: positiveInt('auditChains', options.auditChains ?? 8),
+    defaultTokenTtlSeconds: positiveInt(
+      'tokens.defaultTtlSeconds',
+      options.tokens?.defaultTtlSeconds ?? 3600,
+    ),
+    maxTokenTtlSeconds: positiveInt('tokens.maxTtlSeconds', options.tokens?.maxTtlSeconds ?? 30 * 86_400),
+    allowSensitiveWaiver: options.approvals?.allowSensitiveWaiver ?? false,
+    requiredApprovals: {
+      sensitive: positiveInt(
+        'approvals.requiredApprovals.sensitive',
+        options.approvals?.requiredApprovals?.sensitive ?? 1,
+      ),
+      critical: positiveInt(
+        'approvals.requiredApprovals.critical',
+        options.approvals?.requiredApprovals?.critical ?? 1,
+      ),
+    },
+    approvalTtlMs:
+      positiveInt('approvals.expiresInSeconds', options.approvals?.expiresInSeconds ?? 86_400) * 1000,
+  };
+  return {
+    storage: guardStorage(options.storage),
+    keys: guardKeyWrapper(options.keys),
+    clock: options.clock ?? systemClock,
+    dataKeys: new DataKeyCache(options.dataKeyCache),
+    tokens: new LRUCache<string, CachedToken>({ max: 10_000, ttl: 60_000 }),
+    config,
+    schemas: secretSchemas(maxValueBytes),
+    logger: options.logger ?? consoleLogger,
+    listeners: new Set(options.onEvent ? [options.onEvent] : []),
+  };
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
+
+export default defineConfig(
+  packageBuild(
+    { index: 'src/index.ts', errors: 'src/errors.ts', testing: 'src/testing/index.ts' },
+    { external: ['vitest'] },
+  ),
+);
