@@ -79,6 +79,56 @@ export function measureSync(name: string, op: () => unknown, options: MeasureOpt
   return { name, ops, opsPerSec: (ops / (performance.now() - start)) * 1000, p50Ms: null, p99Ms: null };
 }
 
+export interface Comparison {
+  baseline: Measurement;
+  subject: Measurement;
+  /** Median of the per-round ratios subject/baseline (ops/s). */
+  ratio: number;
+  /** Lowest and highest per-round ratio, to show the noise. */
+  spread: [number, number];
+}
+
+type Op = { name: string; run: () => unknown; async: boolean };
+
+/** An operation to compare: `sync` ones run in a tight loop, `async` ones are awaited. */
+export const syncOp = (name: string, run: () => unknown): Op => ({ name, run, async: false });
+export const asyncOp = (name: string, run: () => Promise<unknown>): Op => ({ name, run, async: true });
+
+/**
+ * Measure `subject` against `baseline` in alternating short rounds and take the median per-round
+ * ratio, so load that comes and goes on a shared machine hits both sides alike.
+ */
+export async function compare(
+  baseline: Op,
+  subject: Op,
+  options: { rounds?: number; roundMs?: number; concurrency?: number } = {},
+): Promise<Comparison> {
+  const { rounds = 7, roundMs = 400, concurrency = 1 } = options;
+  const once = (op: Op, ms: number) =>
+    op.async
+      ? measure(op.name, op.run as () => Promise<unknown>, { durationMs: ms, warmupMs: 50, concurrency })
+      : Promise.resolve(measureSync(op.name, op.run, { durationMs: ms, warmupMs: 50 }));
+  await once(baseline, 200);
+  await once(subject, 200);
+  const ratios: number[] = [];
+  const all: { base: Measurement[]; subj: Measurement[] } = { base: [], subj: [] };
+  for (let round = 0; round < rounds; round++) {
+    const b = await once(baseline, roundMs);
+    const s = await once(subject, roundMs);
+    all.base.push(b);
+    all.subj.push(s);
+    ratios.push(s.opsPerSec / b.opsPerSec);
+  }
+  const median = <T>(items: T[], key: (t: T) => number) =>
+    [...items].sort((x, y) => key(x) - key(y))[Math.floor(items.length / 2)]!;
+  return {
+    baseline: median(all.base, (m) => m.opsPerSec),
+    subject: median(all.subj, (m) => m.opsPerSec),
+    ratio: median(ratios, (r) => r),
+    spread: [Math.min(...ratios), Math.max(...ratios)],
+  };
+}
+
 const fmt = (n: number | null, digits = 0) =>
   n === null || Number.isNaN(n)
     ? '-'

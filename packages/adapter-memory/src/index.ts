@@ -12,8 +12,10 @@ import {
   AgentVaultNotFoundError,
   type ApprovalRecord,
   type AuditChainHead,
+  type AuditDraft,
   type AuditEvent,
   type AuditEventInput,
+  type AuditOutcome,
   type AuditQuery,
   auditLink,
   GENESIS_HASH,
@@ -34,8 +36,6 @@ import {
   type WrappedKey,
 } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
-
-const key = (tenant: string, path: string) => `${tenant}\u0000${path}`;
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
@@ -80,6 +80,20 @@ interface AuditLog {
   events: AuditEvent[];
 }
 
+interface StoredSecret {
+  record: SecretRecord;
+  /** Index `n - 1` holds version n. */
+  versions: VersionRecord[];
+}
+
+/** Everything one tenant owns, so no lookup can reach across tenants. */
+interface TenantData {
+  secrets: Map<string, StoredSecret>;
+  /** Every path (trashed included) in code-unit order, for prefix listing. */
+  paths: string[];
+  audit: AuditLog;
+}
+
 export interface MemoryAdapterOptions {
   /** Adapter name in wrapped errors. Default "memory". */
   name?: string;
@@ -87,11 +101,7 @@ export interface MemoryAdapterOptions {
 
 export class MemoryAdapter implements StorageAdapter {
   readonly name: string;
-  readonly #secrets = new Map<string, SecretRecord>();
-  /** Sorted paths per tenant, for prefix listing. */
-  readonly #paths = new Map<string, string[]>();
-  readonly #versions = new Map<string, VersionRecord[]>();
-  readonly #audit = new Map<string, AuditLog>();
+  readonly #tenants = new Map<string, TenantData>();
   readonly #eventIds = new Set<string>();
   readonly #agentKeys = new Map<string, AgentKeyRecord>();
   readonly #agentKeyByHash = new Map<string, string>();
@@ -105,39 +115,54 @@ export class MemoryAdapter implements StorageAdapter {
 
   // ── audit ──────────────────────────────────────────────────────────────────
 
-  #log(tenant: string): AuditLog {
-    let log = this.#audit.get(tenant);
-    if (!log) {
-      log = { chains: new Map(), heads: new Map(), events: [] };
-      this.#audit.set(tenant, log);
+  #tenant(tenant: string): TenantData {
+    let data = this.#tenants.get(tenant);
+    if (!data) {
+      data = { secrets: new Map(), paths: [], audit: { chains: new Map(), heads: new Map(), events: [] } };
+      this.#tenants.set(tenant, data);
     }
-    return log;
+    return data;
+  }
+
+  #find(tenant: string, path: string): StoredSecret | undefined {
+    return this.#tenants.get(tenant)?.secrets.get(path);
   }
 
   /** Throws before anything changes if the event cannot be appended; returns the commit step. */
   #prepareAudit(event: AuditEventInput): () => void {
     this.#assertNewEvent(event.id);
-    return () => this.#commitAudit(event);
+    return () => this.#commitAudit(event, event);
   }
 
   #assertNewEvent(id: string): void {
     if (this.#eventIds.has(id)) throw new AgentVaultConflictError(`audit event ${id} already exists`);
   }
 
-  #commitAudit(event: AuditEventInput): void {
-    const log = this.#log(event.tenant);
+  #commitAudit(event: AuditDraft, outcome: AuditOutcome): void {
+    const log = this.#tenant(event.tenant).audit;
     let chain = log.chains.get(event.chain);
     if (!chain) {
       chain = [];
       log.chains.set(event.chain, chain);
     }
     const head = log.heads.get(event.chain) ?? { chain: event.chain, seq: 0, hash: GENESIS_HASH };
-    const { digest, ...fields } = event;
     const stored: AuditEvent = {
-      ...fields,
-      details: { ...fields.details },
+      id: event.id,
+      tenant: event.tenant,
+      chain: event.chain,
+      type: event.type,
+      path: event.path,
+      actor: event.actor,
+      actorDescription: event.actorDescription,
+      ip: event.ip,
+      userAgent: event.userAgent,
+      timestamp: event.timestamp,
+      details: event.details,
+      success: outcome.success,
+      error: outcome.error,
+      version: outcome.version,
       seq: head.seq + 1,
-      hash: auditLink(head.hash, digest, event),
+      hash: auditLink(head.hash, event.digest, outcome),
     };
     log.heads.set(event.chain, { chain: event.chain, seq: stored.seq, hash: stored.hash });
     chain.push(stored);
@@ -150,7 +175,7 @@ export class MemoryAdapter implements StorageAdapter {
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
-    const log = this.#audit.get(query.tenant);
+    const log = this.#tenants.get(query.tenant)?.audit;
     if (!log) return [];
     const sign = query.order === 'asc' ? 1 : -1;
     const compare = (a: { timestamp: number; id: string }, b: { timestamp: number; id: string }) =>
@@ -179,7 +204,7 @@ export class MemoryAdapter implements StorageAdapter {
     afterSeq: number;
     limit: number;
   }): Promise<AuditEvent[]> {
-    const chain = this.#audit.get(query.tenant)?.chains.get(query.chain) ?? [];
+    const chain = this.#tenants.get(query.tenant)?.audit.chains.get(query.chain) ?? [];
     return chain
       .filter((e) => e.seq > query.afterSeq)
       .slice(0, query.limit)
@@ -187,16 +212,16 @@ export class MemoryAdapter implements StorageAdapter {
   }
 
   async auditHeads(tenant: string): Promise<AuditChainHead[]> {
-    return [...(this.#audit.get(tenant)?.heads.values() ?? [])].map((head) => ({ ...head }));
+    return [...(this.#tenants.get(tenant)?.audit.heads.values() ?? [])].map((head) => ({ ...head }));
   }
 
   // ── secrets ────────────────────────────────────────────────────────────────
 
-  #live(tenant: string, path: string): SecretRecord {
-    const record = this.#secrets.get(key(tenant, path));
-    if (!record || record.trashedAt !== null)
+  #live(tenant: string, path: string): StoredSecret {
+    const stored = this.#find(tenant, path);
+    if (!stored || stored.record.trashedAt !== null)
       throw new AgentVaultNotFoundError(`secret not found: '${path}'`, { path });
-    return record;
+    return stored;
   }
 
   async createSecret(input: {
@@ -205,17 +230,12 @@ export class MemoryAdapter implements StorageAdapter {
     event: AuditEventInput;
   }): Promise<void> {
     const { secret, version } = input;
-    const k = key(secret.tenant, secret.path);
-    if (this.#secrets.has(k)) throw new AgentVaultConflictError(`secret already exists: '${secret.path}'`);
+    const data = this.#tenant(secret.tenant);
+    if (data.secrets.has(secret.path))
+      throw new AgentVaultConflictError(`secret already exists: '${secret.path}'`);
     const commitAudit = this.#prepareAudit(input.event);
-    this.#secrets.set(k, copySecret(secret));
-    this.#versions.set(k, [copyVersion(version)]);
-    let paths = this.#paths.get(secret.tenant);
-    if (!paths) {
-      paths = [];
-      this.#paths.set(secret.tenant, paths);
-    }
-    paths.splice(lowerBound(paths, secret.path), 0, secret.path);
+    data.secrets.set(secret.path, { record: copySecret(secret), versions: [copyVersion(version)] });
+    data.paths.splice(lowerBound(data.paths, secret.path), 0, secret.path);
     commitAudit();
   }
 
@@ -227,7 +247,7 @@ export class MemoryAdapter implements StorageAdapter {
     event: AuditEventInput;
   }): Promise<SecretRecord> {
     const { version } = input;
-    const record = this.#live(version.tenant, version.path);
+    const { record, versions } = this.#live(version.tenant, version.path);
     if (
       version.version !== record.latestVersion + 1 ||
       record.currentVersion !== input.expectedCurrentVersion
@@ -235,7 +255,6 @@ export class MemoryAdapter implements StorageAdapter {
       throw new AgentVaultConflictError(`secret '${version.path}' changed since it was read`);
     }
     const commitAudit = this.#prepareAudit(input.event);
-    const versions = this.#versions.get(key(version.tenant, version.path))!;
     if (input.retirePreviousAt !== null)
       versions[record.currentVersion - 1]!.retiresAt = input.retirePreviousAt;
     versions.push(copyVersion(version));
@@ -257,7 +276,7 @@ export class MemoryAdapter implements StorageAdapter {
     updatedBy: string;
     event: AuditEventInput;
   }): Promise<SecretRecord> {
-    const record = this.#live(input.tenant, input.path);
+    const { record } = this.#live(input.tenant, input.path);
     if (input.expectedCurrentVersion !== null && record.currentVersion !== input.expectedCurrentVersion) {
       throw new AgentVaultConflictError(
         `secret '${input.path}' is not at version ${input.expectedCurrentVersion}`,
@@ -280,8 +299,8 @@ export class MemoryAdapter implements StorageAdapter {
     by: string;
     event: AuditEventInput;
   }): Promise<SecretRecord> {
-    const record = this.#live(input.tenant, input.path);
-    const target = this.#versions.get(key(input.tenant, input.path))?.[input.toVersion - 1];
+    const { record, versions } = this.#live(input.tenant, input.path);
+    const target = versions[input.toVersion - 1];
     if (!target)
       throw new AgentVaultNotFoundError(`secret '${input.path}' has no version ${input.toVersion}`, {
         path: input.path,
@@ -305,8 +324,8 @@ export class MemoryAdapter implements StorageAdapter {
   }
 
   async getSecret(tenant: string, path: string): Promise<SecretRecord | null> {
-    const record = this.#secrets.get(key(tenant, path));
-    return record ? copySecret(record) : null;
+    const stored = this.#find(tenant, path);
+    return stored ? copySecret(stored.record) : null;
   }
 
   #useToken(
@@ -330,29 +349,32 @@ export class MemoryAdapter implements StorageAdapter {
     this.#assertNewEvent(input.event.id);
     const requested = input.version;
     const refuse = (outcome: Exclude<ReadResult['outcome'], 'ok'>): ReadResult => {
-      this.#commitAudit({ ...input.event, success: false, error: outcome, version: requested });
+      this.#commitAudit(input.event, { success: false, error: outcome, version: requested });
       return { outcome };
     };
     if (input.token) {
       const used = this.#useToken(input.tenant, input.token.id, input.now);
       if (used.outcome !== 'ok') return refuse(used.outcome);
     }
-    const record = this.#secrets.get(key(input.tenant, input.path));
-    if (!record || record.trashedAt !== null) return refuse('not_found');
+    const stored = this.#find(input.tenant, input.path);
+    if (!stored || stored.record.trashedAt !== null) return refuse('not_found');
+    const { record } = stored;
     const number = requested ?? record.currentVersion;
-    const version = this.#versions.get(key(input.tenant, input.path))?.[number - 1];
+    const version = stored.versions[number - 1];
     if (!version) return refuse('not_found');
     if (input.maxTier !== null && tierRank(record.tier) > tierRank(input.maxTier))
       return refuse('tier_exceeded');
     if (record.expiresAt !== null && record.expiresAt <= input.now) return refuse('expired');
     if (version.retiresAt !== null && version.retiresAt <= input.now) return refuse('retired');
     record.accessedAt = input.now;
-    this.#commitAudit({ ...input.event, success: true, error: null, version: number });
-    return { outcome: 'ok', secret: copySecret(record), version: copyVersion(version) };
+    this.#commitAudit(input.event, { success: true, error: null, version: number });
+    return { outcome: 'ok', secret: copySecret(record), version: { ...version } };
   }
 
   async listSecrets(query: ListSecretsQuery): Promise<ListSecretsPage> {
-    const paths = this.#paths.get(query.tenant) ?? [];
+    const data = this.#tenants.get(query.tenant);
+    if (!data) return { items: [], total: 0 };
+    const { paths } = data;
     const low = query.namespace === '' ? '' : `${query.namespace}/`;
     // '0' follows '/' in code-unit order, so this bounds every path under the namespace.
     const high = query.namespace === '' ? null : `${query.namespace}0`;
@@ -364,7 +386,7 @@ export class MemoryAdapter implements StorageAdapter {
     for (let i = lowerBound(paths, low); i < paths.length; i++) {
       const path = paths[i]!;
       if (high !== null && path >= high) break;
-      const record = this.#secrets.get(key(query.tenant, path))!;
+      const { record } = data.secrets.get(path)!;
       if ((record.trashedAt !== null) !== query.trashed) continue;
       if (tiers && !tiers.has(record.tier)) continue;
       if (types && !types.has(record.type)) continue;
@@ -377,7 +399,7 @@ export class MemoryAdapter implements StorageAdapter {
   }
 
   async listVersions(tenant: string, path: string): Promise<VersionInfo[]> {
-    return (this.#versions.get(key(tenant, path)) ?? []).map(({ ciphertext: _c, wrappedKey, ...info }) => ({
+    return (this.#find(tenant, path)?.versions ?? []).map(({ ciphertext: _c, wrappedKey, ...info }) => ({
       ...info,
       keyId: wrappedKey.keyId,
     }));
@@ -391,7 +413,7 @@ export class MemoryAdapter implements StorageAdapter {
     by: string;
     event: AuditEventInput;
   }): Promise<void> {
-    const record = this.#live(input.tenant, input.path);
+    const { record } = this.#live(input.tenant, input.path);
     const commitAudit = this.#prepareAudit(input.event);
     record.trashedAt = input.now;
     record.purgeAt = input.purgeAt;
@@ -405,7 +427,7 @@ export class MemoryAdapter implements StorageAdapter {
     by: string;
     event: AuditEventInput;
   }): Promise<SecretRecord> {
-    const record = this.#secrets.get(key(input.tenant, input.path));
+    const record = this.#find(input.tenant, input.path)?.record;
     if (!record || record.trashedAt === null) {
       throw new AgentVaultNotFoundError(`no trashed secret at '${input.path}'`, { path: input.path });
     }
@@ -419,18 +441,17 @@ export class MemoryAdapter implements StorageAdapter {
   }
 
   async destroySecret(input: { tenant: string; path: string; event: AuditEventInput }): Promise<void> {
-    const k = key(input.tenant, input.path);
-    if (!this.#secrets.has(k))
+    const data = this.#tenants.get(input.tenant);
+    const stored = data?.secrets.get(input.path);
+    if (!data || !stored)
       throw new AgentVaultNotFoundError(`secret not found: '${input.path}'`, { path: input.path });
     const commitAudit = this.#prepareAudit(input.event);
-    for (const version of this.#versions.get(k) ?? []) {
+    for (const version of stored.versions) {
       version.ciphertext.fill(0);
       version.wrappedKey.ciphertext.fill(0);
     }
-    this.#secrets.delete(k);
-    this.#versions.delete(k);
-    const paths = this.#paths.get(input.tenant)!;
-    paths.splice(lowerBound(paths, input.path), 1);
+    data.secrets.delete(input.path);
+    data.paths.splice(lowerBound(data.paths, input.path), 1);
     commitAudit();
   }
 
@@ -440,16 +461,17 @@ export class MemoryAdapter implements StorageAdapter {
     notKeyId?: string;
   }): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
     const after = query.after;
-    const all: Array<VersionKey & { wrappedKey: WrappedKey }> = [];
-    for (const tenant of [...this.#paths.keys()].sort()) {
+    const found: Array<VersionKey & { wrappedKey: WrappedKey }> = [];
+    for (const tenant of [...this.#tenants.keys()].sort()) {
       if (after && tenant < after.tenant) continue;
-      for (const path of this.#paths.get(tenant)!) {
+      const data = this.#tenants.get(tenant)!;
+      for (const path of data.paths) {
         if (after && tenant === after.tenant && path < after.path) continue;
-        for (const version of this.#versions.get(key(tenant, path)) ?? []) {
+        for (const version of data.secrets.get(path)!.versions) {
           if (after && tenant === after.tenant && path === after.path && version.version <= after.version)
             continue;
           if (query.notKeyId !== undefined && version.wrappedKey.keyId === query.notKeyId) continue;
-          all.push({
+          found.push({
             tenant,
             path,
             version: version.version,
@@ -458,15 +480,15 @@ export class MemoryAdapter implements StorageAdapter {
               ciphertext: new Uint8Array(version.wrappedKey.ciphertext),
             },
           });
-          if (all.length === query.limit) return all;
+          if (found.length === query.limit) return found;
         }
       }
     }
-    return all;
+    return found;
   }
 
   async replaceWrappedKey(input: VersionKey & { expected: WrappedKey; next: WrappedKey }): Promise<boolean> {
-    const version = this.#versions.get(key(input.tenant, input.path))?.[input.version - 1];
+    const version = this.#find(input.tenant, input.path)?.versions[input.version - 1];
     if (!version) return false;
     if (
       version.wrappedKey.keyId !== input.expected.keyId ||
@@ -689,9 +711,11 @@ export class MemoryAdapter implements StorageAdapter {
       dump: async () =>
         JSON.stringify(
           {
-            secrets: [...this.#secrets.values()],
-            versions: [...this.#versions.values()].flat(),
-            audit: [...this.#audit.values()].flatMap((log) => log.events),
+            secrets: [...this.#tenants.values()].flatMap((t) => [...t.secrets.values()].map((s) => s.record)),
+            versions: [...this.#tenants.values()].flatMap((t) =>
+              [...t.secrets.values()].flatMap((s) => s.versions),
+            ),
+            audit: [...this.#tenants.values()].flatMap((t) => t.audit.events),
             agentKeys: [...this.#agentKeys.values()],
             tokens: [...this.#tokens.values()],
             approvals: [...this.#approvals.values()],
@@ -700,21 +724,21 @@ export class MemoryAdapter implements StorageAdapter {
             value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value,
         ),
       readVersion: async ({ tenant, path, version }) => {
-        const stored = this.#versions.get(key(tenant, path))?.[version - 1];
+        const stored = this.#find(tenant, path)?.versions[version - 1];
         return stored ? copyVersion(stored) : null;
       },
       writeVersion: async (record) => {
-        const versions = this.#versions.get(key(record.tenant, record.path));
+        const versions = this.#find(record.tenant, record.path)?.versions;
         if (!versions?.[record.version - 1]) throw new Error('backdoor: no such version row');
         versions[record.version - 1] = copyVersion(record);
       },
       patchAuditEvent: async (tenant, id, patch) => {
-        const event = this.#audit.get(tenant)?.events.find((e) => e.id === id);
+        const event = this.#tenants.get(tenant)?.audit.events.find((e) => e.id === id);
         if (!event) throw new Error('backdoor: no such audit event');
         Object.assign(event, patch);
       },
       deleteAuditEvent: async (tenant, id) => {
-        const log = this.#audit.get(tenant);
+        const log = this.#tenants.get(tenant)?.audit;
         if (!log) return;
         log.events = log.events.filter((e) => e.id !== id);
         for (const [chain, events] of log.chains)

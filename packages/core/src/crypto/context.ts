@@ -5,10 +5,15 @@ export function secretContext(tenant: string, path: string, version: number): En
   return { tenant, path, version: String(version) };
 }
 
-/** Deterministic text of a context: JSON with keys sorted. */
+/** Deterministic text of a context: JSON of its entries, keys sorted. */
 export function canonicalContextText(context: EncryptionContext): string {
   const keys = Object.keys(context).sort();
   return JSON.stringify(keys.map((key) => [key, context[key]]));
+}
+
+/** `canonicalContextText(secretContext(tenant, path, version))`, written out for the read path. */
+export function secretContextText(tenant: string, path: string, version: number): string {
+  return `[["path",${JSON.stringify(path)}],["tenant",${JSON.stringify(tenant)}],["version","${version}"]]`;
 }
 
 /** Canonical bytes of a context, for services that take opaque additional authenticated data. */

@@ -5,9 +5,7 @@
  * it was unwrapped under — a recreated path or a moved row never hits a stale entry.
  */
 import { LRUCache } from 'lru-cache';
-import type { EncryptionContext } from '../contracts/key-wrapper';
 import type { WrappedKey } from '../contracts/records';
-import { canonicalContextText } from './context';
 
 export interface DataKeyCacheOptions {
   /** Most data keys held at once. Default 10,000. */
@@ -33,8 +31,14 @@ export class DataKeyCache {
         : null;
   }
 
-  static keyFor(wrapped: WrappedKey, context: EncryptionContext): string {
-    return `${wrapped.keyId}\u0000${Buffer.from(wrapped.ciphertext.buffer, wrapped.ciphertext.byteOffset, wrapped.ciphertext.byteLength).toString('base64')}\u0000${canonicalContextText(context)}`;
+  /** The cache key of a wrapped key under a context (given as its canonical text). */
+  static keyFor(wrapped: WrappedKey, contextText: string): string {
+    const bytes = Buffer.from(
+      wrapped.ciphertext.buffer,
+      wrapped.ciphertext.byteOffset,
+      wrapped.ciphertext.byteLength,
+    );
+    return `${wrapped.keyId}\u0000${bytes.toString('base64')}\u0000${contextText}`;
   }
 
   /** The cached key, or the result of `unwrap` — called once however many callers wait for it. */

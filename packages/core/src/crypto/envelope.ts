@@ -14,11 +14,17 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 export const DATA_KEY_BYTES = 32;
 
-function additionalData(context: EncryptionContext): Buffer {
-  return Buffer.from(`agentvault/value/v1 ${canonicalContextText(context)}`, 'utf8');
+/** `context` may be given as its canonical text (crypto/context), which the read path has at hand. */
+type Binding = EncryptionContext | string;
+
+function additionalData(context: Binding): Buffer {
+  return Buffer.from(
+    `agentvault/value/v1 ${typeof context === 'string' ? context : canonicalContextText(context)}`,
+    'utf8',
+  );
 }
 
-export function sealValue(dataKey: Uint8Array, plaintext: string, context: EncryptionContext): Uint8Array {
+export function sealValue(dataKey: Uint8Array, plaintext: string, context: Binding): Uint8Array {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
   cipher.setAAD(additionalData(context));
@@ -27,7 +33,7 @@ export function sealValue(dataKey: Uint8Array, plaintext: string, context: Encry
 }
 
 /** Opens a sealed value; any change to the bytes or the context fails with AgentVaultIntegrityError. */
-export function openValue(dataKey: Uint8Array, sealed: Uint8Array, context: EncryptionContext): string {
+export function openValue(dataKey: Uint8Array, sealed: Uint8Array, context: Binding): string {
   if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES || sealed[0] !== FORMAT) {
     throw new AgentVaultIntegrityError('Stored ciphertext is malformed');
   }

@@ -10,7 +10,7 @@
  * outcome because for an audited read only storage knows it. The first event of a chain links to
  * GENESIS_HASH. `verifyAudit` recomputes both and names the first event that does not fit.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditDraft, AuditOutcome } from '../contracts/records';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -20,31 +20,30 @@ export function outcomeLabel(outcome: AuditOutcome): string {
   return `${outcome.success ? '1' : '0'}|${outcome.error ?? ''}|${outcome.version ?? ''}`;
 }
 
+const json = JSON.stringify;
+/** Strings JSON.stringify would copy verbatim between quotes (no quote, backslash, control or surrogate). */
+const VERBATIM = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+const str = (value: string | null): string =>
+  value === null ? 'null' : VERBATIM.test(value) ? `"${value}"` : json(value);
+
+/**
+ * SHA-256 of the draft's canonical form: the JSON array
+ * `[1, id, tenant, chain, type, path, actor, actorDescription, ip, userAgent, timestamp, details]`
+ * with `details` as `[key, value]` pairs sorted by key. Written out element by element, which gives
+ * the same bytes as `JSON.stringify` of that array at a fraction of the cost.
+ */
 export function auditDigest(draft: Omit<AuditDraft, 'digest'>): string {
-  const details = Object.keys(draft.details)
-    .sort()
-    .map((key) => [key, draft.details[key]]);
-  const canonical = JSON.stringify([
-    1,
-    draft.id,
-    draft.tenant,
-    draft.chain,
-    draft.type,
-    draft.path,
-    draft.actor,
-    draft.actorDescription,
-    draft.ip,
-    draft.userAgent,
-    draft.timestamp,
-    details,
-  ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  const keys = Object.keys(draft.details);
+  const details = keys.length === 0 ? '[]' : json(keys.sort().map((key) => [key, draft.details[key]]));
+  const canonical = `[1,${str(draft.id)},${str(draft.tenant)},${json(draft.chain)},${str(draft.type)},${str(draft.path)},${str(draft.actor)},${str(draft.actorDescription)},${str(draft.ip)},${str(draft.userAgent)},${json(draft.timestamp)},${details}]`;
+  return hash('sha256', canonical, 'hex');
 }
 
 export function auditLink(previousHash: string, digest: string, outcome: AuditOutcome): string {
-  return createHash('sha256')
-    .update(Buffer.from(previousHash, 'hex'))
-    .update(Buffer.from(digest, 'hex'))
-    .update(outcomeLabel(outcome))
-    .digest('hex');
+  const label = outcomeLabel(outcome);
+  const input = Buffer.allocUnsafe(64 + Buffer.byteLength(label));
+  input.write(previousHash, 0, 32, 'hex');
+  input.write(digest, 32, 32, 'hex');
+  input.write(label, 64, 'utf8');
+  return hash('sha256', input, 'hex');
 }

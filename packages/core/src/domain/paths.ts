@@ -18,8 +18,12 @@ export function segmentProblem(segment: string): string | null {
   return null;
 }
 
+const VALID_PATH = /^[A-Za-z0-9._-]{1,128}(?:\/[A-Za-z0-9._-]{1,128}){0,15}$/;
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Why `path` is not a valid secret path, or null if it is. The message never echoes the path. */
 export function pathProblem(path: string): string | null {
+  if (path.length <= MAX_PATH_LENGTH && VALID_PATH.test(path) && !DOT_SEGMENT.test(path)) return null;
   if (path.length === 0) return 'path is empty';
   if (path.length > MAX_PATH_LENGTH) return `path longer than ${MAX_PATH_LENGTH} characters`;
   const segments = path.split('/');

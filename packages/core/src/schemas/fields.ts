@@ -72,6 +72,21 @@ export function toIssues(error: z.ZodError): ValidationIssue[] {
   }));
 }
 
+/** Parse a path argument; the common valid case skips zod. */
+export function parsePath(value: unknown): string {
+  if (typeof value === 'string' && pathProblem(value) === null) return value;
+  return parseInput(pathField, value, 'path');
+}
+
+const parsedDefaults = new WeakMap<z.ZodType, unknown>();
+
+/** Parse an options argument; an omitted one is parsed once per schema and the result reused (it is never mutated). */
+export function parseOptions<S extends z.ZodType>(schema: S, options: unknown): z.output<S> {
+  if (options !== undefined) return parseInput(schema, options, 'options');
+  if (!parsedDefaults.has(schema)) parsedDefaults.set(schema, parseInput(schema, {}, 'options'));
+  return parsedDefaults.get(schema) as z.output<S>;
+}
+
 /** Parse input at an entry point; bad input throws AgentVaultValidationError listing every issue. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);

@@ -36,10 +36,11 @@ import {
 } from '../schemas/access';
 import { parseInput } from '../schemas/fields';
 import { type CallOptions, callSchema } from '../schemas/secrets';
-import { type OperationFacts, operation, successEvent } from './auditing';
+import { auditFailure, type OperationFacts, operation, successEvent } from './auditing';
 import {
   anonymousCall,
   type CallContext,
+  type CallFields,
   principalFor,
   requireRole,
   resolveCall,
@@ -190,18 +191,13 @@ function effectiveStatus(record: ApprovalRecord, now: number): ApprovalStatus {
 export function accessOperations(rt: Runtime) {
   const { storage } = rt;
 
-  function run<T>(
+  function run<S extends z.ZodType<CallFields>, T>(
     type: AuditEventType,
+    schema: S,
     options: unknown,
-    body: (call: CallContext, facts: OperationFacts) => Promise<T>,
+    body: (call: CallContext, options: z.output<S>, facts: OperationFacts) => Promise<T>,
   ) {
-    return operation(
-      rt,
-      { type, path: null },
-      () => resolveCall(rt, options),
-      (error) => anonymousCall(rt, options, error),
-      body,
-    );
+    return operation(rt, { type, path: null }, schema, options, body);
   }
 
   function emit(event: VaultEvent): void {
@@ -241,8 +237,7 @@ export function accessOperations(rt: Runtime) {
     input: CreateAgentKeyInput = {},
     options?: CallOptions,
   ): Promise<CreatedAgentKey> {
-    return run('agent_key.create', options, async (call) => {
-      parseInput(callSchema, options ?? {}, 'options');
+    return run('agent_key.create', callSchema, options, async (call) => {
       const data = parseInput(createAgentKeySchema, input, 'agent key');
       requireRole(call, 'admin', 'create agent keys');
       const value = newAgentKeyValue();
@@ -275,8 +270,7 @@ export function accessOperations(rt: Runtime) {
   }
 
   async function listAgentKeys(options?: CallOptions): Promise<AgentKey[]> {
-    return run('agent_key.list', options, async (call) => {
-      parseInput(callSchema, options ?? {}, 'options');
+    return run('agent_key.list', callSchema, options, async (call) => {
       requireRole(call, 'admin', 'list agent keys');
       const keys = await storage.listAgentKeys(call.tenant);
       await storage.appendAudit(successEvent(rt, call, 'agent_key.list', null, null, { count: keys.length }));
@@ -285,8 +279,7 @@ export function accessOperations(rt: Runtime) {
   }
 
   async function revokeAgentKey(id: string, options?: CallOptions): Promise<AgentKey> {
-    return run('agent_key.revoke', options, async (call) => {
-      parseInput(callSchema, options ?? {}, 'options');
+    return run('agent_key.revoke', callSchema, options, async (call) => {
       requireRole(call, 'admin', 'revoke agent keys');
       const record = await storage.revokeAgentKey({
         tenant: call.tenant,
@@ -307,11 +300,18 @@ export function accessOperations(rt: Runtime) {
     credential: string,
     options: { ip?: string; userAgent?: string; tenant?: string } = {},
   ): Promise<Principal> {
-    return run(
-      'auth.authenticate',
-      { ip: options.ip, userAgent: options.userAgent, tenant: options.tenant },
-      async () => principalFor(rt, String(credential), options.ip ?? null),
-    );
+    try {
+      return await principalFor(rt, String(credential), options.ip ?? null);
+    } catch (error) {
+      // Audited against the key or token the credential names, else as anonymous.
+      await auditFailure(
+        rt,
+        anonymousCall(rt, options, error),
+        { type: 'auth.authenticate', path: null },
+        error,
+      );
+      throw error;
+    }
   }
 
   // ── Scoped tokens ──────────────────────────────────────────────────────────
@@ -393,8 +393,7 @@ export function accessOperations(rt: Runtime) {
    * narrower token of its own (never broader, never longer-lived, never with more uses).
    */
   async function requestToken(request: TokenRequest, options?: CallOptions): Promise<ScopedToken> {
-    return run('token.request', options, async (call, facts) => {
-      parseInput(callSchema, options ?? {}, 'options');
+    return run('token.request', callSchema, options, async (call, _options, facts) => {
       const data = parseInput(tokenRequestSchema, request, 'token request');
       const scope = parseScope(data.scope);
       const ttlSeconds = data.ttlSeconds ?? rt.config.defaultTokenTtlSeconds;
@@ -556,8 +555,7 @@ export function accessOperations(rt: Runtime) {
 
   /** Revoke a token and every token minted from it. Admins may revoke any; a token may revoke itself and its children. */
   async function revokeToken(id: string, options?: CallOptions): Promise<TokenInfo> {
-    return run('token.revoke', options, async (call) => {
-      parseInput(callSchema, options ?? {}, 'options');
+    return run('token.revoke', callSchema, options, async (call) => {
       const tokenId = String(id);
       const p = call.principal;
       if (p.kind === 'token') {
@@ -574,8 +572,7 @@ export function accessOperations(rt: Runtime) {
   }
 
   async function listTokens(options?: ListTokensOptions): Promise<Page<TokenInfo>> {
-    return run('token.list', options, async (call) => {
-      const opts = parseInput(listTokensSchema, options ?? {}, 'options');
+    return run('token.list', listTokensSchema, options, async (call, opts) => {
       requireRole(call, 'admin', 'list tokens');
       const cursor = opts.cursor ? decodeCursor(opts.cursor, idCursor) : null;
       const tokens = await storage.listTokens({
@@ -697,8 +694,7 @@ export function accessOperations(rt: Runtime) {
    * in `token` — once; approvers never see it.
    */
   async function getApproval(id: string, options?: CallOptions): Promise<Approval> {
-    return run('approval.read', options, async (call) => {
-      parseInput(callSchema, options ?? {}, 'options');
+    return run('approval.read', callSchema, options, async (call) => {
       let record = await findApproval(call, id);
       if (!mayView(call, record))
         throw new AgentVaultPermissionError('Only the requester and approvers may see this request');
@@ -723,8 +719,7 @@ export function accessOperations(rt: Runtime) {
     options: CallOptions | undefined,
   ): Promise<Approval> {
     const type = decision === 'approve' ? 'approval.approve' : 'approval.deny';
-    return run(type, options, async (call) => {
-      parseInput(callSchema, options ?? {}, 'options');
+    return run(type, callSchema, options, async (call) => {
       requireRole(call, 'approver', 'decide approval requests');
       const record = await findApproval(call, id);
       if (record.requestedBy === call.actor)
@@ -772,8 +767,7 @@ export function accessOperations(rt: Runtime) {
   }
 
   async function listApprovals(options?: ListApprovalsOptions): Promise<Page<Approval>> {
-    return run('approval.list', options, async (call) => {
-      const opts = parseInput(listApprovalsSchema, options ?? {}, 'options');
+    return run('approval.list', listApprovalsSchema, options, async (call, opts) => {
       if (!hasRole(call.principal, 'approver') && !hasRole(call.principal, 'admin')) {
         throw new AgentVaultPermissionError('Listing approval requests needs the approver or admin role');
       }

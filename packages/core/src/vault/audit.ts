@@ -7,7 +7,7 @@ import { AgentVaultValidationError } from '../errors';
 import { parseInput } from '../schemas/fields';
 import { auditQuerySchema, type CallOptions, callSchema } from '../schemas/secrets';
 import { operation, successEvent } from './auditing';
-import { anonymousCall, authorizeAuditRead, consumeUse, resolveCall } from './authorization';
+import { authorizeAuditRead, consumeUse } from './authorization';
 import type { Runtime } from './runtime';
 import { type AuditPage, toAuditView } from './views';
 
@@ -88,81 +88,67 @@ export function auditOperations(rt: Runtime) {
 
   /** Recompute every chain of the caller's tenant up to its current head and report where each breaks. */
   async function verifyAudit(options?: CallOptions): Promise<AuditVerification> {
-    return operation(
-      rt,
-      { type: 'audit.verify', path: null },
-      () => resolveCall(rt, options),
-      (error) => anonymousCall(rt, options, error),
-      async (call) => {
-        parseInput(callSchema, options ?? {}, 'options');
-        authorizeAuditRead(call);
-        await consumeUse(rt, call);
-        const heads = await storage.auditHeads(call.tenant);
-        let checked = 0;
-        const breaks: AuditBreak[] = [];
-        for (const head of heads.sort((a, b) => a.chain - b.chain)) {
-          const result = await verifyChain(call.tenant, head);
-          checked += result.checked;
-          if (result.broken) breaks.push(result.broken);
-        }
-        breaks.sort((a, b) => a.seq - b.seq || a.chain - b.chain);
-        await storage.appendAudit(
-          successEvent(rt, call, 'audit.verify', null, null, {
-            checked,
-            chains: heads.length,
-            breaks: breaks.length,
-          }),
-        );
-        return { ok: breaks.length === 0, checked, chains: heads.length, breaks };
-      },
-    );
+    return operation(rt, { type: 'audit.verify', path: null }, callSchema, options, async (call) => {
+      authorizeAuditRead(call);
+      await consumeUse(rt, call);
+      const heads = await storage.auditHeads(call.tenant);
+      let checked = 0;
+      const breaks: AuditBreak[] = [];
+      for (const head of heads.sort((a, b) => a.chain - b.chain)) {
+        const result = await verifyChain(call.tenant, head);
+        checked += result.checked;
+        if (result.broken) breaks.push(result.broken);
+      }
+      breaks.sort((a, b) => a.seq - b.seq || a.chain - b.chain);
+      await storage.appendAudit(
+        successEvent(rt, call, 'audit.verify', null, null, {
+          checked,
+          chains: heads.length,
+          breaks: breaks.length,
+        }),
+      );
+      return { ok: breaks.length === 0, checked, chains: heads.length, breaks };
+    });
   }
 
   /** Audit events of the caller's tenant, newest first by default, with filters and cursor pagination. */
   async function queryAudit(query?: AuditQueryOptions, options?: CallOptions): Promise<AuditPage> {
-    return operation(
-      rt,
-      { type: 'audit.read', path: null },
-      () => resolveCall(rt, options),
-      (error) => anonymousCall(rt, options, error),
-      async (call) => {
-        parseInput(callSchema, options ?? {}, 'options');
-        const q = parseInput(auditQuerySchema, query ?? {}, 'audit query');
-        authorizeAuditRead(call);
-        const cursor = q.cursor ? decodeCursor(q.cursor, auditCursor) : null;
-        if (cursor && cursor.o !== q.order) {
-          throw new AgentVaultValidationError('Invalid cursor', [
-            { path: ['cursor'], message: 'cursor was issued for the other order' },
-          ]);
-        }
-        await consumeUse(rt, call);
-        const events = await storage.queryAudit({
-          tenant: call.tenant,
-          ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
-          ...(q.path !== undefined ? { path: q.path } : {}),
-          ...(q.actor !== undefined ? { actor: q.actor } : {}),
-          ...(q.type !== undefined ? { types: q.type } : {}),
-          ...(q.since !== undefined ? { since: q.since } : {}),
-          ...(q.until !== undefined ? { until: q.until } : {}),
-          ...(q.success !== undefined ? { success: q.success } : {}),
-          after: cursor ? { timestamp: cursor.t, id: cursor.id } : null,
-          order: q.order,
-          limit: q.limit + 1,
-        });
-        const page = events.slice(0, q.limit);
-        const last = page.at(-1);
-        await storage.appendAudit(
-          successEvent(rt, call, 'audit.read', q.namespace || null, null, { count: page.length }),
-        );
-        return {
-          events: page.map(toAuditView),
-          nextCursor:
-            events.length > q.limit && last
-              ? encodeCursor({ t: last.timestamp, id: last.id, o: q.order })
-              : null,
-        };
-      },
-    );
+    return operation(rt, { type: 'audit.read', path: null }, callSchema, options, async (call) => {
+      const q = parseInput(auditQuerySchema, query ?? {}, 'audit query');
+      authorizeAuditRead(call);
+      const cursor = q.cursor ? decodeCursor(q.cursor, auditCursor) : null;
+      if (cursor && cursor.o !== q.order) {
+        throw new AgentVaultValidationError('Invalid cursor', [
+          { path: ['cursor'], message: 'cursor was issued for the other order' },
+        ]);
+      }
+      await consumeUse(rt, call);
+      const events = await storage.queryAudit({
+        tenant: call.tenant,
+        ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
+        ...(q.path !== undefined ? { path: q.path } : {}),
+        ...(q.actor !== undefined ? { actor: q.actor } : {}),
+        ...(q.type !== undefined ? { types: q.type } : {}),
+        ...(q.since !== undefined ? { since: q.since } : {}),
+        ...(q.until !== undefined ? { until: q.until } : {}),
+        ...(q.success !== undefined ? { success: q.success } : {}),
+        after: cursor ? { timestamp: cursor.t, id: cursor.id } : null,
+        order: q.order,
+        limit: q.limit + 1,
+      });
+      const page = events.slice(0, q.limit);
+      const last = page.at(-1);
+      await storage.appendAudit(
+        successEvent(rt, call, 'audit.read', q.namespace || null, null, { count: page.length }),
+      );
+      return {
+        events: page.map(toAuditView),
+        nextCursor:
+          events.length > q.limit && last
+            ? encodeCursor({ t: last.timestamp, id: last.id, o: q.order })
+            : null,
+      };
+    });
   }
 
   return { queryAudit, verifyAudit };

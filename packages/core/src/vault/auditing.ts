@@ -1,10 +1,13 @@
 /** Building audit events, and the wrapper that audits every operation's refusal or failure. */
+
+import type { z } from 'zod';
 import type { AuditDetails, AuditDraft, AuditEventInput, AuditEventType } from '../contracts/records';
 import { auditDigest } from '../domain/audit-chain';
 import { newId } from '../domain/ids';
 import { pathProblem } from '../domain/paths';
 import { AgentVaultError } from '../errors';
-import type { CallContext } from './authorization';
+import { parseOptions } from '../schemas/fields';
+import { anonymousCall, type CallContext, type CallFields, resolveCall } from './authorization';
 import type { Runtime } from './runtime';
 
 export function draftEvent(
@@ -14,7 +17,7 @@ export function draftEvent(
   path: string | null,
   details: AuditDetails = {},
 ): AuditDraft {
-  const base = {
+  const draft: AuditDraft = {
     id: newId('evt'),
     tenant: call.tenant,
     chain: Math.floor(Math.random() * rt.config.auditChains),
@@ -26,8 +29,10 @@ export function draftEvent(
     userAgent: call.userAgent,
     timestamp: rt.clock.now(),
     details,
+    digest: '',
   };
-  return { ...base, digest: auditDigest(base) };
+  draft.digest = auditDigest(draft);
+  return draft;
 }
 
 export function successEvent(
@@ -67,34 +72,44 @@ export interface OperationFacts {
 }
 
 /**
- * Run one public operation. Whatever makes it fail — a refusal, bad input, a lost check-and-set,
+ * Run one public operation: parse its options once (the schema includes the call fields), resolve
+ * the caller, run the body. Whatever makes it fail — a refusal, bad input, a lost check-and-set,
  * storage trouble — is appended to the audit trail (unless storage already did) and rethrown.
  */
-export async function operation<T>(
+export async function operation<S extends z.ZodType<CallFields>, T>(
   rt: Runtime,
   facts: OperationFacts,
-  resolve: () => Promise<CallContext>,
-  anonymous: (error: unknown) => CallContext,
-  body: (call: CallContext, facts: OperationFacts) => Promise<T>,
+  schema: S,
+  rawOptions: unknown,
+  body: (call: CallContext, options: z.output<S>, facts: OperationFacts) => Promise<T>,
 ): Promise<T> {
   let call: CallContext | null = null;
   try {
-    call = await resolve();
-    return await body(call, facts);
+    const options = parseOptions(schema, rawOptions);
+    const resolved = resolveCall(rt, options);
+    call = resolved instanceof Promise ? await resolved : resolved;
+    return await body(call, options, facts);
   } catch (error) {
-    if (!(error instanceof Object && audited.has(error))) {
-      try {
-        await rt.storage.appendAudit(
-          failureEvent(rt, call ?? anonymous(error), facts.type, facts.path, error),
-        );
-      } catch (auditError) {
-        rt.logger.error('could not audit a failed operation', {
-          type: facts.type,
-          error: auditError instanceof Error ? auditError.message : String(auditError),
-        });
-      }
-    }
+    await auditFailure(rt, call ?? anonymousCall(rt, rawOptions, error), facts, error);
     throw error;
+  }
+}
+
+/** Append the failure event of an operation, unless storage already did; never throws. */
+export async function auditFailure(
+  rt: Runtime,
+  call: CallContext,
+  facts: OperationFacts,
+  error: unknown,
+): Promise<void> {
+  if (error instanceof Object && audited.has(error)) return;
+  try {
+    await rt.storage.appendAudit(failureEvent(rt, call, facts.type, facts.path, error));
+  } catch (auditError) {
+    rt.logger.error('could not audit a failed operation', {
+      type: facts.type,
+      error: auditError instanceof Error ? auditError.message : String(auditError),
+    });
   }
 }
 

@@ -15,7 +15,6 @@ import {
   scopeAllowsList,
 } from '../domain/scopes';
 import { AgentVaultAuthError, AgentVaultPermissionError } from '../errors';
-import { parseInput } from '../schemas/fields';
 import { callShape } from '../schemas/secrets';
 import type { Runtime } from './runtime';
 
@@ -30,6 +29,8 @@ export interface CallContext {
 }
 
 const callFields = z.object(callShape);
+/** The call fields of an operation's parsed options. */
+export type CallFields = z.output<typeof callFields>;
 
 const scopes = new WeakMap<TokenRecord, Scope>();
 
@@ -105,23 +106,26 @@ function callContext(principal: Principal, ip: string | null, userAgent: string 
   };
 }
 
-/** Resolve the caller of one operation from its options (`token`, `principal`, `actor`, `tenant`, …). */
-export async function resolveCall(rt: Runtime, options: unknown): Promise<CallContext> {
-  const fields = parseInput(callFields, options ?? {}, 'call options');
+/**
+ * Resolve the caller of one operation from its parsed options (`token`, `principal`, `actor`,
+ * `tenant`, …). Synchronous unless a credential has to be looked up.
+ */
+export function resolveCall(rt: Runtime, fields: CallFields): CallContext | Promise<CallContext> {
   const ip = fields.ip ?? null;
-  let principal: Principal;
-  if (fields.token !== undefined) principal = await principalFor(rt, fields.token, ip);
-  else if (fields.principal) principal = fields.principal;
-  else
-    principal = {
-      kind: 'app',
-      name: fields.actor ?? rt.config.defaultActor,
-      tenant: fields.tenant ?? rt.config.defaultTenant,
-    };
-  if (fields.tenant !== undefined && fields.tenant !== principal.tenant) {
-    throw refuse(new AgentVaultPermissionError('The credential belongs to another tenant'), principal);
-  }
-  return callContext(principal, ip, fields.userAgent ?? null);
+  const userAgent = fields.userAgent ?? null;
+  const finish = (principal: Principal): CallContext => {
+    if (fields.tenant !== undefined && fields.tenant !== principal.tenant) {
+      throw refuse(new AgentVaultPermissionError('The credential belongs to another tenant'), principal);
+    }
+    return callContext(principal, ip, userAgent);
+  };
+  if (fields.token !== undefined) return principalFor(rt, fields.token, ip).then(finish);
+  if (fields.principal) return finish(fields.principal);
+  return finish({
+    kind: 'app',
+    name: fields.actor ?? rt.config.defaultActor,
+    tenant: fields.tenant ?? rt.config.defaultTenant,
+  });
 }
 
 /**

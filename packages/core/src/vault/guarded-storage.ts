@@ -12,24 +12,28 @@ function wrapError(adapter: string, error: unknown): AgentVaultError {
   return new AgentVaultError(`${adapter}: ${message}`, 'internal_error', 500, { cause: error });
 }
 
+/** Every method of the adapter (own or inherited), wrapped once into a plain object. */
 export function guardStorage(storage: StorageAdapter): StorageAdapter {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(storage, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      let guarded = wrapped.get(property);
-      if (!guarded) {
-        guarded = async (...args: unknown[]) => {
-          try {
-            return await value.apply(target, args);
-          } catch (error) {
-            throw wrapError(target.name, error);
-          }
-        };
-        wrapped.set(property, guarded);
-      }
-      return guarded;
-    },
-  });
+  const guarded: Record<string, unknown> = { name: storage.name };
+  const rethrow = (error: unknown) => {
+    throw wrapError(storage.name, error);
+  };
+  for (
+    let proto: object | null = storage;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const method = (storage as unknown as Record<string, unknown>)[key];
+      if (key === 'constructor' || key in guarded || typeof method !== 'function') continue;
+      guarded[key] = (...args: unknown[]) => {
+        try {
+          return (method.apply(storage, args) as Promise<unknown>).then(undefined, rethrow);
+        } catch (error) {
+          return Promise.reject(wrapError(storage.name, error));
+        }
+      };
+    }
+  }
+  return guarded as unknown as StorageAdapter;
 }

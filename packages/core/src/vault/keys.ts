@@ -2,10 +2,9 @@
 import { z } from 'zod';
 import type { VersionKey } from '../contracts/storage';
 import { secretContext } from '../crypto/context';
-import { parseInput } from '../schemas/fields';
 import { callShape } from '../schemas/secrets';
 import { operation, successEvent } from './auditing';
-import { anonymousCall, requireRole, resolveCall } from './authorization';
+import { requireRole } from './authorization';
 import type { Runtime } from './runtime';
 
 const rewrapOptionsSchema = z.strictObject({
@@ -34,10 +33,9 @@ export function keyOperations(rt: Runtime) {
     return operation(
       rt,
       { type: 'key.rewrap', path: null },
-      () => resolveCall(rt, options),
-      (error) => anonymousCall(rt, options, error),
-      async (call) => {
-        const opts = parseInput(rewrapOptionsSchema, options ?? {}, 'options');
+      rewrapOptionsSchema,
+      options,
+      async (call, opts) => {
         requireRole(call, 'admin', 're-wrap data keys');
         const keyId = rt.keys.currentKeyId();
         let after: VersionKey | null = null;

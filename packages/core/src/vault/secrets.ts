@@ -3,7 +3,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { z } from 'zod';
 import type { AuditDetails, AuditEventType, SecretRecord, VersionRecord } from '../contracts/records';
 import type { ReadOutcome, SecretPatch } from '../contracts/storage';
-import { secretContext } from '../crypto/context';
+import { secretContext, secretContextText } from '../crypto/context';
 import { DataKeyCache } from '../crypto/dek-cache';
 import { openValue, sealValue } from '../crypto/envelope';
 import { type Tier, tiersUpTo } from '../domain/classification';
@@ -20,7 +20,7 @@ import {
   AgentVaultValidationError,
   type ValidationIssue,
 } from '../errors';
-import { parseInput, versionField } from '../schemas/fields';
+import { parseInput, parsePath, versionField } from '../schemas/fields';
 import {
   type CallOptions,
   callSchema,
@@ -41,13 +41,12 @@ import {
   successEvent,
 } from './auditing';
 import {
-  anonymousCall,
   authorizeList,
   authorizeSecret,
   authorizeTier,
   type CallContext,
+  type CallFields,
   consumeUse,
-  resolveCall,
   tierLimit,
   tokenRefusal,
 } from './authorization';
@@ -59,6 +58,7 @@ import {
   type SecretMetadata,
   type SecretVersion,
   toMetadata,
+  toSecret,
   toVersionView,
 } from './views';
 
@@ -156,19 +156,14 @@ async function pause(attempt: number): Promise<void> {
 export function secretOperations(rt: Runtime) {
   const { storage, schemas } = rt;
 
-  function run<T>(
+  function run<S extends z.ZodType<CallFields>, T>(
     type: AuditEventType,
     rawPath: unknown,
+    schema: S,
     options: unknown,
-    body: (call: CallContext, facts: OperationFacts) => Promise<T>,
+    body: (call: CallContext, options: z.output<S>, facts: OperationFacts) => Promise<T>,
   ) {
-    return operation(
-      rt,
-      { type, path: auditablePath(rawPath) },
-      () => resolveCall(rt, options),
-      (error) => anonymousCall(rt, options, error),
-      body,
-    );
+    return operation(rt, { type, path: auditablePath(rawPath) }, schema, options, body);
   }
 
   async function seal(
@@ -178,14 +173,14 @@ export function secretOperations(rt: Runtime) {
     value: string,
     now: number,
   ): Promise<VersionRecord> {
-    const context = secretContext(call.tenant, path, number);
-    const { dataKey, wrapped } = await rt.keys.generateDataKey(context);
-    rt.dataKeys.set(DataKeyCache.keyFor(wrapped, context), dataKey);
+    const { dataKey, wrapped } = await rt.keys.generateDataKey(secretContext(call.tenant, path, number));
+    const text = secretContextText(call.tenant, path, number);
+    rt.dataKeys.set(DataKeyCache.keyFor(wrapped, text), dataKey);
     return {
       tenant: call.tenant,
       path,
       version: number,
-      ciphertext: sealValue(dataKey, value, context),
+      ciphertext: sealValue(dataKey, value, text),
       wrappedKey: wrapped,
       createdAt: now,
       createdBy: call.actor,
@@ -193,14 +188,15 @@ export function secretOperations(rt: Runtime) {
     };
   }
 
-  async function open(version: VersionRecord): Promise<string> {
-    const context = secretContext(version.tenant, version.path, version.version);
-    const cached = rt.dataKeys.get(DataKeyCache.keyFor(version.wrappedKey, context), () =>
-      rt.keys.unwrap(version.wrappedKey, context),
+  /** Decrypt a version's value; synchronous when its data key is cached. */
+  function open(version: VersionRecord): string | Promise<string> {
+    const text = secretContextText(version.tenant, version.path, version.version);
+    const cached = rt.dataKeys.get(DataKeyCache.keyFor(version.wrappedKey, text), () =>
+      rt.keys.unwrap(version.wrappedKey, secretContext(version.tenant, version.path, version.version)),
     );
     // A cache hit is used before any await, so eviction can never wipe it mid-use.
-    const dataKey = cached instanceof Promise ? await cached : cached;
-    return openValue(dataKey, version.ciphertext, context);
+    if (!(cached instanceof Promise)) return openValue(cached, version.ciphertext, text);
+    return cached.then((dataKey) => openValue(dataKey, version.ciphertext, text));
   }
 
   async function liveSecret(call: CallContext, path: string): Promise<SecretRecord> {
@@ -299,22 +295,26 @@ export function secretOperations(rt: Runtime) {
     }
   }
 
-  async function createSecret(input: CreateSecretInput, options?: CallOptions): Promise<SecretMetadata> {
-    return run('secret.create', (input as { path?: unknown } | undefined)?.path, options, async (call) => {
-      parseInput(callSchema, options ?? {}, 'options');
-      const data = parseInput(schemas.create, input, 'secret');
-      authorizeSecret(call, 'write', data.path);
-      await consumeUse(rt, call);
-      return toMetadata(await createWith(call, data.path, data.value, data));
-    });
+  function createSecret(input: CreateSecretInput, options?: CallOptions): Promise<SecretMetadata> {
+    return run(
+      'secret.create',
+      (input as { path?: unknown } | undefined)?.path,
+      callSchema,
+      options,
+      async (call) => {
+        const data = parseInput(schemas.create, input, 'secret');
+        authorizeSecret(call, 'write', data.path);
+        await consumeUse(rt, call);
+        return toMetadata(await createWith(call, data.path, data.value, data));
+      },
+    );
   }
 
   /** Create the secret, or append a version if it exists. */
-  async function setSecret(path: string, value: string, options?: SetSecretOptions): Promise<SecretMetadata> {
-    return run('secret.update', path, options, async (call, facts) => {
-      const p = parseInput(schemas.path, path, 'path');
+  function setSecret(path: string, value: string, options?: SetSecretOptions): Promise<SecretMetadata> {
+    return run('secret.update', path, schemas.set, options, async (call, opts, facts) => {
+      const p = parsePath(path);
       const v = parseInput(schemas.value, value, 'value');
-      const opts = parseInput(schemas.set, options ?? {}, 'options');
       authorizeSecret(call, 'write', p);
       await consumeUse(rt, call);
       const existing = await storage.getSecret(call.tenant, p);
@@ -343,15 +343,14 @@ export function secretOperations(rt: Runtime) {
   }
 
   /** Change the value (a new version) and/or metadata (no new version). */
-  async function updateSecret(
+  function updateSecret(
     path: string,
     input: UpdateSecretInput,
     options?: CallOptions,
   ): Promise<SecretMetadata> {
-    return run('secret.update', path, options, async (call) => {
-      const p = parseInput(schemas.path, path, 'path');
+    return run('secret.update', path, callSchema, options, async (call) => {
+      const p = parsePath(path);
       const data = parseInput(schemas.update, input, 'update');
-      parseInput(callSchema, options ?? {}, 'options');
       authorizeSecret(call, 'write', p);
       await consumeUse(rt, call);
       const now = rt.clock.now();
@@ -382,10 +381,9 @@ export function secretOperations(rt: Runtime) {
     });
   }
 
-  async function getSecret(path: string, options?: GetSecretOptions): Promise<Secret> {
-    return run('secret.read', path, options, async (call) => {
-      const p = parseInput(schemas.path, path, 'path');
-      const opts = parseInput(getSecretOptionsSchema, options ?? {}, 'options');
+  function getSecret(path: string, options?: GetSecretOptions): Promise<Secret> {
+    return run('secret.read', path, getSecretOptionsSchema, options, async (call, opts) => {
+      const p = parsePath(path);
       authorizeSecret(call, 'read', p);
       const version = opts.version ?? null;
       const result = await storage.readSecret({
@@ -398,20 +396,15 @@ export function secretOperations(rt: Runtime) {
         event: draftEvent(rt, call, 'secret.read', p),
       });
       if (result.outcome !== 'ok') throw alreadyAudited(readRefusal(result.outcome, p, version, call));
-      const value = await open(result.version);
-      return {
-        ...toMetadata(result.secret),
-        value,
-        version: result.version.version,
-        accessedAt: new Date(result.secret.accessedAt ?? rt.clock.now()),
-      };
+      const opened = open(result.version);
+      const value = typeof opened === 'string' ? opened : await opened;
+      return toSecret(result.secret, result.version.version, value);
     });
   }
 
-  async function listSecrets(namespace = '', options?: ListSecretsOptions): Promise<SecretList> {
-    return run('secret.list', namespace, options, async (call, facts) => {
+  function listSecrets(namespace = '', options?: ListSecretsOptions): Promise<SecretList> {
+    return run('secret.list', namespace, listSecretsOptionsSchema, options, async (call, opts, facts) => {
       const ns = parseInput(schemas.namespace, namespace, 'namespace');
-      const opts = parseInput(listSecretsOptionsSchema, options ?? {}, 'options');
       authorizeList(call, ns);
       const cursor = opts.cursor ? decodeCursor(opts.cursor, listCursor) : null;
       if (cursor && cursor.ns !== ns) {
@@ -451,10 +444,9 @@ export function secretOperations(rt: Runtime) {
     });
   }
 
-  async function listVersions(path: string, options?: CallOptions): Promise<SecretVersion[]> {
-    return run('secret.versions', path, options, async (call) => {
-      const p = parseInput(schemas.path, path, 'path');
-      parseInput(callSchema, options ?? {}, 'options');
+  function listVersions(path: string, options?: CallOptions): Promise<SecretVersion[]> {
+    return run('secret.versions', path, callSchema, options, async (call) => {
+      const p = parsePath(path);
       authorizeSecret(call, 'read', p);
       await consumeUse(rt, call);
       const record = await liveSecret(call, p);
@@ -467,15 +459,14 @@ export function secretOperations(rt: Runtime) {
     });
   }
 
-  async function rollbackSecret(
+  function rollbackSecret(
     path: string,
     version: number | string,
     options?: RollbackSecretOptions,
   ): Promise<SecretMetadata> {
-    return run('secret.rollback', path, options, async (call) => {
-      const p = parseInput(schemas.path, path, 'path');
+    return run('secret.rollback', path, rollbackOptionsSchema, options, async (call, opts) => {
+      const p = parsePath(path);
       const toVersion = parseInput(versionField, version, 'version');
-      const opts = parseInput(rollbackOptionsSchema, options ?? {}, 'options');
       authorizeSecret(call, 'write', p);
       await consumeUse(rt, call);
       await authorizeExistingTier(call, 'write', p);
@@ -493,15 +484,14 @@ export function secretOperations(rt: Runtime) {
     });
   }
 
-  async function rotateSecret(
+  function rotateSecret(
     path: string,
     newValue: string,
     options?: RotateSecretOptions,
   ): Promise<RotateResult> {
-    return run('secret.rotate', path, options, async (call) => {
-      const p = parseInput(schemas.path, path, 'path');
+    return run('secret.rotate', path, rotateOptionsSchema, options, async (call, opts) => {
+      const p = parsePath(path);
       const v = parseInput(schemas.value, newValue, 'value');
-      const opts = parseInput(rotateOptionsSchema, options ?? {}, 'options');
       authorizeSecret(call, 'rotate', p);
       await consumeUse(rt, call);
       const graceMs = opts.gracePeriodSeconds * 1000;
@@ -523,10 +513,9 @@ export function secretOperations(rt: Runtime) {
   }
 
   /** Move to the trash (restorable), or with `permanent` destroy every version's ciphertext and key. */
-  async function deleteSecret(path: string, options?: DeleteSecretOptions): Promise<void> {
-    return run('secret.delete', path, options, async (call) => {
-      const p = parseInput(schemas.path, path, 'path');
-      const opts = parseInput(deleteOptionsSchema, options ?? {}, 'options');
+  function deleteSecret(path: string, options?: DeleteSecretOptions): Promise<void> {
+    return run('secret.delete', path, deleteOptionsSchema, options, async (call, opts) => {
+      const p = parsePath(path);
       authorizeSecret(call, 'delete', p);
       await consumeUse(rt, call);
       if (tierLimit(call) !== null) {
@@ -551,10 +540,9 @@ export function secretOperations(rt: Runtime) {
     });
   }
 
-  async function restoreSecret(path: string, options?: CallOptions): Promise<SecretMetadata> {
-    return run('secret.restore', path, options, async (call) => {
-      const p = parseInput(schemas.path, path, 'path');
-      parseInput(callSchema, options ?? {}, 'options');
+  function restoreSecret(path: string, options?: CallOptions): Promise<SecretMetadata> {
+    return run('secret.restore', path, callSchema, options, async (call) => {
+      const p = parsePath(path);
       authorizeSecret(call, 'delete', p);
       await consumeUse(rt, call);
       if (tierLimit(call) !== null) {
@@ -577,9 +565,8 @@ export function secretOperations(rt: Runtime) {
    * Import a .env file: `KEY` lands at `<namespace>/KEY`. Everything is parsed and checked first;
    * a malformed line, a bad key or an oversized value is reported by line and nothing is written.
    */
-  async function importEnv(text: string, options?: ImportEnvOptions): Promise<ImportResult> {
-    return run('secret.import', null, options, async (call, facts) => {
-      const opts = parseInput(importEnvOptionsSchema, options ?? {}, 'options');
+  function importEnv(text: string, options?: ImportEnvOptions): Promise<ImportResult> {
+    return run('secret.import', null, importEnvOptionsSchema, options, async (call, opts, facts) => {
       facts.path = opts.namespace || null;
       if (typeof text !== 'string') {
         throw new AgentVaultValidationError('Invalid .env input', [

@@ -105,6 +105,28 @@ export function toMetadata(record: SecretRecord): SecretMetadata {
   };
 }
 
+/** A read's result, built in one literal (spreading the metadata in costs a tenth of a hot read). */
+export function toSecret(record: SecretRecord, version: number, value: string): Secret {
+  return {
+    path: record.path,
+    value,
+    version,
+    latestVersion: record.latestVersion,
+    tier: record.tier,
+    type: record.type,
+    description: record.description,
+    tags: record.tags,
+    createdAt: date(record.createdAt),
+    createdBy: record.createdBy,
+    updatedAt: date(record.updatedAt),
+    updatedBy: record.updatedBy,
+    accessedAt: date(record.accessedAt ?? record.updatedAt),
+    expiresAt: dateOrNull(record.expiresAt),
+    trashedAt: dateOrNull(record.trashedAt),
+    purgeAt: dateOrNull(record.purgeAt),
+  };
+}
+
 export function toVersionView(info: VersionInfo, current: number): SecretVersion {
   return {
     version: info.version,
