@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { memoryAdapter } from '@agentvault/adapter-memory';
+import { describe, expect, it } from 'vitest';
+import type { KeyWrapper } from '../src/contracts/key-wrapper';
+import type { StorageAdapter } from '../src/contracts/storage';
+import {
+  AgentVaultApprovalPendingError,
+  AgentVaultAuthError,
+  AgentVaultError,
+  AgentVaultIntegrityError,
+  AgentVaultUnavailableError,
+  AgentVaultValidationError,
+} from '../src/errors';
+import { manualClock } from '../src/testing/clock';
+import { countingKeyWrapper, testKeyWrapper } from '../src/testing/key-wrappers';
+import { createVault } from '../src/vault/create-vault';
+import type { VaultOptions } from '../src/vault/runtime';
+
+const k1 = randomBytes(32);
+const k2 = randomBytes(32);
+
+function setup(overrides: Partial<VaultOptions> = {}) {
+  const storage = memoryAdapter();
+  const logs: string[] = [];
+  const logger = {
+    warn: (m: string, f?: unknown) => logs.push(`${m} ${JSON.stringify(f ?? '')}`),
+    error: (m: string, f?: unknown) => logs.push(`${m} ${JSON.stringify(f ?? '')}`),
+  };
+  const vault = createVault({
+    storage,
+    keys: testKeyWrapper({ keys: { k1 } }),
+    clock: manualClock(),
+    logger,
+    ...overrides,
+  });
+  return { vault, storage, logs };
+}
+
+/** The memory adapter with some methods replaced. */
+function failing(
+  storage: StorageAdapter,
+  overrides: Partial<Record<keyof StorageAdapter, (...args: never[]) => Promise<unknown>>>,
+): StorageAdapter {
+  return new Proxy(storage, {
+    get: (target, property) => {
+      if (property in overrides) return overrides[property as keyof StorageAdapter];
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('vault', () => {
+  it('fails closed: when the audit event cannot be stored, nothing is returned', async () => {
+    const { vault, storage } = setup();
+    await vault.setSecret('fc/key', 'fail-closed-value');
+    const broken = createVault({
+      storage: failing(storage, {
+        readSecret: () => Promise.reject(new Error('audit table unavailable')),
+        appendAudit: () => Promise.reject(new Error('audit table unavailable')),
+      }),
+      keys: testKeyWrapper({ keys: { k1 } }),
+      logger: { warn() {}, error() {} },
+    });
+    await expect(broken.getSecret('fc/key')).rejects.toThrow('memory: audit table unavailable');
+    await expect(broken.listSecrets('fc')).rejects.toThrow('memory: audit table unavailable');
+    await expect(broken.listVersions('fc/key')).rejects.toThrow(AgentVaultError);
+  });
+
+  it('wraps foreign storage failures with the adapter name and their cause', async () => {
+    const { storage } = setup();
+    const cause = new Error('connection reset');
+    const vault = createVault({
+      storage: failing(storage, { getSecret: () => Promise.reject(cause) }),
+      keys: testKeyWrapper(),
+      logger: { warn() {}, error() {} },
+    });
+    const error = await vault.setSecret('x/y', 'v').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentVaultError);
+    expect((error as AgentVaultError).code).toBe('internal_error');
+    expect((error as Error).message).toBe('memory: connection reset');
+    expect((error as Error).cause).toBe(cause);
+  });
+
+  it('writes nothing when the key service is unavailable, and audits the failure', async () => {
+    const down: KeyWrapper = {
+      name: 'flaky',
+      currentKeyId: () => 'k',
+      wrap: () => Promise.reject(new AgentVaultUnavailableError('flaky: throttled')),
+      unwrap: () => Promise.reject(new AgentVaultUnavailableError('flaky: throttled')),
+    };
+    const { vault } = setup({ keys: down });
+    await expect(vault.setSecret('kms/key', 'v')).rejects.toBeInstanceOf(AgentVaultUnavailableError);
+    expect((await vault.listSecrets('kms')).total).toBe(0);
+    const [event] = (await vault.queryAudit({ type: 'secret.create' })).events;
+    expect(event).toMatchObject({ success: false, error: 'unavailable', path: 'kms/key' });
+  });
+
+  it('re-wraps every data key under a new key without touching ciphertext', async () => {
+    const storage = memoryAdapter();
+    const old = createVault({ storage, keys: testKeyWrapper({ keys: { k1 } }) });
+    await old.setSecret('rw/a', 'value-a1');
+    await old.setSecret('rw/a', 'value-a2');
+    await old.setSecret('rw/b', 'value-b', { tenant: 'other' });
+    const before = await storage.backdoor().readVersion({ tenant: 'default', path: 'rw/a', version: 1 });
+    const keys = countingKeyWrapper(testKeyWrapper({ keys: { k1, k2 }, currentKeyId: 'k2' }));
+    const rotating = createVault({ storage, keys });
+    expect(await rotating.rewrap()).toEqual({ rewrapped: 3, skipped: 0, keyId: 'k2' });
+    expect(await rotating.rewrap()).toEqual({ rewrapped: 0, skipped: 0, keyId: 'k2' });
+    const after = await storage.backdoor().readVersion({ tenant: 'default', path: 'rw/a', version: 1 });
+    expect(Buffer.from(after!.ciphertext)).toEqual(Buffer.from(before!.ciphertext));
+    expect(after!.wrappedKey.keyId).toBe('k2');
+    const onlyNewKey = createVault({ storage, keys: testKeyWrapper({ keys: { k2 } }) });
+    expect((await onlyNewKey.getSecret('rw/a', { version: 1 })).value).toBe('value-a1');
+    expect((await onlyNewKey.getSecret('rw/b', { tenant: 'other' })).value).toBe('value-b');
+    const token = await rotating.requestToken({ scope: 'secrets:*:*' });
+    await expect(rotating.rewrap({ token: token.value! })).rejects.toThrow('Scoped tokens cannot');
+  });
+
+  it('fails with an integrity error when the data key does not belong to the version', async () => {
+    const storage = memoryAdapter();
+    const vault = createVault({ storage, keys: testKeyWrapper({ keys: { k1 } }) });
+    await vault.setSecret('ik/a', 'a');
+    await vault.setSecret('ik/b', 'b');
+    const backdoor = storage.backdoor();
+    const a = await backdoor.readVersion({ tenant: 'default', path: 'ik/a', version: 1 });
+    const b = await backdoor.readVersion({ tenant: 'default', path: 'ik/b', version: 1 });
+    await backdoor.writeVersion({ ...b!, wrappedKey: a!.wrappedKey });
+    vault.clearCaches();
+    await expect(vault.getSecret('ik/b')).rejects.toBeInstanceOf(AgentVaultIntegrityError);
+  });
+
+  it('attributes refused credentials: unknown as anonymous, known ones by id', async () => {
+    const { vault, storage } = setup();
+    const token = await vault.requestToken({ scope: 'secrets:read:a/*', ttlSeconds: 60 });
+    await vault.revokeToken(token.id!);
+    const key = await vault.createAgentKey({});
+    await vault.revokeAgentKey(key.id);
+    await expect(vault.authenticate('ast_tok_nobody', { ip: '10.0.0.9' })).rejects.toBeInstanceOf(
+      AgentVaultAuthError,
+    );
+    await expect(vault.authenticate(token.value!)).rejects.toBeInstanceOf(AgentVaultAuthError);
+    await expect(vault.authenticate(key.value)).rejects.toBeInstanceOf(AgentVaultAuthError);
+    await expect(vault.authenticate('Bearer nonsense')).rejects.toBeInstanceOf(AgentVaultAuthError);
+    const events = (await vault.queryAudit({ type: 'auth.authenticate', order: 'asc' })).events;
+    expect(events.map((e) => [e.actor, e.error, e.ip])).toEqual([
+      ['anonymous', 'unauthorized', '10.0.0.9'],
+      [`token:${token.id}`, 'unauthorized', null],
+      [`key:${key.id}`, 'unauthorized', null],
+      ['anonymous', 'unauthorized', null],
+    ]);
+    expect(await storage.backdoor().dump()).not.toContain(key.value);
+  });
+
+  it('refuses unknown options and out-of-range settings instead of ignoring them', async () => {
+    const { vault } = setup({ tokens: { maxTtlSeconds: 3600 } });
+    await vault.setSecret('o/key', 'v');
+    await expect(vault.getSecret('o/key', { versoin: 1 } as never)).rejects.toBeInstanceOf(
+      AgentVaultValidationError,
+    );
+    await expect(vault.deleteSecret('o/key', { permanant: true } as never)).rejects.toBeInstanceOf(
+      AgentVaultValidationError,
+    );
+    await expect(vault.requestToken({ scope: 'secrets:read:o/*', ttlSeconds: 3601 })).rejects.toBeInstanceOf(
+      AgentVaultValidationError,
+    );
+    await expect(
+      vault.requestToken({ scope: 'secrets:read:o/*', allowedIps: ['not-an-ip'] }),
+    ).rejects.toBeInstanceOf(AgentVaultValidationError);
+    expect((await vault.requestToken({ scope: 'secrets:read:o/*' })).ttlSeconds).toBe(3600);
+    expect(() => createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), auditChains: 0 })).toThrow(
+      TypeError,
+    );
+    expect(() => createVault({ keys: testKeyWrapper() } as never)).toThrow(TypeError);
+  });
+
+  it('accepts a value of exactly the size limit and refuses one byte more', async () => {
+    const { vault } = setup({ maxValueBytes: 64 * 1024 });
+    await vault.setSecret('size/max', 'é'.repeat(32 * 1024));
+    await expect(vault.setSecret('size/over', `${'é'.repeat(32 * 1024)}x`)).rejects.toBeInstanceOf(
+      AgentVaultValidationError,
+    );
+  });
+
+  it('keeps going when an event listener throws, and logs no value or credential', async () => {
+    const { vault, logs } = setup({
+      onEvent: () => {
+        throw new Error('slack is down');
+      },
+    });
+    vault.on('token.issued', async () => {
+      throw new Error('email is down');
+    });
+    await vault.setSecret('ev/key', 'listener-canary-value');
+    const token = await vault.requestToken({ scope: 'secrets:read:ev/*' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(token.value).toMatch(/^ast_tok_/);
+    expect(logs.filter((l) => l.startsWith('event listener failed'))).toHaveLength(2);
+    expect(logs.join('\n')).not.toContain(token.value!);
+    expect(logs.join('\n')).not.toContain('listener-canary-value');
+  });
+
+  it('stops waiting for an approval at the timeout', async () => {
+    const { vault } = setup();
+    await vault.setSecret('wait/crit', 'v', { tier: 'critical' });
+    const pending = await vault.requestToken({ scope: 'secrets:read:wait/*' });
+    const error = await vault
+      .waitForApproval(pending.approvalRequestId!, { timeoutMs: 30, pollIntervalMs: 10 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentVaultApprovalPendingError);
+    expect((error as AgentVaultApprovalPendingError).approvalRequestId).toBe(pending.approvalRequestId);
+  });
+});
