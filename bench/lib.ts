@@ -138,7 +138,7 @@ export function printMeasurements(title: string, rows: Measurement[]): void {
   console.log(`\n${title}`);
   console.table(
     rows.map((r) => ({
-      operation: r.name,
+      'operation': r.name,
       'ops/s': fmt(r.opsPerSec),
       'p50 ms': fmt(r.p50Ms, 3),
       'p99 ms': fmt(r.p99Ms, 3),

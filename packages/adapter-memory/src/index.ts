@@ -184,14 +184,14 @@ export class MemoryAdapter implements StorageAdapter {
     return log.events
       .filter(
         (e) =>
-          (query.namespace === undefined || (e.path !== null && isUnderNamespace(e.path, query.namespace))) &&
-          (query.path === undefined || e.path === query.path) &&
-          (query.actor === undefined || e.actor === query.actor) &&
-          (types === null || types.has(e.type)) &&
-          (query.since === undefined || e.timestamp >= query.since) &&
-          (query.until === undefined || e.timestamp < query.until) &&
-          (query.success === undefined || e.success === query.success) &&
-          (query.after === null || compare(e, query.after) > 0),
+          (query.namespace === undefined || (e.path !== null && isUnderNamespace(e.path, query.namespace)))
+          && (query.path === undefined || e.path === query.path)
+          && (query.actor === undefined || e.actor === query.actor)
+          && (types === null || types.has(e.type))
+          && (query.since === undefined || e.timestamp >= query.since)
+          && (query.until === undefined || e.timestamp < query.until)
+          && (query.success === undefined || e.success === query.success)
+          && (query.after === null || compare(e, query.after) > 0),
       )
       .sort(compare)
       .slice(0, query.limit)
@@ -249,8 +249,8 @@ export class MemoryAdapter implements StorageAdapter {
     const { version } = input;
     const { record, versions } = this.#live(version.tenant, version.path);
     if (
-      version.version !== record.latestVersion + 1 ||
-      record.currentVersion !== input.expectedCurrentVersion
+      version.version !== record.latestVersion + 1
+      || record.currentVersion !== input.expectedCurrentVersion
     ) {
       throw new AgentVaultConflictError(`secret '${version.path}' changed since it was read`);
     }
@@ -491,8 +491,8 @@ export class MemoryAdapter implements StorageAdapter {
     const version = this.#find(input.tenant, input.path)?.versions[input.version - 1];
     if (!version) return false;
     if (
-      version.wrappedKey.keyId !== input.expected.keyId ||
-      !bytesEqual(version.wrappedKey.ciphertext, input.expected.ciphertext)
+      version.wrappedKey.keyId !== input.expected.keyId
+      || !bytesEqual(version.wrappedKey.ciphertext, input.expected.ciphertext)
     )
       return false;
     version.wrappedKey = { keyId: input.next.keyId, ciphertext: new Uint8Array(input.next.ciphertext) };
@@ -601,13 +601,13 @@ export class MemoryAdapter implements StorageAdapter {
     return [...this.#tokens.values()]
       .filter(
         (t) =>
-          t.tenant === query.tenant &&
-          (query.parentId === undefined || t.parentId === query.parentId) &&
-          (query.activeAt === undefined ||
-            (t.revokedAt === null &&
-              t.expiresAt > query.activeAt &&
-              (t.usesRemaining === null || t.usesRemaining > 0))) &&
-          (query.afterId === null || t.id > query.afterId),
+          t.tenant === query.tenant
+          && (query.parentId === undefined || t.parentId === query.parentId)
+          && (query.activeAt === undefined
+            || (t.revokedAt === null
+              && t.expiresAt > query.activeAt
+              && (t.usesRemaining === null || t.usesRemaining > 0)))
+            && (query.afterId === null || t.id > query.afterId),
       )
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .slice(0, query.limit)
@@ -691,9 +691,9 @@ export class MemoryAdapter implements StorageAdapter {
     return [...this.#approvals.values()]
       .filter(
         (a) =>
-          a.tenant === query.tenant &&
-          (query.status === undefined || a.status === query.status) &&
-          (query.afterId === null || a.id > query.afterId),
+          a.tenant === query.tenant
+          && (query.status === undefined || a.status === query.status)
+          && (query.afterId === null || a.id > query.afterId),
       )
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .slice(0, query.limit)

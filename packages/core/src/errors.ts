@@ -176,8 +176,8 @@ export class AgentVaultNetworkError extends AgentVaultError {
 /** True for failures a caller may retry with backoff. */
 export function isRetryable(error: unknown): boolean {
   return (
-    error instanceof AgentVaultUnavailableError ||
-    error instanceof AgentVaultRateLimitError ||
-    error instanceof AgentVaultNetworkError
+    error instanceof AgentVaultUnavailableError
+    || error instanceof AgentVaultRateLimitError
+    || error instanceof AgentVaultNetworkError
   );
 }

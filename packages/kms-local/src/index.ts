@@ -106,8 +106,8 @@ export class LocalKeyring implements KeyWrapper {
       current = fingerprintKeyId(key);
       keys = { [current]: key };
       (options.warn ?? console.warn)(
-        `[agentvault] WARNING: no ${LOCAL_KEK_ENV} set — using a random development key (${current}). ` +
-          'Everything encrypted now is lost when this process exits. Set a key before storing anything real.',
+        `[agentvault] WARNING: no ${LOCAL_KEK_ENV} set — using a random development key (${current}). `
+        + 'Everything encrypted now is lost when this process exits. Set a key before storing anything real.',
       );
     } else {
       throw new AgentVaultConfigurationError(`local keyring: no keys given and ${LOCAL_KEK_ENV} is not set`);

@@ -17,10 +17,10 @@ function checkContext(context: EncryptionContext): void {
 
 function checkWrapped(name: string, wrapped: WrappedKey): WrappedKey {
   if (
-    typeof wrapped?.keyId !== 'string' ||
-    wrapped.keyId.length === 0 ||
-    !(wrapped.ciphertext instanceof Uint8Array) ||
-    wrapped.ciphertext.length === 0
+    typeof wrapped?.keyId !== 'string'
+    || wrapped.keyId.length === 0
+    || !(wrapped.ciphertext instanceof Uint8Array)
+    || wrapped.ciphertext.length === 0
   ) {
     throw new AgentVaultError(`${name}: key wrapper returned a malformed wrapped key`);
   }

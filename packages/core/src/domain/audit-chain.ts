@@ -22,7 +22,7 @@ export function outcomeLabel(outcome: AuditOutcome): string {
 
 const json = JSON.stringify;
 /** Strings JSON.stringify would copy verbatim between quotes (no quote, backslash, control or surrogate). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const VERBATIM = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 const str = (value: string | null): string =>
   value === null ? 'null' : VERBATIM.test(value) ? `"${value}"` : json(value);

@@ -15,7 +15,7 @@ export interface EnvEntry {
 }
 
 const ENTRY_START = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)/;
-const QUOTES = new Set(['"', "'", '`']);
+const QUOTES = new Set(['"', '\'', '`']);
 
 /** Index just past the closing `quote` in `text` from `from`, if only blanks or a comment follow it. */
 function closingQuote(text: string, from: number, quote: string): number {

@@ -43,8 +43,8 @@ export function namespaceProblem(namespace: string): string | null {
 /** True if `path` lies under `namespace` on a segment boundary (`prod` never holds `production/x`). */
 export function isUnderNamespace(path: string, namespace: string): boolean {
   return (
-    namespace === '' ||
-    (path.length > namespace.length && path.startsWith(namespace) && path[namespace.length] === '/')
+    namespace === ''
+    || (path.length > namespace.length && path.startsWith(namespace) && path[namespace.length] === '/')
   );
 }
 

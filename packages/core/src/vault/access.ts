@@ -629,9 +629,9 @@ export function accessOperations(rt: Runtime) {
 
   function mayView(call: CallContext, record: ApprovalRecord): boolean {
     return (
-      call.actor === record.requestedBy ||
-      hasRole(call.principal, 'approver') ||
-      hasRole(call.principal, 'admin')
+      call.actor === record.requestedBy
+      || hasRole(call.principal, 'approver')
+      || hasRole(call.principal, 'admin')
     );
   }
 

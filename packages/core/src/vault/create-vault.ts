@@ -4,10 +4,10 @@ import { keyOperations } from './keys';
 import { createRuntime, type VaultOptions } from './runtime';
 import { secretOperations } from './secrets';
 
-export type Vault = ReturnType<typeof secretOperations> &
-  ReturnType<typeof auditOperations> &
-  ReturnType<typeof keyOperations> &
-  ReturnType<typeof accessOperations> & {
+export type Vault = ReturnType<typeof secretOperations>
+  & ReturnType<typeof auditOperations>
+  & ReturnType<typeof keyOperations>
+  & ReturnType<typeof accessOperations> & {
     /** Forget cached data keys and token records (e.g. after an incident). */
     clearCaches(): void;
     /** Close the storage adapter's connections. */

@@ -8,36 +8,36 @@ import type { Tier } from '../domain/classification';
 
 export type VaultEvent =
   | {
-      type: 'approval.requested';
-      tenant: string;
-      approvalId: string;
-      requestedBy: string;
-      scope: string;
-      tier: Tier;
-      description: string | null;
-      requiredApprovals: number;
-      expiresAt: Date;
-    }
+    type: 'approval.requested';
+    tenant: string;
+    approvalId: string;
+    requestedBy: string;
+    scope: string;
+    tier: Tier;
+    description: string | null;
+    requiredApprovals: number;
+    expiresAt: Date;
+  }
   | {
-      type: 'approval.decided';
-      tenant: string;
-      approvalId: string;
-      requestedBy: string;
-      status: 'approved' | 'denied' | 'pending';
-      decidedBy: string;
-      decision: 'approve' | 'deny';
-      note: string | null;
-    }
+    type: 'approval.decided';
+    tenant: string;
+    approvalId: string;
+    requestedBy: string;
+    status: 'approved' | 'denied' | 'pending';
+    decidedBy: string;
+    decision: 'approve' | 'deny';
+    note: string | null;
+  }
   | {
-      type: 'token.issued';
-      tenant: string;
-      tokenId: string;
-      issuedBy: string;
-      scope: string;
-      approvedTier: Tier;
-      expiresAt: Date;
-      approvalRequestId: string | null;
-    }
+    type: 'token.issued';
+    tenant: string;
+    tokenId: string;
+    issuedBy: string;
+    scope: string;
+    approvedTier: Tier;
+    expiresAt: Date;
+    approvalRequestId: string | null;
+  }
   | { type: 'token.revoked'; tenant: string; tokenId: string; revokedBy: string }
   | { type: 'agent_key.created'; tenant: string; keyId: string; createdBy: string; roles: string[] }
   | { type: 'agent_key.revoked'; tenant: string; keyId: string; revokedBy: string };

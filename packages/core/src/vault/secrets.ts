@@ -286,8 +286,8 @@ export function secretOperations(rt: Runtime) {
         return { before, after, at: now };
       } catch (error) {
         if (
-          !(error instanceof AgentVaultConflictError) ||
-          performance.now() - started > WRITE_RETRY_BUDGET_MS
+          !(error instanceof AgentVaultConflictError)
+          || performance.now() - started > WRITE_RETRY_BUDGET_MS
         )
           throw error;
         await pause(attempt);
@@ -579,8 +579,8 @@ export function secretOperations(rt: Runtime) {
       for (const entry of entries) {
         const path = opts.namespace ? `${opts.namespace}/${entry.key}` : entry.key;
         const problem =
-          pathProblem(path) ??
-          (schemas.value.safeParse(entry.value).success ? null : 'value is too large or not valid Unicode');
+          pathProblem(path)
+          ?? (schemas.value.safeParse(entry.value).success ? null : 'value is too large or not valid Unicode');
         if (problem) {
           issues.push({
             path: ['line', entry.line],

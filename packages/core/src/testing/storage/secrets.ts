@@ -234,7 +234,7 @@ export function secretTests(ctx: SuiteContext): void {
       '# database',
       'DB_URL="postgres://u:p@h/db"',
       'export STRIPE_KEY=sk_test_1 # inline comment',
-      "OPENAI_KEY='sk-proj-x'",
+      'OPENAI_KEY=\'sk-proj-x\'',
       'MULTI="line one',
       'line two"',
       'EXISTING=replaced',

@@ -19,15 +19,15 @@ import { trashTests } from './trash';
 import { twoInstanceTests } from './two-instances';
 
 const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
-  secrets: secretTests,
-  listing: listingTests,
-  trash: trashTests,
-  audit: auditTests,
-  tenants: tenantTests,
-  tokens: tokenTests,
-  approvals: approvalTests,
-  safety: safetyTests,
-  tamper: tamperTests,
+  'secrets': secretTests,
+  'listing': listingTests,
+  'trash': trashTests,
+  'audit': auditTests,
+  'tenants': tenantTests,
+  'tokens': tokenTests,
+  'approvals': approvalTests,
+  'safety': safetyTests,
+  'tamper': tamperTests,
   'two-instances': twoInstanceTests,
 };
 
