@@ -200,6 +200,37 @@ describe('vault', () => {
     expect(logs.join('\n')).not.toContain('listener-canary-value');
   });
 
+  it('puts no credential or value in any refusal error', async () => {
+    const { vault } = setup();
+    await vault.setSecret('err/key', 'error-canary-value', { tier: 'sensitive' });
+    const key = await vault.createAgentKey({ roles: ['approver'] });
+    const token = await vault.requestToken({
+      scope: 'secrets:read:err/other secrets:list:err/*',
+      maxUses: 2,
+      allowedIps: ['10.0.0.0/8'],
+    });
+    const attempts = [
+      vault.getSecret('err/key', { token: token.value!, ip: '10.0.0.1' }),
+      vault.getSecret('err/key', { token: token.value!, ip: '192.168.0.1' }),
+      vault.getSecret('err/key', { token: `${token.value!}tampered` }),
+      vault.setSecret('err/key', 'error-canary-value-2', { token: token.value!, ip: '10.0.0.1' }),
+      vault.listSecrets('', { token: token.value!, ip: '10.0.0.1' }),
+      vault.getSecret('err/key', { token: key.value }),
+      vault.requestToken({ scope: 'secrets:read:*' }, { token: key.value }),
+      vault.setSecret('err/key', 'x'.repeat(70_000)),
+      vault.getSecret('err/other', { token: token.value!, ip: '10.0.0.1' }),
+      vault.getSecret('err/other', { token: token.value!, ip: '10.0.0.1' }),
+    ];
+    const errors = await Promise.all(attempts.map((p) => (p as Promise<unknown>).then(() => null, (e: unknown) => e)));
+    expect(errors.every((e) => e instanceof AgentVaultError)).toBe(true);
+    const text = JSON.stringify(
+      errors.map((e) => ({ ...(e as object), message: (e as Error).message, cause: String((e as Error).cause) })),
+    );
+    for (const secret of [token.value!, key.value, 'error-canary-value', token.value!.slice('ast_tok_'.length)]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
   it('stops waiting for an approval at the timeout', async () => {
     const { vault } = setup();
     await vault.setSecret('wait/crit', 'v', { tier: 'critical' });
