@@ -5,6 +5,7 @@
  */
 import {
   type AgentKeyRecord,
+  AgentVaultUnavailableError,
   type ApprovalDecision,
   type ApprovalRecord,
   type AuditChainHead,
@@ -12,7 +13,6 @@ import {
   type AuditEvent,
   type AuditEventInput,
   type AuditQuery,
-  AgentVaultUnavailableError,
   type ListSecretsPage,
   type ListSecretsQuery,
   outcomeLabel,
@@ -56,7 +56,7 @@ import {
 } from './codec';
 import { redisError, scriptRefusal } from './errors';
 import { LinkPredictor, type Prediction } from './link-predictor';
-import { type ScriptName, SCRIPTS } from './scripts';
+import { SCRIPTS, type ScriptName } from './scripts';
 
 export interface RedisAdapterOptions {
   /** Prefix of every key the adapter writes. Default `agentvault:`. */
@@ -114,6 +114,14 @@ export class RedisAdapter implements StorageAdapter {
     this.#predictor = options.predictLinks === false ? null : new LinkPredictor();
   }
 
+  /**
+   * How many audit links this adapter predicted right and how many the server computed in Lua
+   * (null when prediction is off). For monitoring and benchmarks.
+   */
+  get linkPredictions(): { predicted: number; computedByServer: number } | null {
+    return this.#predictor ? { ...this.#predictor.stats } : null;
+  }
+
   // ── plumbing ───────────────────────────────────────────────────────────────
 
   #key(tenant: string, suffix: string): string {
@@ -136,7 +144,12 @@ export class RedisAdapter implements StorageAdapter {
     options: { binary?: boolean; path?: string } = {},
   ): Promise<Reply[]> {
     try {
-      return (await runScript(this.client, SCRIPTS[name], [this.prefix, tenant, ...args], options.binary)) as Reply[];
+      return (await runScript(
+        this.client,
+        SCRIPTS[name],
+        [this.prefix, tenant, ...args],
+        options.binary,
+      )) as Reply[];
     } catch (error) {
       throw redisError(error, { path: options.path ?? null });
     }

@@ -55,7 +55,11 @@ export function redisBackdoor(client: RedisClientLike, prefix: string): StorageB
     },
 
     async readVersion({ tenant, path, version }) {
-      const values = (await client.callBuffer('HMGET', `${base(tenant)}v:${path}`, ...fieldsOf(version))) as Reply[];
+      const values = (await client.callBuffer(
+        'HMGET',
+        `${base(tenant)}v:${path}`,
+        ...fieldsOf(version),
+      )) as Reply[];
       if (values[0] === null) return null;
       return decodeVersion(tenant, path, version, values);
     },
@@ -63,7 +67,8 @@ export function redisBackdoor(client: RedisClientLike, prefix: string): StorageB
     async writeVersion(record: VersionRecord) {
       const key = `${base(record.tenant)}v:${record.path}`;
       const n = record.version;
-      if ((await client.call('HEXISTS', key, `${n}:c`)) !== 1) throw new Error('backdoor: no such version row');
+      if ((await client.call('HEXISTS', key, `${n}:c`)) !== 1)
+        throw new Error('backdoor: no such version row');
       await client.call(
         'HSET',
         key,
@@ -111,5 +116,3 @@ export async function deleteKeysUnder(client: RedisClientLike, prefix: string): 
   for (let i = 0; i < keys.length; i += 500) await client.call('UNLINK', ...keys.slice(i, i + 500));
   return keys.length;
 }
-
-

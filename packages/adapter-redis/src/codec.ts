@@ -270,7 +270,10 @@ export function decodeEvent(reply: Reply | undefined): AuditEvent {
   const first = raw.indexOf('\n');
   const second = raw.indexOf('\n', first + 1);
   const third = raw.indexOf('\n', second + 1);
-  const body = JSON.parse(raw.slice(third + 1)) as Omit<AuditEvent, 'seq' | 'hash' | 'success' | 'error' | 'version'>;
+  const body = JSON.parse(raw.slice(third + 1)) as Omit<
+    AuditEvent,
+    'seq' | 'hash' | 'success' | 'error' | 'version'
+  >;
   return {
     ...body,
     ...parseLabel(raw.slice(second + 1, third)),

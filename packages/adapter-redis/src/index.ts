@@ -17,5 +17,8 @@ export type RedisConnection = { client: RedisClientLike } | { url: string; clien
 
 export function redisAdapter(connection: RedisConnection, options: RedisAdapterOptions = {}): RedisAdapter {
   if ('client' in connection) return new RedisAdapter(connection.client, options);
-  return new RedisAdapter(connect(connection.url, connection.clientOptions), { ownsClient: true, ...options });
+  return new RedisAdapter(connect(connection.url, connection.clientOptions), {
+    ownsClient: true,
+    ...options,
+  });
 }

@@ -41,6 +41,8 @@ export function chainLink(prev: string, digest: string, label: string): string {
 export class LinkPredictor {
   readonly #chains = new Map<string, ChainState>();
   readonly #maxChains: number;
+  /** Appends whose link was predicted right, and those the server had to compute. */
+  readonly stats = { predicted: 0, computedByServer: 0 };
 
   constructor(maxChains = 10_000) {
     this.#maxChains = maxChains;
@@ -77,7 +79,13 @@ export class LinkPredictor {
     else if (result.appended) head = result.head;
     else head = prediction.prev;
     if (index === 0) state.base = head;
-    if ('appended' in result && result.appended && result.head === prediction.hash) return;
+    if ('appended' in result && result.appended) {
+      if (result.head === prediction.hash) {
+        this.stats.predicted++;
+        return;
+      }
+      this.stats.computedByServer++;
+    }
     this.#repredict(state, index, head);
   }
 
