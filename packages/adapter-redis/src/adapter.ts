@@ -486,7 +486,9 @@ export class RedisAdapter implements StorageAdapter {
     const required: string[] = [];
     let anyOf: string[] = [];
     if (query.path !== undefined) required.push(`ev:p:${query.path}`);
-    if (query.namespace !== undefined) required.push(`ev:n:${query.namespace}`);
+    const noneOf: string[] = [];
+    if (query.namespace === '') noneOf.push('ev:np');
+    else if (query.namespace !== undefined) required.push(`ev:n:${query.namespace}`);
     if (query.actor !== undefined) required.push(`ev:a:${query.actor}`);
     if (query.types !== undefined) {
       if (query.types.length === 0) return [];
@@ -494,7 +496,7 @@ export class RedisAdapter implements StorageAdapter {
       else anyOf = query.types.map((type) => `ev:y:${type}`);
     }
     if (query.success === false) required.push('ev:f');
-    const noneOf = query.success === true ? 'ev:f' : '';
+    if (query.success === true) noneOf.push('ev:f');
     const pad = (ms: number) => String(Math.max(0, Math.trunc(ms))).padStart(16, '0');
     const since = query.since !== undefined ? `[${pad(query.since)}:` : '-';
     const until = query.until !== undefined ? `(${pad(query.until)}:` : '+';
@@ -511,7 +513,8 @@ export class RedisAdapter implements StorageAdapter {
       ...required,
       String(anyOf.length),
       ...anyOf,
-      noneOf,
+      String(noneOf.length),
+      ...noneOf,
     ]);
     return reply.map((event) => decodeEvent(event));
   }

@@ -100,7 +100,8 @@ export function redisBackdoor(client: RedisClientLike, prefix: string): StorageB
       const k = base(tenant);
       const member = auditMember(event.timestamp, id);
       const sets = [`${k}ev`, `${k}ev:a:${event.actor}`, `${k}ev:y:${event.type}`, `${k}ev:f`];
-      if (event.path !== null) {
+      if (event.path === null) sets.push(`${k}ev:np`);
+      else {
         sets.push(`${k}ev:p:${event.path}`, ...namespacesOf(event.path).map((ns) => `${k}ev:n:${ns}`));
       }
       await client.call('DEL', `${prefix}e:${id}`);

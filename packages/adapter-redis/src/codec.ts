@@ -232,9 +232,9 @@ export function decodeApproval(reply: Reply | undefined): ApprovalRecord | null 
 export const auditMember = (timestamp: number, id: string): string =>
   `${String(Math.max(0, Math.trunc(timestamp))).padStart(16, '0')}:${id}`;
 
-/** The namespaces an event's path is under, '' included (the index for any path). */
+/** The namespaces an event's path is under ('' aside: "any path" is the complement of pathless events). */
 export function namespacesOf(path: string): string[] {
-  const out = [''];
+  const out: string[] = [];
   for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
   return out;
 }

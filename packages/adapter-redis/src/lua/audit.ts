@@ -9,7 +9,8 @@ return { appendEvent(e, e.label) }
 
   /**
    * Events in '<ts16>:<id>' order between two lexical bounds. The smallest of the required index
-   * sets drives the walk; every other filter is a ZSCORE membership test per event walked.
+   * sets drives the walk; every other filter is a ZSCORE membership test per event walked ('any path' and 'succeeded' test
+   * that the event is NOT in the small sets of pathless and of failed events).
    */
   queryAudit: `
 local desc = arg() == 'desc'
@@ -18,8 +19,8 @@ local limit = numarg()
 local required, anyOf = {}, {}
 for i = 1, numarg() do required[i] = K .. arg() end
 for i = 1, numarg() do anyOf[i] = K .. arg() end
-local noneOf = optarg()
-if noneOf then noneOf = K .. noneOf end
+local noneOf = {}
+for i = 1, numarg() do noneOf[i] = K .. arg() end
 
 local drive, driveAt = K .. 'ev', 0
 local smallest
@@ -38,7 +39,9 @@ local function matches(m)
     end
     if not any then return false end
   end
-  if noneOf and call('ZSCORE', noneOf, m) then return false end
+  for _, set in ipairs(noneOf) do
+    if call('ZSCORE', set, m) then return false end
+  end
   return true
 end
 

@@ -83,7 +83,8 @@ end
 ${SHA256_LUA}
 
 -- Audit: events under P e:<id> (ids are unique store-wide), chain heads in K heads,
--- per-chain seq index, and lexically ordered '<ts16>:<id>' indexes for queries.
+-- per-chain seq index, and lexically ordered '<ts16>:<id>' indexes for queries (events without a
+-- path go to 'ev:np', so "any path" is the complement of that small set, not one more write per read).
 local GENESIS = string.rep('0', 64)
 local function readEvent()
   local e = { id = arg(), chain = arg(), member = arg(), type = arg(), path = arg(), actor = arg(),
@@ -120,7 +121,9 @@ local function appendEvent(e, label)
   call('ZADD', K .. 'ev:a:' .. e.actor, 0, m)
   call('ZADD', K .. 'ev:y:' .. e.type, 0, m)
   if string.sub(label, 1, 1) == '0' then call('ZADD', K .. 'ev:f', 0, m) end
-  if e.path ~= '' then
+  if e.path == '' then
+    call('ZADD', K .. 'ev:np', 0, m)
+  else
     call('ZADD', K .. 'ev:p:' .. e.path, 0, m)
     for _, ns in ipairs(e.ns) do call('ZADD', K .. 'ev:n:' .. ns, 0, m) end
   end

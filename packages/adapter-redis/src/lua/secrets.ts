@@ -137,7 +137,8 @@ return { appendEvent(e, e.label) }
   readSecret: `
 local path = arg()
 local requested = arg()
-local now = numarg()
+local nowText = arg()
+local now = tonumber(nowText)
 local maxRank = optarg()
 local tokenId = optarg()
 local e = readEvent()
@@ -147,18 +148,20 @@ if tokenId then
   outcome = tokenUse(tokenId, now)
   if outcome == 'ok' then outcome = nil end
 end
-local served, version
+local served, version, secret
 if not outcome then
-  local s = call('HMGET', secretKey(path), 'cur', 'trash', 'tier', 'exp')
-  if not s[1] or s[2] then
+  secret = call('HGETALL', secretKey(path))
+  local s = {}
+  for i = 1, #secret, 2 do s[secret[i]] = secret[i + 1] end
+  if not s.cur or s.trash then
     outcome = 'not_found'
   else
-    served = requested ~= '' and requested or s[1]
+    served = requested ~= '' and requested or s.cur
     version = call('HMGET', versionsKey(path), served .. ':c', served .. ':k', served .. ':w',
       served .. ':t', served .. ':b', served .. ':r')
     if not version[1] then outcome = 'not_found'
-    elseif maxRank and TIER_RANK[s[3]] > tonumber(maxRank) then outcome = 'tier_exceeded'
-    elseif s[4] and tonumber(s[4]) <= now then outcome = 'expired'
+    elseif maxRank and TIER_RANK[s.tier] > tonumber(maxRank) then outcome = 'tier_exceeded'
+    elseif s.exp and tonumber(s.exp) <= now then outcome = 'expired'
     elseif version[6] and tonumber(version[6]) <= now then outcome = 'retired'
     end
   end
@@ -166,10 +169,13 @@ end
 if outcome then
   return { appendEvent(e, '0|' .. outcome .. '|' .. requested), outcome }
 end
-call('HSET', secretKey(path), 'aat', now)
+call('HSET', secretKey(path), 'aat', nowText)
 local head = appendEvent(e, '1||' .. served)
 version[6] = version[6] or ''
-return { head, 'ok', call('HGETALL', secretKey(path)), served, version }
+-- The secret as updated: the fields read above with accessedAt replaced (the client reads it as 'aat').
+secret[#secret + 1] = 'aat'
+secret[#secret + 1] = nowText
+return { head, 'ok', secret, served, version }
 `,
 
   /** One page of paths from the live or trash indexes; see the README for what each filter costs. */

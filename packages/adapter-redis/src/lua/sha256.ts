@@ -1,13 +1,16 @@
 /**
  * SHA-256 in Lua 5.1 on Redis's `bit` library (Redis has no SHA-256 built in). Defines
- * `sha256hex(message)` and `fromhex(hex)` for the scripts that link audit events. Values are kept
+ * `sha256hex(message)` and `fromhex(hex)` for the scripts that link audit events. The round
+ * constants are built on first use: most script runs never hash (the client predicted the link). Values are kept
  * as signed 32-bit numbers (`bit.tobit`); every bit operation normalises its inputs modulo 2^32,
  * so sums only need `tobit` where they feed the next round.
  */
 export const SHA256_LUA = `
 local band, bor, bxor, ror, rshift, tobit = bit.band, bit.bor, bit.bxor, bit.ror, bit.rshift, bit.tobit
 local sbyte, schar, srep, sfmt = string.byte, string.char, string.rep, string.format
-local SHA_K = {
+local SHA_K
+local function shaConstants()
+  return {
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -16,9 +19,11 @@ local SHA_K = {
   0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-}
+  }
+end
 
 local function sha256hex(msg)
+  SHA_K = SHA_K or shaConstants()
   local len = #msg
   local bits = len * 8
   -- Padding: 0x80, zeros to 56 mod 64, then the bit length as a 64-bit big-endian number.
