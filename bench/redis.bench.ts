@@ -14,7 +14,7 @@ import {
   redisAdapter,
   SAFE_CLIENT_OPTIONS,
 } from '@agentvault/adapter-redis';
-import { createVault } from '@agentvault/core';
+import { auditDigest, createVault } from '@agentvault/core';
 import { localKeyring } from '@agentvault/kms-local';
 import { Redis } from 'ioredis';
 import { check, type Measurement, measure, printChecks, printMeasurements } from './lib';
@@ -114,6 +114,34 @@ export async function run(): Promise<void> {
     await read(withPrediction)();
     await read(withoutPrediction)();
 
+    // The adapter's share alone: the same audited read without the vault around it.
+    const direct = redisAdapter({ client: newClient() }, { prefix });
+    let n = 0;
+    const readDirect = () => {
+      const base = {
+        id: `evt_bench${n++}`,
+        tenant: 'bench',
+        chain: n % 8,
+        type: 'secret.read' as const,
+        path: 'bench/value',
+        actor: 'app:bench',
+        actorDescription: null,
+        ip: null,
+        userAgent: null,
+        timestamp: Date.now(),
+        details: {},
+      };
+      return direct.readSecret({
+        tenant: 'bench',
+        path: 'bench/value',
+        version: null,
+        now: Date.now(),
+        maxTier: null,
+        token: null,
+        event: { ...base, digest: auditDigest(base) },
+      });
+    };
+
     const rows: Record<string, Measurement> = {};
     for (const concurrency of [1, 32]) {
       rows[`raw${concurrency}`] = await measure(`raw MULTI GET+XADD, c=${concurrency}`, baseline, {
@@ -124,6 +152,14 @@ export async function run(): Promise<void> {
         ...DURATION,
         concurrency,
       });
+      rows[`adapter${concurrency}`] = await measure(
+        `adapter readSecret alone, c=${concurrency}`,
+        readDirect,
+        {
+          ...DURATION,
+          concurrency,
+        },
+      );
       rows[`off${concurrency}`] = await measure(
         `audited getSecret, no link prediction, c=${concurrency}`,
         read(withoutPrediction),
@@ -169,6 +205,18 @@ export async function run(): Promise<void> {
         (v) => v >= 0.8,
       ),
       check('link prediction hit rate (timed runs)', hitRate, 'info', () => true),
+      check(
+        'p50 adapter readSecret alone / raw, c=1',
+        rows.adapter1!.p50Ms! / rows.raw1!.p50Ms!,
+        'info',
+        () => true,
+      ),
+      check(
+        'ops/s adapter readSecret alone / raw, c=32',
+        rows.adapter32!.opsPerSec / rows.raw32!.opsPerSec,
+        'info',
+        () => true,
+      ),
       check('p50 without prediction / raw, c=1', rows.off1!.p50Ms! / rows.raw1!.p50Ms!, 'info', () => true),
       check(
         'ops/s without prediction / raw, c=32',

@@ -32,7 +32,7 @@ function random(seed: number) {
 }
 
 const PATHS = ['a', 'a/b', 'a/b/c', 'a/bc', 'a-b/c', 'ab/c', 'b/x', 'b/x/y', 'c', 'a/b/d', 'zz/top'];
-const TAGS = [{}, { team: 'x' }, { team: 'y' }, { team: 'x', env: 'prod' }];
+const TAGS: Record<string, string>[] = [{}, { team: 'x' }, { team: 'y' }, { team: 'x', env: 'prod' }];
 
 describe.skipIf(!redisAvailable)('redis indexes agree with the memory adapter', () => {
   const prefix = uniquePrefix();
