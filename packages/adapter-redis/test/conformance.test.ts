@@ -1,7 +1,7 @@
 import { runStorageConformance } from '@agentvault/core/testing';
 import { describe, it } from 'vitest';
 import { deleteKeysUnder, redisAdapter } from '../src/index';
-import { newClient, redisAvailable, uniquePrefix } from './redis-env';
+import { announceSkip, newClient, redisAvailable, uniquePrefix } from './redis-env';
 
 if (redisAvailable) {
   runStorageConformance('redis', () => {
@@ -20,5 +20,6 @@ if (redisAvailable) {
     };
   });
 } else {
+  announceSkip();
   describe.skip('storage conformance: redis (server unreachable)', () => it('runs', () => undefined));
 }
