@@ -15,7 +15,7 @@ export interface RedisClientLike {
   callBuffer(command: string, ...args: Arg[]): Promise<unknown>;
   quit(): Promise<unknown>;
   /** ioredis options, checked when present. */
-  readonly options?: { maxRetriesPerRequest?: number | null };
+  readonly options?: { maxRetriesPerRequest?: number | null; keyPrefix?: string };
 }
 
 /**
@@ -36,8 +36,17 @@ export function connect(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { ...SAFE_CLIENT_OPTIONS, ...options });
 }
 
-/** Refuse an ioredis client that would resend or endlessly hold a script after a dropped connection. */
+/**
+ * Refuse an ioredis client that would resend or endlessly hold a script after a dropped connection,
+ * or that prefixes keys itself (ioredis cannot prefix the keys a script derives, so the adapter's
+ * plain commands and its scripts would address different keys).
+ */
 export function assertSafeClient(client: RedisClientLike): void {
+  if (client.options?.keyPrefix) {
+    throw new AgentVaultConfigurationError(
+      "redis: the client has a keyPrefix; leave it unset and give the adapter's `prefix` option instead",
+    );
+  }
   const retries = client.options?.maxRetriesPerRequest;
   if (client.options && retries !== 0) {
     throw new AgentVaultConfigurationError(

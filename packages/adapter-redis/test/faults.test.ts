@@ -9,7 +9,7 @@ import {
 import { manualClock, testKeyWrapper } from '@agentvault/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deleteKeysUnder, redisAdapter } from '../src/index';
+import { deleteKeysUnder, redisAdapter, SAFE_CLIENT_OPTIONS } from '../src/index';
 import { newClient, REDIS_URL, redisAvailable, uniquePrefix } from './redis-env';
 
 describe.skipIf(!redisAvailable)('redis faults', () => {
@@ -104,10 +104,13 @@ describe.skipIf(!redisAvailable)('redis faults', () => {
     await storage.close();
   });
 
-  it('refuses a client that would resend or hold a script after a dropped connection', () => {
+  it('refuses a client that would resend or hold a script after a dropped connection, or prefixes keys', () => {
     const unsafe = new Redis(REDIS_URL, { lazyConnect: true });
     expect(() => redisAdapter({ client: unsafe })).toThrow(AgentVaultConfigurationError);
     unsafe.disconnect();
+    const prefixed = new Redis(REDIS_URL, { ...SAFE_CLIENT_OPTIONS, lazyConnect: true, keyPrefix: 'app:' });
+    expect(() => redisAdapter({ client: prefixed })).toThrow(/keyPrefix/);
+    prefixed.disconnect();
   });
 });
 
