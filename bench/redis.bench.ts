@@ -170,6 +170,47 @@ export async function run(): Promise<void> {
       'Redis 7.0 on 127.0.0.1, one process, 2 cores shared with other engineers (absolute figures are noisy; ratios are same-run)',
       Object.values(rows),
     );
+    // Cost per operation, less sensitive to a busy machine than latency: this process's CPU time and
+    // the server's time in the commands involved (INFO commandstats; other clients' calls of the same
+    // commands are included, so it is an upper bound on a shared server).
+    const serverUsec = async (commands: string[]) => {
+      const info = (await admin.info('commandstats')) as string;
+      let usec = 0;
+      for (const m of info.matchAll(/cmdstat_(\w+):calls=\d+,usec=(\d+)/g))
+        if (commands.includes(m[1]!)) usec += Number(m[2]);
+      return usec;
+    };
+    const costOf = async (op: () => Promise<unknown>, commands: string[]) => {
+      const n = 4000;
+      const [server, cpu] = [await serverUsec(commands), process.cpuUsage()];
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = 0; i < n / 8; i++) await op();
+        }),
+      );
+      const used = process.cpuUsage(cpu);
+      return { client: (used.user + used.system) / n, server: ((await serverUsec(commands)) - server) / n };
+    };
+    const costs = {
+      raw: await costOf(baseline, ['multi', 'get', 'xadd', 'exec']),
+      adapter: await costOf(readDirect, ['evalsha']),
+      vault: await costOf(read(withPrediction), ['evalsha']),
+      vaultOff: await costOf(read(withoutPrediction), ['evalsha']),
+    };
+    console.log('\nCost per operation (8 workers x 500 ops each; µs)');
+    console.table(
+      Object.entries({
+        'raw MULTI GET+XADD': costs.raw,
+        'adapter readSecret alone': costs.adapter,
+        'audited getSecret': costs.vault,
+        'audited getSecret, no link prediction': costs.vaultOff,
+      }).map(([operation, c]) => ({
+        operation,
+        'client CPU µs': c.client.toFixed(1),
+        'server µs': c.server.toFixed(1),
+      })),
+    );
+
     const stats = predicted.linkPredictions!;
     const hitRate = stats.predicted / (stats.predicted + stats.computedByServer);
 
