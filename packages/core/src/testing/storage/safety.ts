@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { AGENT_KEY_PREFIX, TOKEN_PREFIX } from '../../domain/credentials';
 import type { SuiteContext } from './context';
 import { allEvents } from './fixtures';
 

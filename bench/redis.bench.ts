@@ -1,0 +1,273 @@
+/**
+ * Audited reads on Redis against the cheapest honest alternative on the same server:
+ * - baseline: one ioredis MULTI of GET (the stored ciphertext) + XADD (an audit entry of the same size);
+ * - audited `vault.getSecret` on the Redis adapter (token use off, trusted caller, warm data-key cache),
+ *   with client-side link prediction (default) and without it (every link in Lua SHA-256);
+ * - round trips per read, counted twice: by wrapping the client, and by MONITOR (top-level commands
+ *   from the adapter's connection, apart from the commands its scripts run inside Redis).
+ * Skips with one line if Redis is unreachable.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  deleteKeysUnder,
+  type RedisClientLike,
+  redisAdapter,
+  SAFE_CLIENT_OPTIONS,
+} from '@agentvault/adapter-redis';
+import { auditDigest, createVault } from '@agentvault/core';
+import { localKeyring } from '@agentvault/kms-local';
+import { Redis } from 'ioredis';
+import { check, type Measurement, measure, printChecks, printMeasurements } from './lib';
+
+const URL = process.env.AGENTVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const VALUE = 'x'.repeat(64);
+const DURATION = { durationMs: 3000, warmupMs: 500 };
+
+async function reachable(): Promise<boolean> {
+  const probe = new Redis(URL, { ...SAFE_CLIENT_OPTIONS, lazyConnect: true, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+function counting(client: Redis): { client: RedisClientLike; calls: () => number } {
+  let calls = 0;
+  const wrapped: RedisClientLike = {
+    options: client.options,
+    call: (command, ...args) => {
+      calls++;
+      return client.call(command, ...args);
+    },
+    callBuffer: (command, ...args) => {
+      calls++;
+      return client.callBuffer(command, ...args);
+    },
+    quit: () => client.quit(),
+  };
+  return { client: wrapped, calls: () => calls };
+}
+
+/** Top-level commands the server received from `addr` (and commands run by scripts) while `work` ran. */
+async function monitored(
+  addr: string,
+  work: () => Promise<void>,
+): Promise<{ fromClient: number; inScripts: number }> {
+  const watcher = new Redis(URL, SAFE_CLIENT_OPTIONS);
+  const monitor = await watcher.monitor();
+  let fromClient = 0;
+  let inScripts = 0;
+  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+    if (source === addr) fromClient++;
+    else if (source === 'lua') inScripts++;
+  });
+  await work();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  monitor.disconnect();
+  watcher.disconnect();
+  return { fromClient, inScripts };
+}
+
+export async function run(): Promise<void> {
+  if (!(await reachable())) {
+    console.log(`SKIPPED redis benchmark: Redis at ${URL} is unreachable (set AGENTVAULT_TEST_REDIS_URL)`);
+    return;
+  }
+  const prefix = `avbench:${randomBytes(4).toString('hex')}:`;
+  const admin = new Redis(URL, SAFE_CLIENT_OPTIONS);
+  const clients: Redis[] = [];
+  const newClient = () => {
+    const client = new Redis(URL, SAFE_CLIENT_OPTIONS);
+    clients.push(client);
+    return client;
+  };
+  try {
+    const keys = localKeyring({ keys: { bench: randomBytes(32) } });
+    const logger = { warn() {}, error() {} };
+    const vaultOn = (storage: ReturnType<typeof redisAdapter>) =>
+      createVault({ storage, keys, logger, defaultTenant: 'bench' });
+
+    // Baseline: the stored ciphertext's size and an audit entry of the size the adapter writes.
+    const raw = newClient();
+    const stored = await vaultOn(redisAdapter({ client: newClient() }, { prefix }));
+    await stored.setSecret('bench/value', VALUE);
+    const ciphertext = (await admin.callBuffer('HGET', `${prefix}t:bench:v:bench/value`, '1:c')) as Buffer;
+    const entry = (await admin.get((await admin.keys(`${prefix}e:*`))[0]!)) ?? '';
+    await raw.set(`${prefix}raw:value`, ciphertext);
+    const baseline = () =>
+      raw
+        .multi()
+        .getBuffer(`${prefix}raw:value`)
+        .xadd(`${prefix}raw:audit`, 'MAXLEN', '~', '200000', '*', 'event', entry)
+        .exec();
+
+    const predicted = redisAdapter({ client: newClient() }, { prefix });
+    const unpredicted = redisAdapter({ client: newClient() }, { prefix, predictLinks: false });
+    const withPrediction = vaultOn(predicted);
+    const withoutPrediction = vaultOn(unpredicted);
+    const read = (vault: typeof withPrediction) => () => vault.getSecret('bench/value');
+    await read(withPrediction)();
+    await read(withoutPrediction)();
+
+    // The adapter's share alone: the same audited read without the vault around it.
+    const direct = redisAdapter({ client: newClient() }, { prefix });
+    let n = 0;
+    const readDirect = () => {
+      const base = {
+        id: `evt_bench${n++}`,
+        tenant: 'bench',
+        chain: n % 8,
+        type: 'secret.read' as const,
+        path: 'bench/value',
+        actor: 'app:bench',
+        actorDescription: null,
+        ip: null,
+        userAgent: null,
+        timestamp: Date.now(),
+        details: {},
+      };
+      return direct.readSecret({
+        tenant: 'bench',
+        path: 'bench/value',
+        version: null,
+        now: Date.now(),
+        maxTier: null,
+        token: null,
+        event: { ...base, digest: auditDigest(base) },
+      });
+    };
+
+    const rows: Record<string, Measurement> = {};
+    for (const concurrency of [1, 32]) {
+      rows[`raw${concurrency}`] = await measure(`raw MULTI GET+XADD, c=${concurrency}`, baseline, {
+        ...DURATION,
+        concurrency,
+      });
+      rows[`on${concurrency}`] = await measure(`audited getSecret, c=${concurrency}`, read(withPrediction), {
+        ...DURATION,
+        concurrency,
+      });
+      rows[`adapter${concurrency}`] = await measure(
+        `adapter readSecret alone, c=${concurrency}`,
+        readDirect,
+        {
+          ...DURATION,
+          concurrency,
+        },
+      );
+      rows[`off${concurrency}`] = await measure(
+        `audited getSecret, no link prediction, c=${concurrency}`,
+        read(withoutPrediction),
+        { ...DURATION, concurrency },
+      );
+    }
+    printMeasurements(
+      'Redis 7.0 on 127.0.0.1, one process, 2 cores shared with other engineers (absolute figures are noisy; ratios are same-run)',
+      Object.values(rows),
+    );
+    // Cost per operation, less sensitive to a busy machine than latency: this process's CPU time and
+    // the server's time in the commands involved (INFO commandstats; other clients' calls of the same
+    // commands are included, so it is an upper bound on a shared server).
+    const serverUsec = async (commands: string[]) => {
+      const info = (await admin.info('commandstats')) as string;
+      let usec = 0;
+      for (const m of info.matchAll(/cmdstat_(\w+):calls=\d+,usec=(\d+)/g))
+        if (commands.includes(m[1]!)) usec += Number(m[2]);
+      return usec;
+    };
+    const costOf = async (op: () => Promise<unknown>, commands: string[]) => {
+      const n = 4000;
+      const [server, cpu] = [await serverUsec(commands), process.cpuUsage()];
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let i = 0; i < n / 8; i++) await op();
+        }),
+      );
+      const used = process.cpuUsage(cpu);
+      return { client: (used.user + used.system) / n, server: ((await serverUsec(commands)) - server) / n };
+    };
+    const costs = {
+      raw: await costOf(baseline, ['multi', 'get', 'xadd', 'exec']),
+      adapter: await costOf(readDirect, ['evalsha']),
+      vault: await costOf(read(withPrediction), ['evalsha']),
+      vaultOff: await costOf(read(withoutPrediction), ['evalsha']),
+    };
+    console.log('\nCost per operation (8 workers x 500 ops each; µs)');
+    console.table(
+      Object.entries({
+        'raw MULTI GET+XADD': costs.raw,
+        'adapter readSecret alone': costs.adapter,
+        'audited getSecret': costs.vault,
+        'audited getSecret, no link prediction': costs.vaultOff,
+      }).map(([operation, c]) => ({
+        operation,
+        'client CPU µs': c.client.toFixed(1),
+        'server µs': c.server.toFixed(1),
+      })),
+    );
+
+    const stats = predicted.linkPredictions!;
+    const hitRate = stats.predicted / (stats.predicted + stats.computedByServer);
+
+    // Round trips per read.
+    const counted = counting(newClient());
+    const countedVault = vaultOn(redisAdapter({ client: counted.client }, { prefix }));
+    await countedVault.getSecret('bench/value');
+    const before = counted.calls();
+    for (let i = 0; i < 1000; i++) await countedVault.getSecret('bench/value');
+    const callsPerRead = (counted.calls() - before) / 1000;
+
+    const monitoredClient = newClient();
+    const monitoredVault = vaultOn(redisAdapter({ client: monitoredClient }, { prefix }));
+    await monitoredVault.getSecret('bench/value');
+    const addr = /addr=(\S+)/.exec((await monitoredClient.call('CLIENT', 'INFO')) as string)![1]!;
+    const seen = await monitored(addr, async () => {
+      for (let i = 0; i < 200; i++) await monitoredVault.getSecret('bench/value');
+    });
+    console.log(
+      `\nMONITOR over 200 audited reads: ${seen.fromClient} commands from the adapter's connection, `
+      + `${seen.inScripts} run inside its scripts (${(seen.inScripts / 200).toFixed(1)} per read). `
+      + `Link prediction during the timed runs: ${stats.predicted} predicted, ${stats.computedByServer} computed by the server.`,
+    );
+
+    printChecks('Targets (audited getSecret on Redis vs raw MULTI GET+XADD, same run)', [
+      check('round trips per audited read (client calls)', callsPerRead, '= 1', (v) => v === 1),
+      check('round trips per audited read (MONITOR)', seen.fromClient / 200, '= 1', (v) => v === 1),
+      check('p50 audited / p50 raw, c=1', rows.on1!.p50Ms! / rows.raw1!.p50Ms!, '<= 1.3', (v) => v <= 1.3),
+      check(
+        'ops/s audited / ops/s raw, c=32',
+        rows.on32!.opsPerSec / rows.raw32!.opsPerSec,
+        '>= 0.8',
+        (v) => v >= 0.8,
+      ),
+      check('link prediction hit rate (timed runs)', hitRate, 'info', () => true),
+      check(
+        'p50 adapter readSecret alone / raw, c=1',
+        rows.adapter1!.p50Ms! / rows.raw1!.p50Ms!,
+        'info',
+        () => true,
+      ),
+      check(
+        'ops/s adapter readSecret alone / raw, c=32',
+        rows.adapter32!.opsPerSec / rows.raw32!.opsPerSec,
+        'info',
+        () => true,
+      ),
+      check('p50 without prediction / raw, c=1', rows.off1!.p50Ms! / rows.raw1!.p50Ms!, 'info', () => true),
+      check(
+        'ops/s without prediction / raw, c=32',
+        rows.off32!.opsPerSec / rows.raw32!.opsPerSec,
+        'info',
+        () => true,
+      ),
+    ]);
+  } finally {
+    await deleteKeysUnder(admin, prefix);
+    await Promise.all([admin, ...clients].map((c) => c.quit().catch(() => undefined)));
+  }
+}
