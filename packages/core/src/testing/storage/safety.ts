@@ -50,7 +50,9 @@ export function safetyTests(ctx: SuiteContext): void {
       }
     }
     // The secret part of a credential must not appear either, even without its prefix.
-    for (const credential of credentials)
-      expect(stored).not.toContain(credential.slice(credential.lastIndexOf('_') + 1));
+    for (const credential of credentials) {
+      const prefix = credential.startsWith(AGENT_KEY_PREFIX) ? AGENT_KEY_PREFIX : TOKEN_PREFIX;
+      expect(stored).not.toContain(credential.slice(prefix.length));
+    }
   });
 }
