@@ -20,7 +20,11 @@ runStorageConformance(
   'memory storage, data keys wrapped by AWS KMS',
   async () => {
     world = await kmsWorld();
-    client = world.client();
+    // Generous timeouts: the suite's parallel-writer tests make thousands of KMS calls at once
+    // (every writer that loses a race seals again with a fresh data key) on a shared machine.
+    client = world.client(world.me, {
+      requestHandler: { requestTimeout: 30_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
+    });
     const storage = memoryAdapter();
     return { storage, backdoor: storage.backdoor(), close: () => world?.close() };
   },
