@@ -8,7 +8,7 @@ import {
   isRetryable,
 } from '@agentvault/core/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { crc32cOf, gcpKmsKeyWrapper } from '../src/index';
+import { crc32cOf, GcpKmsKeyWrapper, gcpKmsKeyWrapper, kmsClientOperations } from '../src/index';
 import type { Corruption } from './fake-kms-server';
 import { type GcpWorld, gcpWorld, RETRY } from './support';
 
@@ -74,6 +74,23 @@ describe('CRC32C', () => {
     expect(world.fake.calls.Decrypt).toBe(RETRY.maxAttempts);
     world.fake.corruptNext(RETRY.maxAttempts, 'crc');
     expect(await failure(wrapper.wrap(randomBytes(32), context))).toBeInstanceOf(AgentVaultIntegrityError);
+  });
+  it('rejects an answer that carries no checksum at all (wrapper on a plain operations object)', async () => {
+    const real = kmsClientOperations(world.client());
+    let encrypts = 0;
+    const wrapper = new GcpKmsKeyWrapper({
+      keyName: world.key,
+      retry: RETRY,
+      kms: {
+        encrypt: async (request) => {
+          encrypts++;
+          return { ...(await real.encrypt(request)), ciphertextCrc32c: null };
+        },
+        decrypt: (request) => real.decrypt(request),
+      },
+    });
+    expect(await failure(wrapper.wrap(randomBytes(32), context))).toBeInstanceOf(AgentVaultIntegrityError);
+    expect(encrypts).toBe(RETRY.maxAttempts);
   });
 });
 
