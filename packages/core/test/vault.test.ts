@@ -96,6 +96,16 @@ describe('vault', () => {
     expect(event).toMatchObject({ success: false, error: 'unavailable', path: 'kms/key' });
   });
 
+  it('seals once per version when writers of one secret race inside one instance', async () => {
+    const keys = countingKeyWrapper(testKeyWrapper({ keys: { k1 } }));
+    const vault = createVault({ storage: memoryAdapter(), keys });
+    await vault.setSecret('race/one', 'v0');
+    keys.reset();
+    await Promise.all(Array.from({ length: 100 }, (_, i) => vault.updateSecret('race/one', { value: `v${i + 1}` })));
+    expect(keys.calls.wrap + keys.calls.generateDataKey).toBe(100);
+    expect((await vault.getSecret('race/one')).version).toBe(101);
+  });
+
   it('re-wraps every data key under a new key without touching ciphertext', async () => {
     const storage = memoryAdapter();
     const old = createVault({ storage, keys: testKeyWrapper({ keys: { k1 } }) });

@@ -12,6 +12,7 @@ import { DEFAULT_MAX_VALUE_BYTES } from '../schemas/fields';
 import { secretSchemas } from '../schemas/secrets';
 import type { VaultEventListener } from './events';
 import { guardStorage } from './guarded-storage';
+import { WriteQueue } from './write-queue';
 
 /** Where the vault reports what an operator should see. Never receives a value or a credential. */
 export interface Logger {
@@ -82,6 +83,7 @@ export interface Runtime {
   dataKeys: DataKeyCache;
   /** Token records by hash. Only immutable fields are trusted from here; storage checks the rest. */
   tokens: LRUCache<string, CachedToken>;
+  writes: WriteQueue;
   config: VaultConfig;
   schemas: ReturnType<typeof secretSchemas>;
   logger: Logger;
@@ -135,6 +137,7 @@ export function createRuntime(options: VaultOptions): Runtime {
     clock: options.clock ?? systemClock,
     dataKeys: new DataKeyCache(options.dataKeyCache),
     tokens: new LRUCache<string, CachedToken>({ max: 10_000, ttl: 60_000 }),
+    writes: new WriteQueue(),
     config,
     schemas: secretSchemas(maxValueBytes),
     logger: options.logger ?? consoleLogger,

@@ -263,6 +263,15 @@ export function secretOperations(rt: Runtime) {
       details: AuditDetails;
     },
   ): Promise<{ before: SecretRecord; after: SecretRecord; at: number }> {
+    return rt.writes.run(`${call.tenant}\u0000${path}`, () => appendOnce(call, path, value, options));
+  }
+
+  async function appendOnce(
+    call: CallContext,
+    path: string,
+    value: string,
+    options: Parameters<typeof appendWith>[3],
+  ): Promise<{ before: SecretRecord; after: SecretRecord; at: number }> {
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
       const before = await liveSecret(call, path);
