@@ -7,7 +7,8 @@
  * - the domain outcomes named below, as the classes from `@agentvault/core/errors`
  *   (`AgentVaultConflictError`, `AgentVaultNotFoundError`, `AgentVaultGoneError`, `AgentVaultAuthError`);
  * - `AgentVaultUnavailableError` (with `cause`) when the backend cannot be reached or the connection
- *   dropped mid-call; the call then MUST have changed nothing;
+ *   dropped mid-call. The call is still all or nothing, but which of the two is unknown when the
+ *   reply was lost after the backend acted (true of every network store);
  * - anything else is wrapped by the vault as an internal error naming the adapter.
  *
  * The conformance suite (`runStorageConformance` in `@agentvault/core/testing`) checks every MUST.
