@@ -115,7 +115,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 export function parseJsonBody(bytes: Uint8Array, contentType: string | undefined): unknown {
   if (bytes.byteLength === 0) return {};
   if (!contentType || !JSON_TYPE.test(contentType)) {
-    throw new HttpError(400, 'invalid_request', 'Request bodies must be JSON: send Content-Type: application/json');
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'Request bodies must be JSON: send Content-Type: application/json',
+    );
   }
   let text: string;
   try {

@@ -61,7 +61,12 @@ export function toWireIssues(issues: readonly ValidationIssue[]): WireIssue[] {
   });
 }
 
-const INTERNAL = new Set<ErrorCode>(['internal_error', 'integrity_error', 'configuration_error', 'network_error']);
+const INTERNAL = new Set<ErrorCode>([
+  'internal_error',
+  'integrity_error',
+  'configuration_error',
+  'network_error',
+]);
 
 export interface ErrorMappingOptions {
   logger: Logger;

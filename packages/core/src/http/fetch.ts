@@ -30,8 +30,7 @@ export function createVaultHandler(vault: Vault, options: FetchHandlerOptions = 
   const basePath = normalizeBasePath(options.basePath);
   return async (request, context = {}) => {
     const url = new URL(request.url);
-    const inside =
-      basePath === '' || url.pathname === basePath || url.pathname.startsWith(`${basePath}/`);
+    const inside = basePath === '' || url.pathname === basePath || url.pathname.startsWith(`${basePath}/`);
     const rest = inside ? url.pathname.slice(basePath.length) || '/' : url.pathname;
     const response = await handle({
       method: request.method,

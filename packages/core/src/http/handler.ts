@@ -111,7 +111,8 @@ function issuesOf(error: z.ZodError): ValidationIssue[] {
 
 function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw new HttpError(422, 'validation_error', `Invalid ${what}`, issuesOf(result.error));
+  if (!result.success)
+    throw new HttpError(422, 'validation_error', `Invalid ${what}`, issuesOf(result.error));
   return result.data;
 }
 
@@ -239,9 +240,7 @@ export function createRequestHandler<Native>(
         });
         params = parseWith(route.params, raw, 'path parameters');
       }
-      const query = route.query
-        ? parseWith(route.query, queryObject(queryText), 'query')
-        : undefined;
+      const query = route.query ? parseWith(route.query, queryObject(queryText), 'query') : undefined;
       let body: unknown;
       if (route.body) {
         const bytes = await request.readBody(bodyLimit);

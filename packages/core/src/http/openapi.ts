@@ -109,7 +109,8 @@ export type OpenApiDocument = oas31.OpenAPIObject;
 export function openApiDocument(routes: readonly Route[], options: OpenApiOptions = {}): OpenApiDocument {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of routes) {
-    const item = (paths[route.path] ??= {});
+    const item = paths[route.path] ?? {};
+    paths[route.path] = item;
     item[route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'] = operation(route);
   }
   paths['/openapi.json'] = {

@@ -93,7 +93,7 @@ export interface Route {
   responses: Record<number, RouteResponse>;
   /** Errors this route can answer besides the ones every route can (400, 401, 403, 422, 429, 500, 503). */
   errors?: number[];
-  run(input: RouteInput<any, any, any>): Promise<RouteResult>;
+  run(input: RouteInput<unknown, unknown, unknown>): Promise<RouteResult>;
 }
 
 /** Infers the typed input of `run` from the route's schemas. */
@@ -406,7 +406,9 @@ export const routes: Route[] = [
     operationId: 'importEnv',
     summary: 'Import a .env file: KEY lands at <namespace>/KEY; a malformed file imports nothing',
     body: importEnvBody,
-    responses: { 200: { description: 'What was (or, with dry_run, would be) imported', schema: importResultWire } },
+    responses: {
+      200: { description: 'What was (or, with dry_run, would be) imported', schema: importResultWire },
+    },
     errors: [413],
     async run({ body, vault, call }) {
       const result = await vault.importEnv(body.env, {

@@ -72,7 +72,12 @@ export function takeFromBucket(
 }
 
 /** The decision a bucket holding `tokens` after the take stands for. */
-export function decisionFor(tokens: number, allowed: boolean, now: number, config: BucketConfig): RateLimitDecision {
+export function decisionFor(
+  tokens: number,
+  allowed: boolean,
+  now: number,
+  config: BucketConfig,
+): RateLimitDecision {
   const msToFull = (config.capacity - tokens) / config.refillPerMs;
   return {
     allowed,

@@ -37,7 +37,10 @@ const metadataFields = {
   tier: tierField.optional(),
   description: descriptionField.nullable().optional(),
   tags: tagsField.optional(),
-  expires_at: instant.nullable().optional().meta({ description: 'Reads answer 410 after this; null clears it' }),
+  expires_at: instant
+    .nullable()
+    .optional()
+    .meta({ description: 'Reads answer 410 after this; null clears it' }),
   expires_in_days: z.number().int().positive().max(36_500).optional(),
 };
 
@@ -140,12 +143,16 @@ const cursor = z.string().max(2048).meta({ description: 'next_cursor of the prev
 export const getSecretQuery = z.strictObject({ version: version.optional() });
 
 export const deleteSecretQuery = z.strictObject({
-  permanent: boolText.optional().meta({ description: 'Destroy every version instead of moving to the trash' }),
+  permanent: boolText
+    .optional()
+    .meta({ description: 'Destroy every version instead of moving to the trash' }),
 });
 
 export const listSecretsQuery = z.strictObject({
   namespace: namespaceField.optional().meta({ description: 'Path prefix on a segment boundary; "" = all' }),
-  limit: intText(1, MAX_PAGE_SIZE).optional().meta({ description: `Default 50, at most ${MAX_PAGE_SIZE}` }),
+  limit: intText(1, MAX_PAGE_SIZE)
+    .optional()
+    .meta({ description: `Default 50, at most ${MAX_PAGE_SIZE}` }),
   cursor: cursor.optional(),
   tier: repeated(tierField).optional(),
   type: repeated(secretTypeField).optional(),
