@@ -60,6 +60,8 @@ export interface VaultRequest<Native = unknown> {
   socketIp: string | null;
   /** The request is outside the mount point: answered 404 (after rate limiting, so it carries the headers). */
   unmounted?: boolean;
+  /** A failure the framework met before the handler (e.g. its body parser): answered in our shape, after rate limiting. */
+  refusal?: unknown;
   /** The mount point as the client sees it (`/v1`), for the OpenAPI server URL. */
   mountPath: string;
   /** `scheme://host` as the client sees it, for links. */
@@ -202,6 +204,8 @@ export function createRequestHandler<Native>(
         if (!decision.allowed)
           throw new AgentVaultRateLimitError('Too many requests; retry later', decision.retryAfter);
       }
+
+      if (request.refusal !== undefined) throw request.refusal;
 
       const queryAt = request.target.indexOf('?');
       const pathname = queryAt === -1 ? request.target : request.target.slice(0, queryAt);
