@@ -187,14 +187,25 @@ export function createRequestHandler<Native>(
     };
     try {
       const ip = clientIp(request.socketIp, request.header('x-forwarded-for'), trustProxy);
-      const principal = options.authenticate ? await options.authenticate(request.native, { ip }) : null;
-      const bearer = principal ? null : bearerOf(request.header('authorization'));
+      // Who is calling. A failure here is answered after the rate limit, so it carries the headers.
+      let principal: Principal | null = null;
+      let bearer: string | null = null;
+      let credentialError: unknown;
+      const authorization = request.header('authorization');
+      try {
+        principal = (options.authenticate && (await options.authenticate(request.native, { ip }))) || null;
+        if (!principal) bearer = bearerOf(authorization);
+      } catch (error) {
+        credentialError = error;
+      }
 
+      // The bucket: the host's principal, else the credential (or a malformed header) by hash, else the address.
+      const credential = bearer ?? authorization;
       const decision = await rateLimit(
         principal
           ? `p:${hash(`${principal.tenant}\u0000${actorOf(principal)}`)}`
-          : bearer
-            ? `c:${hash(bearer)}`
+          : credential
+            ? `c:${hash(credential)}`
             : `ip:${ip ?? 'unknown'}`,
       );
       if (decision) {
@@ -204,7 +215,7 @@ export function createRequestHandler<Native>(
         if (!decision.allowed)
           throw new AgentVaultRateLimitError('Too many requests; retry later', decision.retryAfter);
       }
-
+      if (credentialError !== undefined) throw credentialError;
       if (request.refusal !== undefined) throw request.refusal;
 
       const queryAt = request.target.indexOf('?');
