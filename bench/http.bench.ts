@@ -17,12 +17,12 @@ import { promisify } from 'node:util';
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import { createVault } from '@agentvault/core';
 import { createExpressMiddleware } from '@agentvault/core/express';
-import { memoryRateLimiter } from '@agentvault/core/http';
+import { createRequestHandler, memoryRateLimiter } from '@agentvault/core/http';
 import { createKoaMiddleware } from '@agentvault/core/koa';
 import { localKeyring } from '@agentvault/kms-local';
 import express from 'express';
 import Koa from 'koa';
-import { check, type Measurement, printChecks, printMeasurements } from './lib';
+import { check, type Measurement, measure as measureInProcess, printChecks, printMeasurements } from './lib';
 
 const run$ = promisify(execFile);
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -164,6 +164,31 @@ export async function run(): Promise<void> {
     },
   ];
 
+  // The HTTP layer alone, in process (no socket, no framework): what the handler adds to the vault's read.
+  const handle = createRequestHandler(vault, options);
+  const headers: Record<string, string> = { ...auth, 'user-agent': 'bench' };
+  const request = {
+    method: 'GET',
+    target: `/secrets/${encodeURIComponent(SECRET)}`,
+    header: (name: string) => headers[name],
+    readBody: async () => new Uint8Array(0),
+    socketIp: '127.0.0.1',
+    mountPath: '/v1',
+    origin: () => 'http://127.0.0.1',
+    native: null,
+  };
+  const direct = await measureInProcess('vault.getSecret (agent key), in process', () =>
+    vault.getSecret(SECRET, { token: admin.value, ip: '127.0.0.1', userAgent: 'bench' }),
+  );
+  const handled = await measureInProcess('handler GET /secrets/:path, in process', async () => {
+    const response = await handle(request);
+    if (response.status !== 200) throw new Error(`handler answered ${response.status}`);
+  });
+  printMeasurements(
+    'The HTTP layer in process (concurrency 1): the same read, with and without the handler',
+    [direct, handled],
+  );
+
   // Alternate the targets over several rounds so drift in the shared machine's load hits all alike.
   const runs = new Map<string, Measurement[]>();
   for (let round = 0; round < ROUNDS; round++) {
@@ -184,6 +209,12 @@ export async function run(): Promise<void> {
     Measurement,
   ];
   printChecks('Targets (ratios measured in this run; the machine is shared, so absolute figures drift)', [
+    check(
+      'In process: handler / vault.getSecret (ops/s ratio; informational)',
+      handled.opsPerSec / direct.opsPerSec,
+      'info',
+      () => true,
+    ),
     check(
       'Express: vault read / hello-world (req/s ratio)',
       expressVault.opsPerSec / expressHello.opsPerSec,

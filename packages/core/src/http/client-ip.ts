@@ -11,9 +11,14 @@ import ipaddr from 'ipaddr.js';
  */
 export type TrustProxy = boolean | number;
 
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** An address in canonical form (IPv4-mapped IPv6 as plain IPv4), or null if it is not one. */
 export function canonicalIp(text: string | null | undefined): string | null {
   if (!text) return null;
+  // The common cases, without a full parse: a plain IPv4 address, or one mapped into IPv6.
+  if (DOTTED_QUAD.test(text)) return text;
+  if (text.startsWith('::ffff:') && DOTTED_QUAD.test(text.slice(7))) return text.slice(7);
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   if (!ipaddr.isValid(bare) || bare.includes('%')) return null;
   return ipaddr.process(bare).toString();

@@ -3,7 +3,7 @@
  * into a `VaultRequest` and writes back the `VaultResponse`; everything else — credentials, rate
  * limits, routing, body limits, validation, the vault call, error mapping — happens here, once.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../domain/clock';
 import { actorOf, type Principal } from '../domain/principals';
@@ -81,6 +81,8 @@ export type VaultRequestHandler<Native = unknown> = (request: VaultRequest<Nativ
 interface CompiledRoute {
   route: Route;
   template: Template;
+  /** What the query schema makes of no query at all (most requests), parsed once. */
+  emptyQuery: unknown;
 }
 
 const MAX_CREDENTIAL_LENGTH = 512;
@@ -91,7 +93,11 @@ const consoleLogger: Logger = {
   error: (message, fields) => console.error(`[agentvault:http] ${message}`, fields ?? ''),
 };
 
-const hash = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 32);
+/** A bucket name for a credential: its SHA-256, so no credential is ever kept as a key. */
+const hash: (text: string) => string =
+  typeof crypto.hash === 'function' // one-shot hashing arrived in Node 20.12
+    ? (text) => crypto.hash('sha256', text, 'base64url').slice(0, 32)
+    : (text) => crypto.createHash('sha256').update(text).digest('base64url').slice(0, 32);
 
 function bearerOf(authorization: string | undefined): string | null {
   if (authorization === undefined) return null;
@@ -154,7 +160,11 @@ export function createRequestHandler<Native>(
   const logger = options.logger ?? consoleLogger;
   const clock = options.clock ?? systemClock;
   const errorOptions = { logger, unavailableRetryAfterSeconds: options.unavailableRetryAfterSeconds ?? 1 };
-  const compiled: CompiledRoute[] = routes.map((route) => ({ route, template: compileTemplate(route.path) }));
+  const compiled: CompiledRoute[] = routes.map((route) => ({
+    route,
+    template: compileTemplate(route.path),
+    emptyQuery: route.query?.parse({}),
+  }));
   const documents = new Map<string, string>();
 
   function openApiText(mountPath: string): string {
@@ -239,7 +249,7 @@ export function createRequestHandler<Native>(
         }
       }
       if (!found || !rawParams) throw unknownRoute(method, segments);
-      const { route, template } = found;
+      const { route, template, emptyQuery } = found;
 
       if (!principal && !bearer) {
         throw new AgentVaultAuthError(
@@ -255,7 +265,8 @@ export function createRequestHandler<Native>(
         });
         params = parseWith(route.params, raw, 'path parameters');
       }
-      const query = route.query ? parseWith(route.query, queryObject(queryText), 'query') : undefined;
+      const query =
+        route.query && queryText !== '' ? parseWith(route.query, queryObject(queryText), 'query') : emptyQuery;
       let body: unknown;
       if (route.body) {
         const bytes = await request.readBody(bodyLimit);
