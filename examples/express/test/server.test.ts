@@ -84,7 +84,12 @@ describe('examples/express', () => {
       {
         loader: async (name) => {
           const { memoryAdapter } = await import('@agentvault/adapter-memory');
-          return { redisAdapter: (options: unknown) => ((asked = { name, options }), memoryAdapter()) };
+          return {
+            redisAdapter: (options: unknown) => {
+              asked = { name, options };
+              return memoryAdapter();
+            },
+          };
         },
       },
     );

@@ -266,7 +266,9 @@ export function createRequestHandler<Native>(
         params = parseWith(route.params, raw, 'path parameters');
       }
       const query =
-        route.query && queryText !== '' ? parseWith(route.query, queryObject(queryText), 'query') : emptyQuery;
+        route.query && queryText !== ''
+          ? parseWith(route.query, queryObject(queryText), 'query')
+          : emptyQuery;
       let body: unknown;
       if (route.body) {
         const bytes = await request.readBody(bodyLimit);
