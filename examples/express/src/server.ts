@@ -9,11 +9,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createVault, type Vault } from '@agentvault/core';
+import { AGENT_KEY_FORMAT, createVault, type Vault } from '@agentvault/core';
 import { createExpressMiddleware } from '@agentvault/core/express';
 import { localKeyring } from '@agentvault/kms-local';
 import express from 'express';
-import { type EnvKey, envKey, envKeyAuthenticator } from './env-keys';
 import { describeStorage, type ModuleLoader, storageFrom } from './storage';
 
 export interface ServerOptions {
@@ -42,38 +41,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const host = env.HOST || '127.0.0.1';
   const port = portFrom(env.PORT);
 
-  const envKeys = [
-    envKey('AGENTVAULT_ROOT_KEY', env.AGENTVAULT_ROOT_KEY, {
-      kind: 'user',
-      id: 'root',
-      tenant: 'default',
-      roles: ['admin'],
-      description: 'AGENTVAULT_ROOT_KEY',
-    }),
-    envKey('AGENTVAULT_APPROVER_KEY', env.AGENTVAULT_APPROVER_KEY, {
-      kind: 'user',
-      id: 'approver',
-      tenant: 'default',
-      roles: ['approver'],
-      description: 'AGENTVAULT_APPROVER_KEY',
-    }),
+  const keysFromEnv = [
+    { name: 'AGENTVAULT_ROOT_KEY', value: env.AGENTVAULT_ROOT_KEY, roles: ['admin'] as const, label: 'Root agent key (admin)' },
+    { name: 'AGENTVAULT_APPROVER_KEY', value: env.AGENTVAULT_APPROVER_KEY, roles: ['approver'] as const, label: 'Approver agent key' },
   ];
+  for (const { name, value } of keysFromEnv) {
+    if (value && !AGENT_KEY_FORMAT.test(value)) {
+      throw new Error(`${name} must look like ass_live_ followed by 32–200 characters of [A-Za-z0-9_-]`);
+    }
+  }
   const storage = await storageFrom(env.AGENTVAULT_STORAGE, options.loader);
   const vault = createVault({ storage, keys: localKeyring({ env, generateDevKey: true, warn: log }) });
 
-  const [root, approver] = envKeys;
-  if (!root) {
-    const key = await vault.createAgentKey({ roles: ['admin'], description: 'root (created at start)' });
-    log(`Root agent key (admin), shown once: ${key.value}`);
+  // A key given in the environment is imported (only its hash is stored; importing it again on
+  // the next start finds the same key); otherwise one is minted and shown once.
+  for (const { name, value, roles, label } of keysFromEnv) {
+    const key = await vault.createAgentKey({ value, roles: [...roles], description: value ? name : `${label} (created at start)` });
+    if (!value) log(`${label}, shown once: ${key.value}`);
   }
-  if (!approver) {
-    const key = await vault.createAgentKey({
-      roles: ['approver'],
-      description: 'approver (created at start)',
-    });
-    log(`Approver agent key, shown once: ${key.value}`);
-  }
-  const fromEnv = envKeyAuthenticator(envKeys.filter((key): key is EnvKey => key !== null));
 
   const app = express();
   app.disable('x-powered-by');
@@ -82,7 +67,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   app.use(
     '/v1',
-    createExpressMiddleware(vault, { authenticate: (req) => fromEnv(req.headers.authorization) }),
+    createExpressMiddleware(vault),
   );
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {

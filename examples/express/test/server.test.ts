@@ -51,7 +51,9 @@ describe('examples/express', () => {
     await root.setSecret('team/a', 'v');
     expect((await root.getSecret('team/a')).value).toBe('v');
     const { events } = await root.queryAudit({ type: 'secret.read' });
-    expect(events[0]?.actor).toBe('user:root');
+    const [rootKey] = await server.vault.listAgentKeys();
+    expect(rootKey?.description).toBe('AGENTVAULT_ROOT_KEY');
+    expect(events[0]?.actor).toBe(`key:${rootKey?.id}`);
     const approver = new AgentVault({ agentKey: APPROVER, baseUrl: server.url });
     await expect(approver.getSecret('team/a')).rejects.toThrow(/admin role/);
     const stranger = new AgentVault({
