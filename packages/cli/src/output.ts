@@ -13,7 +13,7 @@ export function printJsonLine(out: OutStream, value: unknown): void {
 
 export function renderTable(head: string[], rows: (string | number)[][]): string {
   // No colours: the output is read in terminals and in logs alike.
-  const table = new Table({ head, style: { head: [], border: [], compact: false } });
+  const table = new Table({ head, style: { head: [], border: [], compact: true } });
   for (const row of rows) table.push(row.map(String));
   return table.toString();
 }

@@ -36,7 +36,7 @@ export function createProgram(io: CliIo, options: { quietErrors?: boolean } = {}
     .option('--timeout <ms>', 'per-request timeout', positiveInt, 10_000)
     .option('--retries <n>', 'retries on 429, 5xx and network errors', nonNegativeInt, 3)
     .addHelpText('after', ENV_HELP)
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError(options.quietErrors ? false : '(run with --help for usage)')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),

@@ -44,7 +44,7 @@ export function registerApprovalCommands(program: Command, io: CliIo): void {
     .command('list')
     .description('list approval requests you may see (approvers see all)')
     .addOption(new Option('--status <status>', 'only this status').choices(STATUSES))
-    .option('--limit <n>', 'page size', positiveInt, 100)
+    .option('--limit <n>', 'page size (at most 200)', positiveInt, 50)
     .option('--cursor <cursor>', 'continue from a previous page')
     .option('--all', 'fetch every page')
     .action(

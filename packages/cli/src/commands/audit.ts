@@ -84,9 +84,11 @@ async function follow(ctx: CommandContext, o: AuditFlags): Promise<void> {
       const latest = await ctx.vault.queryAudit({ ...query, order: 'desc', limit: o.limit ?? 10, signal: ctx.io.signal });
       if (!print(latest.events.reverse())) return;
     }
+    // Nothing older than where we started: the overlap is for late events, not for history.
+    const horizon: number | null = newest;
     for (let first = true; ; first = false) {
       if (!(first && o.since)) await sleep(o.interval, undefined, { signal: ctx.io.signal });
-      const since = newest === null ? undefined : new Date(newest - (first && o.since ? 0 : OVERLAP_MS));
+      const since = newest === null ? undefined : new Date(Math.max(horizon ?? 0, newest - OVERLAP_MS));
       let cursor: string | null = null;
       do {
         const page = await ctx.vault.queryAudit({ ...query, since, order: 'asc', limit: 1000, cursor, signal: ctx.io.signal });

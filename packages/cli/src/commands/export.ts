@@ -32,7 +32,7 @@ before anything is printed. Round trip:
         const nested: string[] = [];
         let cursor: string | null = null;
         do {
-          const page = await ctx.vault.listSecrets(namespace, { limit: 1000, cursor, signal: ctx.io.signal });
+          const page = await ctx.vault.listSecrets(namespace, { limit: 200, cursor, signal: ctx.io.signal });
           for (const item of page.items) {
             const key = item.path.slice(prefix.length);
             if (!item.path.startsWith(prefix) || key === '' || key.includes('/')) nested.push(item.path);

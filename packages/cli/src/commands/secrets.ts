@@ -106,7 +106,7 @@ export function registerSecretCommands(program: Command, io: CliIo): void {
     .alias('ls')
     .description('list secrets under a namespace (metadata only, never values)')
     .argument('[namespace]', 'a path prefix at a segment boundary, e.g. production/openai', '')
-    .option('--limit <n>', 'page size (at most 1000)', positiveInt, 100)
+    .option('--limit <n>', 'page size (at most 200)', positiveInt, 50)
     .option('--cursor <cursor>', 'continue from a previous page')
     .option('--all', 'fetch every page')
     .addOption(tierOption('--tier <tier>', 'only this tier'))
