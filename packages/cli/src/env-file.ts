@@ -15,15 +15,16 @@ export type EnvQuoting = 'single' | 'double' | 'backtick';
 
 const KEY = /^[\w.-]+$/;
 
-/** Why `value` cannot be written as .env so that it reads back unchanged, or null if it can. */
+/** The first quoting that reads `value` back unchanged, or why there is none (naming no content). */
 function quoting(value: string): EnvQuoting | { problem: string } {
   if (value.endsWith('\\')) return { problem: 'ends with a backslash' };
-  if (!value.includes('\r')) {
-    if (!value.includes('\'')) return 'single';
-    if (!value.includes('`')) return 'backtick';
-  }
-  if (!value.includes('"') && !/\\[nr]/.test(value)) return 'double';
-  return { problem: 'holds a carriage return or every kind of quote together with `\\n` text' };
+  const cr = value.includes('\r');
+  if (!cr && !value.includes('\'')) return 'single';
+  if (!cr && !value.includes('`')) return 'backtick';
+  const escapes = /\\[nr]/.test(value);
+  if (!value.includes('"') && !escapes) return 'double';
+  if (!cr) return { problem: value.includes('"') ? 'holds all three quote characters' : 'holds \' and ` and the text \\n or \\r' };
+  return { problem: value.includes('"') ? 'holds a carriage return and "' : 'holds a carriage return and the text \\n or \\r' };
 }
 
 /** `KEY='value'` (or with `"`/`` ` ``), reading back as `value` exactly; throws if it cannot. */
