@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, URL -- a Node.js script */
 // The `agentvault` command. Runs the build (dist/main.js) when there is one. In a clone without a
 // build it runs the TypeScript source through the repository's tsx with the @agentvault/source
 // condition, as `npm start` runs the examples; AGENTVAULT_RUN_SOURCE=1 picks the source even when

@@ -56,7 +56,9 @@ function childEnv(options: CliOptions): NodeJS.ProcessEnv {
 }
 
 /** Start the binary; the caller reads its streams and waits for it. */
-export function spawnCli(args: string[], options: CliOptions = {}): ChildProcessWithoutNullStreams & { output: () => CliRun; done: Promise<CliRun> } {
+export type CliChild = ChildProcessWithoutNullStreams & { output: () => CliRun; done: Promise<CliRun> };
+
+export function spawnCli(args: string[], options: CliOptions = {}): CliChild {
   const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(options), cwd: options.cwd ?? REPO_ROOT });
   let stdout = '';
   let stderr = '';
@@ -75,7 +77,7 @@ export function cli(args: string[], options: CliOptions = {}): Promise<CliRun> {
 }
 
 /** Resolve once `test` holds for the child's output so far. */
-export async function until(child: { output: () => CliRun }, test: (run: CliRun) => boolean, timeoutMs = 15_000): Promise<CliRun> {
+export async function until(child: CliChild, test: (run: CliRun) => boolean, timeoutMs = 15_000): Promise<CliRun> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = child.output();

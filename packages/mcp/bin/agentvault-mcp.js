@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The `agentvault-mcp` command (an MCP server on stdio). Runs the build (dist/main.js) when there is one. In a clone without a
-// build it runs the TypeScript source through the repository's tsx with the @agentvault/source
-// condition, as `npm start` runs the examples; AGENTVAULT_RUN_SOURCE=1 picks the source even when
-// a build exists (tests and development, so a stale dist never hides a change).
+/* global process, console, URL -- a Node.js script */
+// The `agentvault-mcp` command (an MCP server on stdio). Runs the build (dist/main.js) when there
+// is one. In a clone without a build it runs the TypeScript source through the repository's tsx
+// with the @agentvault/source condition, as `npm start` runs the examples; AGENTVAULT_RUN_SOURCE=1
+// picks the source even when a build exists (tests and development, so a stale dist never hides a
+// change). stdio is inherited, so the MCP client talks to the child directly.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -234,4 +234,3 @@ export function createAgentVaultMcpServer(options: AgentVaultMcpOptions): McpSer
 
   return server;
 }
-

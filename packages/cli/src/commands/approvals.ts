@@ -52,7 +52,12 @@ export function registerApprovalCommands(program: Command, io: CliIo): void {
         const items: Approval[] = [];
         let page: Page<Approval> = { items: [], nextCursor: o.cursor ?? null };
         do {
-          page = await ctx.vault.listApprovals({ status: o.status, limit: o.limit, cursor: page.nextCursor, signal: ctx.io.signal });
+          page = await ctx.vault.listApprovals({
+            status: o.status,
+            limit: o.limit,
+            cursor: page.nextCursor,
+            signal: ctx.io.signal,
+          });
           items.push(...page.items);
         } while (o.all && page.nextCursor);
         if (ctx.json) {

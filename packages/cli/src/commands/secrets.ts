@@ -6,7 +6,7 @@ import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { type CliIo, prompt, readSecretValue } from '../io';
 import { printJson, printTable, when } from '../output';
-import { collect, instant, nonNegativeInt, pairs, positiveInt, tierOption, typeOption, version } from '../parsers';
+import { instant, nonNegativeInt, pairs, positiveInt, tierOption, typeOption, version } from '../parsers';
 
 const VALUE_HELP = `
 The value is read from stdin when it is piped (one trailing newline is dropped unless
