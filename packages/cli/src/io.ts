@@ -4,6 +4,7 @@
  * captures the value and nothing else.
  */
 import { read } from 'read';
+import { CliError } from './errors';
 
 export interface OutStream {
   write(chunk: string): boolean;
@@ -30,15 +31,24 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Ctrl-C at a prompt: `read` rejects with "canceled". */
+function canceled(error: unknown): never {
+  if (error instanceof Error && error.message === 'canceled') throw new CliError('interrupted', 'Interrupted');
+  throw error;
+}
+
 /** Ask on stderr without echoing what is typed. */
 export async function promptHidden(io: CliIo, message: string): Promise<string> {
-  const answer = await read({ prompt: message, silent: true, replace: '', input: io.stdin, output: io.stderr });
-  return String(answer);
+  try {
+    return String(await read({ prompt: message, silent: true, replace: '', input: io.stdin, output: io.stderr }).catch(canceled));
+  } finally {
+    io.stderr.write('\n'); // the Enter (or Ctrl-C) was not echoed either
+  }
 }
 
 /** Ask on stderr, with echo (for a y/N confirmation). */
 export async function prompt(io: CliIo, message: string): Promise<string> {
-  return String(await read({ prompt: message, input: io.stdin, output: io.stderr }));
+  return String(await read({ prompt: message, input: io.stdin, output: io.stderr }).catch(canceled));
 }
 
 /**

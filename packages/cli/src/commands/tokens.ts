@@ -13,7 +13,7 @@ import {
 import type { Command } from 'commander';
 import { act } from '../action';
 import type { CommandContext } from '../context';
-import { CliError } from '../errors';
+import { CliError, isAbort } from '../errors';
 import type { CliIo } from '../io';
 import { printJson, when } from '../output';
 import { collect, positiveInt } from '../parsers';
@@ -73,6 +73,9 @@ export async function waitForToken(ctx: CommandContext, id: string, flags: WaitF
       await sleep(Math.min(interval, left), undefined, { signal: ctx.io.signal });
       interval = Math.min(10_000, interval * 1.5);
     }
+  } catch (error) {
+    if (!isAbort(error)) throw error;
+    throw new CliError('interrupted', `Stopped waiting; collect the token later with: agentvault token wait ${id}`, { approvalId: id });
   } finally {
     spinner.stop();
   }
