@@ -1,10 +1,11 @@
 /** get, set, list, versions, rotate, rollback, delete, restore: the binary against a real server. */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../src/errors';
-import { cli, servedVault } from './helpers';
+import { BIN, cli, servedVault } from './helpers';
 
 describe('secrets', () => {
   it('set reads the value from stdin (never argv), get prints exactly the value, --json adds metadata', async () => {
@@ -141,5 +142,31 @@ describe('secrets', () => {
     const missing = await cli(['get', 'team/a', '--key-file', join(dir, 'nope'), '--url', baseUrl]);
     expect(missing.code).toBe(EXIT_CODES.usage);
     expect(missing.stderr).toContain('Cannot read --key-file');
+  });
+});
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+if (!hasScript) console.warn('SKIPPED: the hidden-prompt test needs `script` (util-linux) to give the CLI a terminal');
+
+describe.skipIf(!hasScript)('on a terminal', () => {
+  it('set asks with a hidden prompt: what is typed is not echoed, and is stored', async () => {
+    const { baseUrl, adminKey, admin } = await servedVault();
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} set tty/secret`;
+    // `script` runs the CLI on a pseudo-terminal and types what it reads from its stdin.
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { ...process.env, AGENTVAULT_RUN_SOURCE: '1', ASS_AGENT_KEY: adminKey, AGENTVAULT_URL: baseUrl },
+    });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    while (!screen.includes('Value for tty/secret: ')) await new Promise((resolve) => setTimeout(resolve, 25));
+    child.stdin.write('typed-on-a-terminal\r');
+    const deadline = Date.now() + 15_000;
+    while (!screen.includes('version 1') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    child.stdin.end();
+    await closed;
+    expect(screen).toContain('tty/secret: version 1 (standard, custom)');
+    expect(screen).not.toContain('typed-on-a-terminal');
+    expect((await admin.getSecret('tty/secret')).value).toBe('typed-on-a-terminal');
   });
 });
