@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EXIT_CODES } from '../src/errors';
 import type { CliIo } from '../src/io';
 import { createProgram, runCli } from '../src/program';
-import { cli, REPO_ROOT } from './helpers';
+import { cli, REPO_ROOT, spawnCli } from './helpers';
 
 function memoryIo(): CliIo & { out: () => string; err: () => string } {
   let out = '';
@@ -55,6 +55,14 @@ describe('help', () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(EXIT_CODES.usage);
     expect(unknown.stderr).toContain('unknown command \'frobnicate\'');
+  });
+
+  it('exits quietly when the reader of its output has gone (agentvault --help | head -1)', async () => {
+    const child = spawnCli(['--help']);
+    child.stdout.destroy();
+    const done = await child.done;
+    expect(done.code).toBe(0);
+    expect(done.stderr).not.toContain('EPIPE');
   });
 
   it('every command and subcommand has --help (exit 0) naming its arguments and options', async () => {
