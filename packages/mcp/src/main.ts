@@ -18,6 +18,12 @@ function start(): Promise<void> {
   });
 }
 
+// The MCP client went away: nobody is left to answer.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 void Promise.resolve()
   .then(start)
   .catch((error: unknown) => {
