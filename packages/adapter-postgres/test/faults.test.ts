@@ -43,10 +43,10 @@ describe.skipIf(!inject('pgReachable'))('postgres faults', () => {
         (error: unknown) => error,
       );
       let waiting: number[] = [];
-      await until(
-        async () => (waiting = await lockWaiters(admin, appName)).length === 1,
-        'the call to block',
-      );
+      await until(async () => {
+        waiting = await lockWaiters(admin, appName);
+        return waiting.length === 1;
+      }, 'the call to block');
       await admin.query('SELECT pg_terminate_backend($1)', [waiting[0]]);
       return await outcome;
     } finally {
