@@ -43,7 +43,7 @@ export async function createAgentKey(db: Db, input: { key: AgentKeyRecord; event
 }
 
 export async function findAgentKey(db: Db, hash: string): Promise<AgentKeyRecord | null> {
-  const row = await db.one(`SELECT * FROM ${db.t.agentKeys} WHERE hash = $1`, [hash]);
+  const row = await db.hot.one(`SELECT * FROM ${db.t.agentKeys} WHERE hash = $1`, [hash]);
   return row ? toAgentKey(row) : null;
 }
 
@@ -98,12 +98,12 @@ export async function createToken(db: Db, input: { token: TokenRecord; event: Au
 }
 
 export async function findToken(db: Db, hash: string): Promise<TokenRecord | null> {
-  const row = await db.one(`SELECT * FROM ${db.t.tokens} WHERE hash = $1`, [hash]);
+  const row = await db.hot.one(`SELECT * FROM ${db.t.tokens} WHERE hash = $1`, [hash]);
   return row ? toToken(row) : null;
 }
 
 export async function getToken(db: Db, tenant: string, id: string): Promise<TokenRecord | null> {
-  const row = await db.one(`SELECT * FROM ${db.t.tokens} WHERE id = $1 AND tenant = $2`, [id, tenant]);
+  const row = await db.hot.one(`SELECT * FROM ${db.t.tokens} WHERE id = $1 AND tenant = $2`, [id, tenant]);
   return row ? toToken(row) : null;
 }
 
@@ -111,7 +111,7 @@ export async function useToken(
   db: Db,
   input: { tenant: string; id: string; now: number },
 ): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
-  const row = await db.one(useTokenStatement(db.t), [input.tenant, input.id, input.now]);
+  const row = await db.hot.one(useTokenStatement(db.t), [input.tenant, input.id, input.now]);
   const outcome = row!.outcome as TokenUseOutcome;
   return { outcome, token: outcome === 'ok' && row!.id ? toToken(row!) : null };
 }

@@ -42,6 +42,12 @@ export interface PostgresAdapterOptions {
   schema?: string;
   /** Adapter name in wrapped errors. Default `postgres`. */
   name?: string;
+  /**
+   * Send the hot statements (the audited read, token lookups) as named prepared statements, planned
+   * once per connection. Default true; set false behind a pooler that cannot keep them (PgBouncer in
+   * transaction mode before 1.21, or without `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
 }
 
 export class PostgresAdapter implements StorageAdapter {
@@ -49,15 +55,18 @@ export class PostgresAdapter implements StorageAdapter {
   readonly schema: string;
   readonly #db: Db;
   readonly #ownsPool: boolean;
-  readonly #readSql: string;
+  readonly #readSql: { withToken: string; withoutToken: string };
 
   constructor(connection: PostgresConnection, options: PostgresAdapterOptions = {}) {
     this.name = options.name ?? 'postgres';
     this.schema = options.schema ?? 'agentvault';
     this.#ownsPool = !('pool' in connection);
     const pool = 'pool' in connection ? connection.pool : connectionStringPool(connection);
-    this.#db = new Db(pool, this.schema);
-    this.#readSql = readSecretStatement(this.#db.t);
+    this.#db = new Db(pool, this.schema, { preparedStatements: options.preparedStatements ?? true });
+    this.#readSql = {
+      withToken: readSecretStatement(this.#db.t, true),
+      withoutToken: readSecretStatement(this.#db.t, false),
+    };
   }
 
   /**
@@ -118,7 +127,8 @@ export class PostgresAdapter implements StorageAdapter {
 
   async readSecret(input: ReadSecretInput): Promise<ReadResult> {
     // A duplicate event id fails the statement as a unique violation: a conflict, nothing changed.
-    const row = await this.#db.one(this.#readSql, readSecretValues(input));
+    const sql = input.token ? this.#readSql.withToken : this.#readSql.withoutToken;
+    const row = await this.#db.hot.one(sql, readSecretValues(input));
     const outcome = row!.outcome as ReadResult['outcome'];
     if (outcome !== 'ok') return { outcome };
     return {
@@ -186,7 +196,7 @@ export class PostgresAdapter implements StorageAdapter {
   // ── audit ──────────────────────────────────────────────────────────────────
 
   appendAudit(event: AuditEventInput): Promise<void> {
-    return audit.appendAudit(this.#db, this.#db.t, event);
+    return audit.appendAudit(this.#db.hot, this.#db.t, event);
   }
 
   queryAudit(query: AuditQuery): Promise<AuditEvent[]> {

@@ -9,9 +9,16 @@ export interface PostgresQueryResult {
   rowCount: number | null;
 }
 
+/** One parameterised statement; with `name`, the driver prepares it once per connection (pg's QueryConfig). */
+export interface PostgresQueryConfig {
+  text: string;
+  values?: unknown[];
+  name?: string;
+}
+
 /** Something that runs one parameterised statement: a pool or a checked-out client. */
 export interface PostgresQueryable {
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  query(config: PostgresQueryConfig): Promise<PostgresQueryResult>;
 }
 
 /** A client checked out of the pool for one transaction. */
@@ -76,7 +83,7 @@ export function connectionStringPool(options: ConnectionStringOptions): Postgres
     return pool;
   };
   return {
-    query: async (text, values) => (await get()).query(text, values),
+    query: async (config) => (await get()).query(config),
     connect: async () => (await get()).connect(),
     end: async () => {
       if (ended) return;

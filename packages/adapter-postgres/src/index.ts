@@ -9,6 +9,7 @@ export type {
   PostgresPool,
   PostgresPoolClient,
   PostgresQueryable,
+  PostgresQueryConfig,
   PostgresQueryResult,
 } from './client';
 export type { MigrationResult } from './migrations';

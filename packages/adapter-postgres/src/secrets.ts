@@ -284,6 +284,16 @@ export async function getSecret(db: Db, tenant: string, path: string): Promise<S
 }
 
 /**
+ * A page's columns, `accessed_at` by a correlated primary-key lookup per row: joined instead, small
+ * tables tempt the planner into hashing a sequential scan of `secret_access`.
+ */
+const PAGE_COLUMNS = (t: Tables) =>
+  SECRET_COLUMNS.replace(
+    'a.accessed_at',
+    `(SELECT a.accessed_at FROM ${t.access} a WHERE a.tenant = s.tenant AND a.path = s.path) AS accessed_at`,
+  );
+
+/**
  * One page and the total in one statement (one snapshot). The namespace is a range on the primary
  * key: `ns/` ≤ path < `ns0`, since '0' follows '/' in code-unit order.
  */
@@ -312,10 +322,9 @@ export async function listSecrets(db: Db, query: ListSecretsQuery): Promise<List
        WHERE ${filter} AND (${after}::text IS NULL OR s.path > ${after}::text)
        ORDER BY s.path LIMIT ${limit}
      )
-     SELECT total.n AS total, ${SECRET_COLUMNS}
+     SELECT total.n AS total, ${PAGE_COLUMNS(t)}
      FROM (SELECT count(*) AS n FROM ${t.secrets} s WHERE ${filter}) total
      LEFT JOIN page s ON true
-     LEFT JOIN ${t.access} a ON a.tenant = s.tenant AND a.path = s.path
      ORDER BY s.path`,
     values,
   );

@@ -55,9 +55,9 @@ describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
   it('serves an audited read in one statement: one pool.query, no client checkout', async () => {
     const calls = { query: 0, connect: 0 };
     const counting: PostgresPool = {
-      query: (text, values) => {
+      query: (config) => {
         calls.query++;
-        return pool.query(text, values as unknown[]);
+        return pool.query(config);
       },
       connect: () => {
         calls.connect++;

@@ -1,16 +1,20 @@
 /** Reading EXPLAIN (FORMAT JSON) output. */
-import type pg from 'pg';
+import pg from 'pg';
+
+const { escapeLiteral } = pg;
 
 export interface PlanNode {
   type: string;
   relation: string | null;
   index: string | null;
+  indexCond: string | null;
 }
 
 interface RawPlan {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  'Index Cond'?: string;
   Plans?: RawPlan[];
 }
 
@@ -19,6 +23,7 @@ function walk(plan: RawPlan, into: PlanNode[]): PlanNode[] {
     type: plan['Node Type'],
     relation: plan['Relation Name'] ?? null,
     index: plan['Index Name'] ?? null,
+    indexCond: plan['Index Cond'] ?? null,
   });
   for (const child of plan.Plans ?? []) walk(child, into);
   return into;
@@ -28,6 +33,32 @@ function walk(plan: RawPlan, into: PlanNode[]): PlanNode[] {
 export async function planNodes(pool: pg.Pool, text: string, values: unknown[]): Promise<PlanNode[]> {
   const { rows } = await pool.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
   return walk((rows[0]['QUERY PLAN'] as { Plan: RawPlan }[])[0]!.Plan, []);
+}
+
+/** SQL literal for a statement parameter, to EXECUTE a prepared statement by hand. */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'::bytea`;
+  if (Array.isArray(value)) return `ARRAY[${value.map(literal).join(', ')}]::text[]`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return escapeLiteral(String(value));
+}
+
+/** Nodes of the generic plan a prepared statement settles on (plan_cache_mode = force_generic_plan). */
+export async function genericPlanNodes(pool: pg.Pool, text: string, values: unknown[]): Promise<PlanNode[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('SET plan_cache_mode = force_generic_plan');
+    await client.query(`PREPARE agentvault_generic AS ${text}`);
+    const { rows } = await client.query(
+      `EXPLAIN (FORMAT JSON) EXECUTE agentvault_generic(${values.map(literal).join(', ')})`,
+    );
+    return walk((rows[0]['QUERY PLAN'] as { Plan: RawPlan }[])[0]!.Plan, []);
+  } finally {
+    await client.query('DEALLOCATE ALL');
+    await client.query('RESET plan_cache_mode');
+    client.release();
+  }
 }
 
 export async function planText(pool: pg.Pool, text: string, values: unknown[]): Promise<string> {

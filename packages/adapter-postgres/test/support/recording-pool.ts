@@ -16,9 +16,9 @@ export function recordingPool(pool: pg.Pool): RecordingPool {
       if (!statement) throw new Error('no statement recorded');
       return statement;
     },
-    query: (text, values = []) => {
-      statements.push({ text, values });
-      return pool.query(text, values);
+    query: (config) => {
+      statements.push({ text: config.text, values: config.values ?? [] });
+      return pool.query(config);
     },
     connect: () => pool.connect(),
   };
