@@ -179,7 +179,7 @@ export function toApproval(row: Row): ApprovalRecord {
     tenant: str(row.tenant),
     requestedBy: str(row.requested_by),
     requesterDescription: strOrNull(row.requester_description),
-    request: { ...request, allowedIps: request.allowedIps === null ? null : [...request.allowedIps] },
+    request: { ...request, allowedIps: Array.isArray(request.allowedIps) ? [...request.allowedIps] : null },
     tier: row.tier as ApprovalRecord['tier'],
     status: row.status as ApprovalRecord['status'],
     decisions: (row.decisions as ApprovalRecord['decisions']).map((d) => ({ ...d })),
