@@ -2,5 +2,5 @@ import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
 export default defineConfig(
-  packageBuild({ index: 'src/index.ts' }, { external: ['@agentvault/core', 'pg'] }),
+  packageBuild({ index: 'src/index.ts', testing: 'src/testing.ts' }, { external: ['@agentvault/core', 'pg'] }),
 );

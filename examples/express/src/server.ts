@@ -50,7 +50,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       throw new Error(`${name} must look like ass_live_ followed by 32–200 characters of [A-Za-z0-9_-]`);
     }
   }
-  const storage = await storageFrom(env.AGENTVAULT_STORAGE, options.loader);
+  const storage = await storageFrom(env.AGENTVAULT_STORAGE, options.loader, env);
   const vault = createVault({ storage, keys: localKeyring({ env, generateDevKey: true, warn: log }) });
 
   // A key given in the environment is imported (only its hash is stored; importing it again on

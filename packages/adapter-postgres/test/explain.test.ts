@@ -8,7 +8,7 @@ import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { draft } from './support/fixtures';
 import { genericPlanNodes, indexesUsed, planNodes, sequentialScans } from './support/plans';
 import { type RecordingPool, recordingPool } from './support/recording-pool';
-import { dropSchema, testPool, uniqueSchema } from './support/server';
+import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 
 const ROWS = 8_000;
 const TENANT = 'big';

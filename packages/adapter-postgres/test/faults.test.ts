@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { draft, lockWaiters, uniqueAppName, until, vaultOn } from './support/fixtures';
-import { dropSchema, testPool, uniqueSchema } from './support/server';
+import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 
 describe.skipIf(!inject('pgReachable'))('postgres faults', () => {
   const schema = uniqueSchema('faults');

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { postgresAdapter } from '../src/index';
 import { vaultOn } from './support/fixtures';
-import { dropSchema, testPool, uniqueSchema } from './support/server';
+import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 
 describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
   const schemas: string[] = [];

@@ -1,7 +1,94 @@
-/** Direct SQL on the adapter's tables, bypassing every rule, for the conformance suite's checks. */
+/**
+ * Test support for code that runs on this adapter: the test server's URL and throwaway schemas,
+ * a ready conformance fixture, and the backdoor the conformance suite uses to read and alter rows
+ * directly (bypassing every rule) — `@agentvault/adapter-postgres/testing`. Never for production.
+ */
+import { randomBytes } from 'node:crypto';
 import type { AuditEvent, VersionRecord } from '@agentvault/core';
-import type { StorageBackdoor } from '@agentvault/core/testing';
-import type pg from 'pg';
+import type { StorageBackdoor, StorageFixture } from '@agentvault/core/testing';
+import pg from 'pg';
+import { postgresAdapter } from './index';
+
+export const PG_URL_VAR = 'AGENTVAULT_TEST_PG_URL';
+export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+export function testUrl(): string {
+  return process.env[PG_URL_VAR] || DEFAULT_PG_URL;
+}
+
+/** The URL without its password, for messages. */
+export function redactedUrl(url = testUrl()): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** A pool on the test server; errors of idle clients (tests kill backends) are ignored. */
+export function testPool(options: pg.PoolConfig = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: testUrl(),
+    max: 8,
+    connectionTimeoutMillis: 5000,
+    application_name: 'agentvault-test',
+    ...options,
+  });
+  // Tests kill backends on purpose; an idle client's error must not crash the worker.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** A schema name no other run uses; recognisable if a crashed run leaves it behind. */
+export function uniqueSchema(label: string): string {
+  return `agentvault_test_${label}_${randomBytes(5).toString('hex')}`;
+}
+
+/** Drop a schema this run created (never one it did not). */
+export async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
+  if (!schema.startsWith('agentvault_test_')) throw new Error(`refusing to drop schema ${schema}`);
+  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** Can the test server be reached? The problem, if not, names the URL without its password. */
+export async function probePostgres(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: testUrl(), connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message || String((error as { code?: string }).code) : String(error);
+    return `PostgreSQL is unreachable at ${redactedUrl()} (${reason}); set ${PG_URL_VAR}`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * A conformance fixture on a fresh, migrated schema of the test server, with a twin adapter on its
+ * own pool; `close` drops the schema.
+ */
+export async function postgresTestFixture(label = 'fixture'): Promise<StorageFixture> {
+  const schema = uniqueSchema(label);
+  const pool = testPool();
+  const twinPool = testPool();
+  const storage = postgresAdapter({ pool }, { schema });
+  await storage.migrate();
+  return {
+    storage,
+    backdoor: postgresBackdoor(pool, schema),
+    // A second adapter on its own pool: the two-instance races cross connections, not just calls.
+    twin: () => postgresAdapter({ pool: twinPool }, { schema }),
+    close: async () => {
+      await twinPool.end();
+      await dropSchema(pool, schema);
+      await pool.end();
+    },
+  };
+}
 
 const TABLES = [
   'secrets',
