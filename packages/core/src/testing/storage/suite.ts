@@ -9,6 +9,7 @@ import {
   type StorageSuiteGroup,
   type SuiteContext,
 } from './context';
+import { faultTests } from './faults';
 import { listingTests } from './listing';
 import { safetyTests } from './safety';
 import { secretTests } from './secrets';
@@ -29,6 +30,7 @@ const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
   'safety': safetyTests,
   'tamper': tamperTests,
   'two-instances': twoInstanceTests,
+  'faults': faultTests,
 };
 
 /**
