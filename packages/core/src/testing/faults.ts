@@ -92,7 +92,8 @@ export async function tenantSnapshot(
         const versions = [];
         for (const info of await storage.listVersions(tenant, record.path)) {
           const row = await backdoor.readVersion({ tenant, path: record.path, version: info.version });
-          versions.push(row && { ...row, ciphertext: hex(row.ciphertext), wrappedKey: { ...row.wrappedKey, ciphertext: hex(row.wrappedKey.ciphertext) } });
+          const wrappedKey = row && { ...row.wrappedKey, ciphertext: hex(row.wrappedKey.ciphertext) };
+          versions.push(row && { ...row, ciphertext: hex(row.ciphertext), wrappedKey });
         }
         secrets.push({ record: options.accessed === false ? { ...record, accessedAt: null } : record, versions });
       }

@@ -90,7 +90,9 @@ const SCENARIOS: Scenario[] = [
     },
     run: (v, w) => v.revokeToken(w.id!),
     settled: async (h, w) => {
-      for (const id of [w.id!, w.child!]) expect((await h.storage.getToken(h.tenant, id))?.revokedAt).not.toBeNull();
+      for (const id of [w.id!, w.child!]) {
+        expect((await h.storage.getToken(h.tenant, id))?.revokedAt).not.toBeNull();
+      }
     },
   },
   { name: 'approve', prepare: pendingApproval, run: (v, w) => v.approve(w.approval!, {}, approver(w.tenant)) },
