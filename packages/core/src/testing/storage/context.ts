@@ -51,6 +51,7 @@ export const STORAGE_SUITE_GROUPS = [
   'tamper',
   'two-instances',
   'faults',
+  'leaks',
 ] as const;
 export type StorageSuiteGroup = (typeof STORAGE_SUITE_GROUPS)[number];
 

@@ -10,6 +10,7 @@ import {
   type SuiteContext,
 } from './context';
 import { faultTests } from './faults';
+import { leakTests } from './leaks';
 import { listingTests } from './listing';
 import { safetyTests } from './safety';
 import { secretTests } from './secrets';
@@ -31,6 +32,7 @@ const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
   'tamper': tamperTests,
   'two-instances': twoInstanceTests,
   'faults': faultTests,
+  'leaks': leakTests,
 };
 
 /**
