@@ -3,14 +3,18 @@
  *
  *   HOST / PORT                listen address (default 127.0.0.1:8787)
  *   AGENTVAULT_STORAGE         memory (default) | postgres://… | redis://…
+ *   AGENTVAULT_PG_SCHEMA       tables' schema for postgres:// (default agentvault; migrated at start)
+ *   AGENTVAULT_REDIS_PREFIX    key prefix for redis:// (default agentvault:)
  *   AGENTVAULT_LOCAL_KEK       base64 256-bit key-encryption key(s); without it a random dev key (with a warning)
  *   AGENTVAULT_ROOT_KEY        an admin agent key (ass_live_…); without it one is created and printed once
  *   AGENTVAULT_APPROVER_KEY    an approver agent key; without it one is created and printed once
+ *   AGENTVAULT_RATE_LIMIT      requests per minute per credential (default 1000), or off
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AGENT_KEY_FORMAT, createVault, type Vault } from '@agentvault/core';
 import { createExpressMiddleware } from '@agentvault/core/express';
+import { memoryRateLimiter } from '@agentvault/core/http';
 import { localKeyring } from '@agentvault/kms-local';
 import express from 'express';
 import { describeStorage, type ModuleLoader, storageFrom } from './storage';
@@ -35,6 +39,14 @@ function portFrom(text: string | undefined): number {
   return port;
 }
 
+/** `AGENTVAULT_RATE_LIMIT`: requests per minute per credential (default 1000), or `off`. */
+function rateLimiterFrom(text: string | undefined) {
+  if (text === 'off') return false;
+  const limit = Number(text ?? 1000);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error('AGENTVAULT_RATE_LIMIT must be a positive integer or off');
+  return memoryRateLimiter({ limit, windowSeconds: 60 });
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => console.log(line));
@@ -50,7 +62,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       throw new Error(`${name} must look like ass_live_ followed by 32–200 characters of [A-Za-z0-9_-]`);
     }
   }
-  const storage = await storageFrom(env.AGENTVAULT_STORAGE, options.loader);
+  const storage = await storageFrom(env.AGENTVAULT_STORAGE, options.loader, env);
   const vault = createVault({ storage, keys: localKeyring({ env, generateDevKey: true, warn: log }) });
 
   // A key given in the environment is imported (only its hash is stored; importing it again on
@@ -67,7 +79,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   app.use(
     '/v1',
-    createExpressMiddleware(vault),
+    createExpressMiddleware(vault, { rateLimiter: rateLimiterFrom(env.AGENTVAULT_RATE_LIMIT) }),
   );
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -13,9 +13,9 @@ const load: ModuleLoader = (name) => import(name) as Promise<Record<string, unkn
 async function adapterFrom(
   pkg: string,
   factory: string,
-  options: Record<string, unknown>,
+  args: unknown[],
   loader: ModuleLoader,
-): Promise<StorageAdapter> {
+): Promise<StorageAdapter & { migrate?: () => Promise<unknown> }> {
   let module: Record<string, unknown>;
   try {
     module = await loader(pkg);
@@ -30,7 +30,7 @@ async function adapterFrom(
   }
   const create = module[factory];
   if (typeof create !== 'function') throw new Error(`${pkg} does not export ${factory}()`);
-  return (await create(options)) as StorageAdapter;
+  return (await create(...args)) as StorageAdapter;
 }
 
 /** A description of the storage that is safe to print (no password). */
@@ -45,20 +45,32 @@ export function describeStorage(spec: string): string {
   }
 }
 
+/**
+ * The storage `AGENTVAULT_STORAGE` names. PostgreSQL tables go in `AGENTVAULT_PG_SCHEMA` (default
+ * `agentvault`) and are migrated at start (idempotent, safe when several servers start at once);
+ * Redis keys go under `AGENTVAULT_REDIS_PREFIX` (default `agentvault:`).
+ */
 export async function storageFrom(
   spec: string | undefined,
   loader: ModuleLoader = load,
+  env: Record<string, string | undefined> = {},
 ): Promise<StorageAdapter> {
   const value = spec?.trim() || 'memory';
   if (value === 'memory') return memoryAdapter();
-  if (/^postgres(ql)?:\/\//.test(value))
-    return adapterFrom(
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    const schema = env.AGENTVAULT_PG_SCHEMA || undefined;
+    const storage = await adapterFrom(
       '@agentvault/adapter-postgres',
       'postgresAdapter',
-      { connectionString: value },
+      [{ connectionString: value }, { ...(schema ? { schema } : {}) }],
       loader,
     );
-  if (/^rediss?:\/\//.test(value))
-    return adapterFrom('@agentvault/adapter-redis', 'redisAdapter', { url: value }, loader);
+    await storage.migrate?.();
+    return storage;
+  }
+  if (/^rediss?:\/\//.test(value)) {
+    const prefix = env.AGENTVAULT_REDIS_PREFIX || undefined;
+    return adapterFrom('@agentvault/adapter-redis', 'redisAdapter', [{ url: value }, { ...(prefix ? { prefix } : {}) }], loader);
+  }
   throw new Error('AGENTVAULT_STORAGE must be memory, postgres://… or redis://…');
 }

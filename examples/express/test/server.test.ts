@@ -87,18 +87,15 @@ describe('examples/express', () => {
         loader: async (name) => {
           const { memoryAdapter } = await import('@agentvault/adapter-memory');
           return {
-            redisAdapter: (options: unknown) => {
-              asked = { name, options };
+            redisAdapter: (...args: unknown[]) => {
+              asked = { name, args };
               return memoryAdapter();
             },
           };
         },
       },
     );
-    expect(asked).toEqual({
-      name: '@agentvault/adapter-redis',
-      options: { url: 'redis://:pw@127.0.0.1:6379' },
-    });
+    expect(asked).toEqual({ name: '@agentvault/adapter-redis', args: [{ url: 'redis://:pw@127.0.0.1:6379' }, {}] });
     expect(lines.at(-1)).toContain('(storage: redis://:***@127.0.0.1:6379)');
     expect(server.url).toMatch(/\/v1$/);
     await expect(

@@ -4,6 +4,7 @@ export {
   type KeyWrapperFixture,
   runKeyWrapperConformance,
 } from './key-wrapper-suite';
+export { type FaultPlan, type FaultRecorder, faultyKeyWrapper, faultyStorage, tenantSnapshot } from './faults';
 export { type CountingKeyWrapper, countingKeyWrapper, testKeyWrapper } from './key-wrappers';
 export {
   type Harness,

@@ -609,28 +609,17 @@ export function secretOperations(rt: Runtime) {
       }
       await consumeUse(rt, call);
 
+      // Plan from what exists, record the plan, then write: each write is atomic and audited on
+      // its own, and a one-entry import is atomic as a whole.
       const result: ImportResult = { created: [], updated: [], skipped: [], dryRun: opts.dryRun };
+      const writes: Array<{ item: ImportedSecret; value: string; exists: boolean }> = [];
       for (const { value, ...item } of planned) {
         const existing = await storage.getSecret(call.tenant, item.path);
-        if (existing?.trashedAt != null) {
-          result.skipped.push({ ...item, reason: 'trashed' });
-        } else if (existing && !opts.overwrite) {
-          result.skipped.push({ ...item, reason: 'exists' });
-        } else if (existing) {
-          if (!opts.dryRun) {
-            await appendWith(call, item.path, value, {
-              action: 'write',
-              type: 'secret.update',
-              patch: { tier: item.tier, type: opts.type },
-              expectedVersion: undefined,
-              retireAfterMs: null,
-              details: { import: true },
-            });
-          }
-          result.updated.push(item);
-        } else {
-          if (!opts.dryRun) await createWith(call, item.path, value, { tier: item.tier, type: opts.type });
-          result.created.push(item);
+        if (existing?.trashedAt != null) result.skipped.push({ ...item, reason: 'trashed' });
+        else if (existing && !opts.overwrite) result.skipped.push({ ...item, reason: 'exists' });
+        else {
+          (existing ? result.updated : result.created).push(item);
+          writes.push({ item, value, exists: existing !== null });
         }
       }
       await storage.appendAudit(
@@ -642,6 +631,21 @@ export function secretOperations(rt: Runtime) {
           dryRun: opts.dryRun,
         }),
       );
+      if (opts.dryRun) return result;
+      for (const { item, value, exists } of writes) {
+        if (!exists) {
+          await createWith(call, item.path, value, { tier: item.tier, type: opts.type });
+          continue;
+        }
+        await appendWith(call, item.path, value, {
+          action: 'write',
+          type: 'secret.update',
+          patch: { tier: item.tier, type: opts.type },
+          expectedVersion: undefined,
+          retireAfterMs: null,
+          details: { import: true },
+        });
+      }
       return result;
     });
   }

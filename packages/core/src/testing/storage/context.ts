@@ -50,6 +50,8 @@ export const STORAGE_SUITE_GROUPS = [
   'safety',
   'tamper',
   'two-instances',
+  'faults',
+  'leaks',
 ] as const;
 export type StorageSuiteGroup = (typeof STORAGE_SUITE_GROUPS)[number];
 
@@ -68,8 +70,8 @@ export interface Harness {
   storage: StorageAdapter;
   backdoor: StorageBackdoor;
   keys: KeyWrapper;
-  /** Another vault on the same storage, keys and tenant (optionally on the twin adapter). */
-  another(options?: { storage?: StorageAdapter }): Vault;
+  /** Another vault on the same storage, keys and tenant (optionally on the twin adapter, or other keys). */
+  another(options?: { storage?: StorageAdapter; keys?: KeyWrapper }): Vault;
 }
 
 export interface SuiteContext {

@@ -9,6 +9,8 @@ import {
   type StorageSuiteGroup,
   type SuiteContext,
 } from './context';
+import { faultTests } from './faults';
+import { leakTests } from './leaks';
 import { listingTests } from './listing';
 import { safetyTests } from './safety';
 import { secretTests } from './secrets';
@@ -29,6 +31,8 @@ const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
   'safety': safetyTests,
   'tamper': tamperTests,
   'two-instances': twoInstanceTests,
+  'faults': faultTests,
+  'leaks': leakTests,
 };
 
 /**
