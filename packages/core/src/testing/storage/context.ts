@@ -50,6 +50,7 @@ export const STORAGE_SUITE_GROUPS = [
   'safety',
   'tamper',
   'two-instances',
+  'lifecycle',
 ] as const;
 export type StorageSuiteGroup = (typeof STORAGE_SUITE_GROUPS)[number];
 

@@ -9,6 +9,7 @@ import {
   type StorageSuiteGroup,
   type SuiteContext,
 } from './context';
+import { lifecycleTests } from './lifecycle';
 import { listingTests } from './listing';
 import { safetyTests } from './safety';
 import { secretTests } from './secrets';
@@ -29,6 +30,7 @@ const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
   'safety': safetyTests,
   'tamper': tamperTests,
   'two-instances': twoInstanceTests,
+  'lifecycle': lifecycleTests,
 };
 
 /**
