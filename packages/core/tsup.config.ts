@@ -3,7 +3,14 @@ import { packageBuild } from '../../tsup.base';
 
 export default defineConfig(
   packageBuild(
-    { index: 'src/index.ts', errors: 'src/errors.ts', testing: 'src/testing/index.ts' },
-    { external: ['vitest'] },
+    {
+      index: 'src/index.ts',
+      errors: 'src/errors.ts',
+      testing: 'src/testing/index.ts',
+      http: 'src/http/index.ts',
+      express: 'src/http/express.ts',
+      koa: 'src/http/koa.ts',
+    },
+    { external: ['vitest', 'express', 'koa'] },
   ),
 );

@@ -7,6 +7,7 @@ export { auditDigest, auditLink, GENESIS_HASH, outcomeLabel } from './domain/aud
 export { SECRET_TYPES, type SecretType, TIERS, type Tier, tierRank } from './domain/classification';
 export { type Clock, systemClock } from './domain/clock';
 export { AGENT_KEY_PREFIX, hashCredential, TOKEN_PREFIX } from './domain/credentials';
+export { AGENT_KEY_FORMAT } from './schemas/access';
 export { isUnderNamespace, MAX_PATH_LENGTH, MAX_PATH_SEGMENTS, pathProblem } from './domain/paths';
 export { actorOf, type Principal } from './domain/principals';
 export {

@@ -6,6 +6,7 @@ import type { StorageAdapter } from '../src/contracts/storage';
 import {
   AgentVaultApprovalPendingError,
   AgentVaultAuthError,
+  AgentVaultConflictError,
   AgentVaultError,
   AgentVaultIntegrityError,
   AgentVaultUnavailableError,
@@ -160,6 +161,24 @@ describe('vault', () => {
       ['anonymous', 'unauthorized', null],
     ]);
     expect(await storage.backdoor().dump()).not.toContain(key.value);
+  });
+
+  it('imports an agent key the host holds, idempotently, and never a revoked or foreign one', async () => {
+    const { vault, storage } = setup();
+    const value = `ass_live_${'k'.repeat(43)}`;
+    const imported = await vault.createAgentKey({ value, roles: ['admin'], description: 'from the environment' });
+    expect(imported).toMatchObject({ value, roles: ['admin'] });
+    expect(await vault.authenticate(value)).toMatchObject({ kind: 'key', id: imported.id });
+    expect((await vault.createAgentKey({ value, roles: ['admin'] })).id).toBe(imported.id);
+    expect(await vault.listAgentKeys()).toHaveLength(1);
+    await expect(vault.createAgentKey({ value, roles: ['approver'] })).rejects.toBeInstanceOf(AgentVaultConflictError);
+    await expect(vault.createAgentKey({ value, roles: ['admin'] }, { tenant: 'other' })).rejects.toBeInstanceOf(AgentVaultConflictError);
+    await vault.revokeAgentKey(imported.id);
+    await expect(vault.createAgentKey({ value, roles: ['admin'] })).rejects.toBeInstanceOf(AgentVaultConflictError);
+    const malformed = await vault.createAgentKey({ value: 'ass_live_short-secret' }).catch((e: unknown) => e);
+    expect(malformed).toBeInstanceOf(AgentVaultValidationError);
+    expect(JSON.stringify((malformed as AgentVaultValidationError).issues)).not.toContain('short-secret');
+    expect(await storage.backdoor().dump()).not.toContain(value);
   });
 
   it('refuses unknown options and out-of-range settings instead of ignoring them', async () => {

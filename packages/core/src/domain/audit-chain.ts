@@ -36,7 +36,8 @@ const str = (value: string | null): string =>
 export function auditDigest(draft: Omit<AuditDraft, 'digest'>): string {
   const keys = Object.keys(draft.details);
   const details = keys.length === 0 ? '[]' : json(keys.sort().map((key) => [key, draft.details[key]]));
-  const canonical = `[1,${str(draft.id)},${str(draft.tenant)},${json(draft.chain)},${str(draft.type)},${str(draft.path)},${str(draft.actor)},${str(draft.actorDescription)},${str(draft.ip)},${str(draft.userAgent)},${json(draft.timestamp)},${details}]`;
+  // Ids (`evt_` + Crockford base32) and event types need no escaping.
+  const canonical = `[1,"${draft.id}",${str(draft.tenant)},${json(draft.chain)},"${draft.type}",${str(draft.path)},${str(draft.actor)},${str(draft.actorDescription)},${str(draft.ip)},${str(draft.userAgent)},${json(draft.timestamp)},${details}]`;
   return hash('sha256', canonical, 'hex');
 }
 

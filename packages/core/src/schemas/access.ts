@@ -4,8 +4,16 @@ import { ROLES } from '../contracts/records';
 import { descriptionField } from './fields';
 import { callShape } from './secrets';
 
+/** What a well-formed agent key looks like: the prefix and at least 192 random bits in base64url. */
+export const AGENT_KEY_FORMAT = /^ass_live_[A-Za-z0-9_-]{32,200}$/;
+
 export const createAgentKeySchema = z.strictObject({
   description: descriptionField.nullable().optional(),
+  /**
+   * Import a key the host already holds (e.g. from its own secret store) instead of minting one.
+   * Only its hash is stored; importing the same value again returns the same key.
+   */
+  value: z.string().regex(AGENT_KEY_FORMAT, 'an agent key is ass_live_ followed by 32–200 characters of A-Z a-z 0-9 _ -').optional(),
   /** Default `["admin"]`. */
   roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length).default(['admin']),
 });

@@ -220,6 +220,20 @@ export function accessOperations(rt: Runtime) {
 
   // ── Agent keys ─────────────────────────────────────────────────────────────
 
+  /** An imported value that is already a key: the same key again, or a refusal that reveals nothing. */
+  async function existingImport(call: CallContext, hash: string, roles: Role[]): Promise<AgentKeyRecord | null> {
+    const existing = await storage.findAgentKey(hash);
+    if (!existing) return null;
+    if (existing.tenant !== call.tenant || existing.revokedAt !== null) {
+      throw new AgentVaultConflictError('This key value cannot be used; choose a new one');
+    }
+    if (existing.roles.length !== roles.length || !roles.every((role) => existing.roles.includes(role))) {
+      throw new AgentVaultConflictError(`Agent key ${existing.id} already exists with other roles`);
+    }
+    return existing;
+  }
+
+  /** Mint a new agent key (shown once), or import one the host holds (`value`). Admins only. */
   async function createAgentKey(
     input: CreateAgentKeyInput = {},
     options?: CallOptions,
@@ -227,24 +241,39 @@ export function accessOperations(rt: Runtime) {
     return run('agent_key.create', callSchema, options, async (call) => {
       const data = parseInput(createAgentKeySchema, input, 'agent key');
       requireRole(call, 'admin', 'create agent keys');
-      const value = newAgentKeyValue();
+      const value = data.value ?? newAgentKeyValue();
+      const roles = [...new Set(data.roles)];
+      const hash = hashCredential(value);
+      const imported = data.value !== undefined;
+      const reimport = async (existing: AgentKeyRecord) => {
+        await storage.appendAudit(
+          successEvent(rt, call, 'agent_key.create', null, null, { keyId: existing.id, imported: true, existing: true }),
+        );
+        return { ...keyView(existing), value };
+      };
+      const existing = imported ? await existingImport(call, hash, roles) : null;
+      if (existing) return reimport(existing);
       const key: AgentKeyRecord = {
         id: newId('key'),
         tenant: call.tenant,
-        hash: hashCredential(value),
+        hash,
         description: data.description ?? null,
-        roles: [...new Set(data.roles)],
+        roles,
         createdAt: rt.clock.now(),
         createdBy: call.actor,
         revokedAt: null,
       };
-      await storage.createAgentKey({
-        key,
-        event: successEvent(rt, call, 'agent_key.create', null, null, {
-          keyId: key.id,
-          roles: key.roles.join(' '),
-        }),
-      });
+      try {
+        await storage.createAgentKey({
+          key,
+          event: successEvent(rt, call, 'agent_key.create', null, null, { keyId: key.id, roles: roles.join(' '), imported }),
+        });
+      } catch (error) {
+        // Another instance imported the same value at the same moment.
+        const raced = imported && error instanceof AgentVaultConflictError ? await existingImport(call, hash, roles) : null;
+        if (!raced) throw error;
+        return reimport(raced);
+      }
       emit({
         type: 'agent_key.created',
         tenant: key.tenant,

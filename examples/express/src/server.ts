@@ -1,0 +1,92 @@
+/**
+ * The AgentVault server `npm start` runs: the HTTP API on Express, mounted at `/v1`.
+ *
+ *   HOST / PORT                listen address (default 127.0.0.1:8787)
+ *   AGENTVAULT_STORAGE         memory (default) | postgres://… | redis://…
+ *   AGENTVAULT_LOCAL_KEK       base64 256-bit key-encryption key(s); without it a random dev key (with a warning)
+ *   AGENTVAULT_ROOT_KEY        an admin agent key (ass_live_…); without it one is created and printed once
+ *   AGENTVAULT_APPROVER_KEY    an approver agent key; without it one is created and printed once
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AGENT_KEY_FORMAT, createVault, type Vault } from '@agentvault/core';
+import { createExpressMiddleware } from '@agentvault/core/express';
+import { localKeyring } from '@agentvault/kms-local';
+import express from 'express';
+import { describeStorage, type ModuleLoader, storageFrom } from './storage';
+
+export interface ServerOptions {
+  env?: Record<string, string | undefined>;
+  log?: (line: string) => void;
+  /** How the Postgres and Redis adapters are imported (tests pass their own). */
+  loader?: ModuleLoader;
+}
+
+export interface RunningServer {
+  /** The API root, e.g. `http://127.0.0.1:8787/v1`. */
+  url: string;
+  vault: Vault;
+  close(): Promise<void>;
+}
+
+function portFrom(text: string | undefined): number {
+  const port = Number(text ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error('PORT must be 0–65535');
+  return port;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const host = env.HOST || '127.0.0.1';
+  const port = portFrom(env.PORT);
+
+  const keysFromEnv = [
+    { name: 'AGENTVAULT_ROOT_KEY', value: env.AGENTVAULT_ROOT_KEY, roles: ['admin'] as const, label: 'Root agent key (admin)' },
+    { name: 'AGENTVAULT_APPROVER_KEY', value: env.AGENTVAULT_APPROVER_KEY, roles: ['approver'] as const, label: 'Approver agent key' },
+  ];
+  for (const { name, value } of keysFromEnv) {
+    if (value && !AGENT_KEY_FORMAT.test(value)) {
+      throw new Error(`${name} must look like ass_live_ followed by 32–200 characters of [A-Za-z0-9_-]`);
+    }
+  }
+  const storage = await storageFrom(env.AGENTVAULT_STORAGE, options.loader, env);
+  const vault = createVault({ storage, keys: localKeyring({ env, generateDevKey: true, warn: log }) });
+
+  // A key given in the environment is imported (only its hash is stored; importing it again on
+  // the next start finds the same key); otherwise one is minted and shown once.
+  for (const { name, value, roles, label } of keysFromEnv) {
+    const key = await vault.createAgentKey({ value, roles: [...roles], description: value ? name : `${label} (created at start)` });
+    if (!value) log(`${label}, shown once: ${key.value}`);
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use(
+    '/v1',
+    createExpressMiddleware(vault),
+  );
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}/v1`;
+  log(
+    `AgentVault listening on ${url} (storage: ${describeStorage(env.AGENTVAULT_STORAGE?.trim() || 'memory')})`,
+  );
+  return {
+    url,
+    vault,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await vault.close();
+    },
+  };
+}

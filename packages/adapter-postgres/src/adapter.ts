@@ -1,0 +1,337 @@
+/**
+ * StorageAdapter on PostgreSQL. Every method is one statement or one transaction; the audited read
+ * is one statement (see read.ts). Tables live in one schema (default `agentvault`) created by
+ * `migrate()`, which the adapter never runs by itself.
+ */
+import type {
+  AgentKeyRecord,
+  ApprovalDecision,
+  ApprovalRecord,
+  ApprovalStatus,
+  AuditChainHead,
+  AuditEvent,
+  AuditEventInput,
+  AuditQuery,
+  ListSecretsPage,
+  ListSecretsQuery,
+  ReadResult,
+  ReadSecretInput,
+  SecretPatch,
+  SecretRecord,
+  StorageAdapter,
+  TokenRecord,
+  TokenUseOutcome,
+  VersionInfo,
+  VersionKey,
+  VersionRecord,
+  WrappedKey,
+} from '@agentvault/core';
+import * as access from './access';
+import * as audit from './audit';
+import { type ConnectionStringOptions, connectionStringPool, type PostgresPool } from './client';
+import { Db } from './db';
+import { type MigrationResult, migrate } from './migrations';
+import { readSecretStatement, readSecretValues } from './read';
+import { toSecret, toVersion } from './rows';
+import * as secrets from './secrets';
+
+export type PostgresConnection = { pool: PostgresPool } | ConnectionStringOptions;
+
+export interface PostgresAdapterOptions {
+  /** Schema holding the tables (created by `migrate()`). Default `agentvault`. */
+  schema?: string;
+  /** Adapter name in wrapped errors. Default `postgres`. */
+  name?: string;
+  /**
+   * Send the hot statements (the audited read, token lookups) as named prepared statements, planned
+   * once per connection. Default true; set false behind a pooler that cannot keep them (PgBouncer in
+   * transaction mode before 1.21, or without `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
+}
+
+export class PostgresAdapter implements StorageAdapter {
+  readonly name: string;
+  readonly schema: string;
+  readonly #db: Db;
+  readonly #ownsPool: boolean;
+  readonly #readSql: { withToken: string; withoutToken: string };
+
+  constructor(connection: PostgresConnection, options: PostgresAdapterOptions = {}) {
+    this.name = options.name ?? 'postgres';
+    this.schema = options.schema ?? 'agentvault';
+    this.#ownsPool = !('pool' in connection);
+    const pool = 'pool' in connection ? connection.pool : connectionStringPool(connection);
+    this.#db = new Db(pool, this.schema, { preparedStatements: options.preparedStatements ?? true });
+    this.#readSql = {
+      withToken: readSecretStatement(this.#db.t, true),
+      withoutToken: readSecretStatement(this.#db.t, false),
+    };
+  }
+
+  /**
+   * Create or upgrade the schema. Idempotent and safe to call from many processes at once
+   * (serialized by an advisory lock); call it at deploy time or once at startup.
+   */
+  migrate(): Promise<MigrationResult> {
+    return migrate(this.#db);
+  }
+
+  // ── secrets ────────────────────────────────────────────────────────────────
+
+  createSecret(input: {
+    secret: SecretRecord;
+    version: VersionRecord;
+    event: AuditEventInput;
+  }): Promise<void> {
+    return secrets.createSecret(this.#db, input);
+  }
+
+  appendVersion(input: {
+    version: VersionRecord;
+    expectedCurrentVersion: number;
+    patch: SecretPatch;
+    retirePreviousAt: number | null;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    return secrets.appendVersion(this.#db, input);
+  }
+
+  updateSecretMetadata(input: {
+    tenant: string;
+    path: string;
+    expectedCurrentVersion: number | null;
+    patch: SecretPatch;
+    updatedAt: number;
+    updatedBy: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    return secrets.updateSecretMetadata(this.#db, input);
+  }
+
+  rollbackSecret(input: {
+    tenant: string;
+    path: string;
+    toVersion: number;
+    expectedCurrentVersion: number | null;
+    now: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    return secrets.rollbackSecret(this.#db, input);
+  }
+
+  getSecret(tenant: string, path: string): Promise<SecretRecord | null> {
+    return secrets.getSecret(this.#db, tenant, path);
+  }
+
+  async readSecret(input: ReadSecretInput): Promise<ReadResult> {
+    // A duplicate event id fails the statement as a unique violation: a conflict, nothing changed.
+    const sql = input.token ? this.#readSql.withToken : this.#readSql.withoutToken;
+    const row = await this.#db.hot.one(sql, readSecretValues(input));
+    const outcome = row!.outcome as ReadResult['outcome'];
+    if (outcome !== 'ok') return { outcome };
+    return {
+      outcome,
+      secret: toSecret(row!),
+      version: toVersion({
+        tenant: row!.tenant,
+        path: row!.path,
+        version: row!.v_version,
+        ciphertext: row!.v_ciphertext,
+        key_id: row!.v_key_id,
+        wrapped_key: row!.v_wrapped_key,
+        created_at: row!.v_created_at,
+        created_by: row!.v_created_by,
+        retires_at: row!.v_retires_at,
+      }),
+    };
+  }
+
+  listSecrets(query: ListSecretsQuery): Promise<ListSecretsPage> {
+    return secrets.listSecrets(this.#db, query);
+  }
+
+  listVersions(tenant: string, path: string): Promise<VersionInfo[]> {
+    return secrets.listVersions(this.#db, tenant, path);
+  }
+
+  trashSecret(input: {
+    tenant: string;
+    path: string;
+    now: number;
+    purgeAt: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<void> {
+    return secrets.trashSecret(this.#db, input);
+  }
+
+  restoreSecret(input: {
+    tenant: string;
+    path: string;
+    now: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    return secrets.restoreSecret(this.#db, input);
+  }
+
+  destroySecret(input: { tenant: string; path: string; event: AuditEventInput }): Promise<void> {
+    return secrets.destroySecret(this.#db, input);
+  }
+
+  listWrappedKeys(query: {
+    after: VersionKey | null;
+    limit: number;
+    notKeyId?: string;
+  }): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
+    return secrets.listWrappedKeys(this.#db, query);
+  }
+
+  replaceWrappedKey(input: VersionKey & { expected: WrappedKey; next: WrappedKey }): Promise<boolean> {
+    return secrets.replaceWrappedKey(this.#db, input);
+  }
+
+  // ── audit ──────────────────────────────────────────────────────────────────
+
+  appendAudit(event: AuditEventInput): Promise<void> {
+    return audit.appendAudit(this.#db.hot, this.#db.t, event);
+  }
+
+  queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
+    return audit.queryAudit(this.#db, query);
+  }
+
+  readAuditChain(query: {
+    tenant: string;
+    chain: number;
+    afterSeq: number;
+    limit: number;
+  }): Promise<AuditEvent[]> {
+    return audit.readAuditChain(this.#db, query);
+  }
+
+  auditHeads(tenant: string): Promise<AuditChainHead[]> {
+    return audit.auditHeads(this.#db, tenant);
+  }
+
+  // ── agent keys ─────────────────────────────────────────────────────────────
+
+  createAgentKey(input: { key: AgentKeyRecord; event: AuditEventInput }): Promise<void> {
+    return access.createAgentKey(this.#db, input);
+  }
+
+  findAgentKey(hash: string): Promise<AgentKeyRecord | null> {
+    return access.findAgentKey(this.#db, hash);
+  }
+
+  listAgentKeys(tenant: string): Promise<AgentKeyRecord[]> {
+    return access.listAgentKeys(this.#db, tenant);
+  }
+
+  revokeAgentKey(input: {
+    tenant: string;
+    id: string;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<AgentKeyRecord> {
+    return access.revokeAgentKey(this.#db, input);
+  }
+
+  // ── tokens ─────────────────────────────────────────────────────────────────
+
+  createToken(input: { token: TokenRecord; event: AuditEventInput }): Promise<void> {
+    return access.createToken(this.#db, input);
+  }
+
+  findToken(hash: string): Promise<TokenRecord | null> {
+    return access.findToken(this.#db, hash);
+  }
+
+  getToken(tenant: string, id: string): Promise<TokenRecord | null> {
+    return access.getToken(this.#db, tenant, id);
+  }
+
+  useToken(input: {
+    tenant: string;
+    id: string;
+    now: number;
+  }): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
+    return access.useToken(this.#db, input);
+  }
+
+  revokeToken(input: {
+    tenant: string;
+    id: string;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<TokenRecord> {
+    return access.revokeToken(this.#db, input);
+  }
+
+  listTokens(query: {
+    tenant: string;
+    parentId?: string;
+    activeAt?: number;
+    afterId: string | null;
+    limit: number;
+  }): Promise<TokenRecord[]> {
+    return access.listTokens(this.#db, query);
+  }
+
+  // ── approvals ──────────────────────────────────────────────────────────────
+
+  createApproval(input: { approval: ApprovalRecord; event: AuditEventInput }): Promise<void> {
+    return access.createApproval(this.#db, input);
+  }
+
+  getApproval(tenant: string, id: string): Promise<ApprovalRecord | null> {
+    return access.getApproval(this.#db, tenant, id);
+  }
+
+  decideApproval(input: {
+    tenant: string;
+    id: string;
+    decision: ApprovalDecision;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<ApprovalRecord> {
+    return access.decideApproval(this.#db, input);
+  }
+
+  claimApproval(input: {
+    tenant: string;
+    id: string;
+    now: number;
+    token: TokenRecord;
+    event: AuditEventInput;
+  }): Promise<ApprovalRecord> {
+    return access.claimApproval(this.#db, input);
+  }
+
+  listApprovals(query: {
+    tenant: string;
+    status?: ApprovalStatus;
+    afterId: string | null;
+    limit: number;
+  }): Promise<ApprovalRecord[]> {
+    return access.listApprovals(this.#db, query);
+  }
+
+  /** Ends the pool if the adapter created it (`connectionString`); a pool passed in is the caller's to end. */
+  async close(): Promise<void> {
+    if (this.#ownsPool) await this.#db.end();
+  }
+}
+
+/**
+ * PostgreSQL storage. Pass your `pg.Pool` (`{ pool }`) or a connection string. Run
+ * `await adapter.migrate()` once (deploy step or startup) before the first call.
+ */
+export function postgresAdapter(
+  connection: PostgresConnection,
+  options: PostgresAdapterOptions = {},
+): PostgresAdapter {
+  return new PostgresAdapter(connection, options);
+}

@@ -1,0 +1,220 @@
+/**
+ * Versioned migrations. `migrate()` applies the pending ones in one transaction under an advisory
+ * lock keyed by the schema, so any number of processes may call it at once: the first applies,
+ * the others wait and then find nothing to do. Each applied migration is recorded with a checksum;
+ * a recorded migration whose SQL changed since is refused rather than silently skipped.
+ */
+import { createHash } from 'node:crypto';
+import { AgentVaultConfigurationError } from '@agentvault/core/errors';
+import type { Db } from './db';
+import type { Tables } from './tables';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const GENESIS = `'\\x${'00'.repeat(32)}'::bytea`;
+export const GENESIS_SQL = GENESIS;
+
+/** Paths, tenants and ids compare in code-unit order (COLLATE "C"), like the contract's keysets. */
+function initialSchema(t: Tables): string {
+  return `
+CREATE TABLE ${t.secrets} (
+  tenant          text COLLATE "C" NOT NULL,
+  path            text COLLATE "C" NOT NULL,
+  type            text NOT NULL,
+  tier            text NOT NULL,
+  description     text,
+  tags            jsonb NOT NULL DEFAULT '{}',
+  current_version integer NOT NULL,
+  latest_version  integer NOT NULL,
+  created_at      bigint NOT NULL,
+  created_by      text NOT NULL,
+  updated_at      bigint NOT NULL,
+  updated_by      text NOT NULL,
+  expires_at      bigint,
+  trashed_at      bigint,
+  purge_at        bigint,
+  CONSTRAINT secrets_pkey PRIMARY KEY (tenant, path)
+);
+
+-- Kept apart from secrets so that the read path's touch never waits on a writer's row lock.
+CREATE TABLE ${t.access} (
+  tenant      text COLLATE "C" NOT NULL,
+  path        text COLLATE "C" NOT NULL,
+  accessed_at bigint,
+  CONSTRAINT secret_access_pkey PRIMARY KEY (tenant, path),
+  CONSTRAINT secret_access_secret_fkey FOREIGN KEY (tenant, path)
+    REFERENCES ${t.secrets} (tenant, path) ON DELETE CASCADE
+);
+
+CREATE TABLE ${t.versions} (
+  tenant      text COLLATE "C" NOT NULL,
+  path        text COLLATE "C" NOT NULL,
+  version     integer NOT NULL,
+  ciphertext  bytea NOT NULL,
+  key_id      text NOT NULL,
+  wrapped_key bytea NOT NULL,
+  created_at  bigint NOT NULL,
+  created_by  text NOT NULL,
+  retires_at  bigint,
+  CONSTRAINT secret_versions_pkey PRIMARY KEY (tenant, path, version),
+  CONSTRAINT secret_versions_secret_fkey FOREIGN KEY (tenant, path)
+    REFERENCES ${t.secrets} (tenant, path) ON DELETE CASCADE
+);
+
+CREATE TABLE ${t.auditHeads} (
+  tenant text COLLATE "C" NOT NULL,
+  chain  integer NOT NULL,
+  seq    bigint NOT NULL,
+  hash   bytea NOT NULL,
+  CONSTRAINT audit_heads_pkey PRIMARY KEY (tenant, chain)
+);
+
+CREATE TABLE ${t.auditEvents} (
+  id                text COLLATE "C" NOT NULL,
+  tenant            text COLLATE "C" NOT NULL,
+  chain             integer NOT NULL,
+  seq               bigint NOT NULL,
+  hash              bytea NOT NULL,
+  type              text NOT NULL,
+  path              text COLLATE "C",
+  actor             text COLLATE "C" NOT NULL,
+  actor_description text,
+  ip                text,
+  user_agent        text,
+  ts                bigint NOT NULL,
+  -- json, not jsonb: stored as sent, so the chain digest recomputes from the same text.
+  details           json NOT NULL,
+  success           boolean NOT NULL,
+  error             text,
+  version           integer,
+  CONSTRAINT audit_events_pkey PRIMARY KEY (id),
+  CONSTRAINT audit_events_chain_key UNIQUE (tenant, chain, seq)
+);
+CREATE INDEX audit_events_time_idx ON ${t.auditEvents} (tenant, ts, id);
+CREATE INDEX audit_events_path_idx ON ${t.auditEvents} (tenant, path, ts, id) WHERE path IS NOT NULL;
+CREATE INDEX audit_events_actor_idx ON ${t.auditEvents} (tenant, actor, ts, id);
+
+CREATE TABLE ${t.agentKeys} (
+  id          text COLLATE "C" NOT NULL,
+  tenant      text COLLATE "C" NOT NULL,
+  hash        text NOT NULL,
+  description text,
+  roles       jsonb NOT NULL,
+  created_at  bigint NOT NULL,
+  created_by  text NOT NULL,
+  revoked_at  bigint,
+  CONSTRAINT agent_keys_pkey PRIMARY KEY (id),
+  CONSTRAINT agent_keys_hash_key UNIQUE (hash)
+);
+CREATE INDEX agent_keys_tenant_idx ON ${t.agentKeys} (tenant, created_at, id);
+
+CREATE TABLE ${t.tokens} (
+  id                  text COLLATE "C" NOT NULL,
+  tenant              text COLLATE "C" NOT NULL,
+  hash                text NOT NULL,
+  scope               text NOT NULL,
+  approved_tier       text NOT NULL,
+  description         text,
+  allowed_ips         jsonb,
+  max_uses            integer,
+  uses_remaining      integer,
+  created_at          bigint NOT NULL,
+  expires_at          bigint NOT NULL,
+  issued_by           text NOT NULL,
+  parent_id           text COLLATE "C",
+  approval_request_id text,
+  revoked_at          bigint,
+  CONSTRAINT tokens_pkey PRIMARY KEY (id),
+  CONSTRAINT tokens_hash_key UNIQUE (hash)
+);
+CREATE INDEX tokens_tenant_idx ON ${t.tokens} (tenant, id);
+CREATE INDEX tokens_parent_idx ON ${t.tokens} (tenant, parent_id, id) WHERE parent_id IS NOT NULL;
+
+CREATE TABLE ${t.approvals} (
+  id                    text COLLATE "C" NOT NULL,
+  tenant                text COLLATE "C" NOT NULL,
+  requested_by          text NOT NULL,
+  requester_description text,
+  request               jsonb NOT NULL,
+  tier                  text NOT NULL,
+  status                text NOT NULL,
+  decisions             jsonb NOT NULL,
+  required_approvals    integer NOT NULL,
+  created_at            bigint NOT NULL,
+  expires_at            bigint NOT NULL,
+  decided_at            bigint,
+  claimed_at            bigint,
+  token_id              text,
+  CONSTRAINT approvals_pkey PRIMARY KEY (id)
+);
+CREATE INDEX approvals_tenant_idx ON ${t.approvals} (tenant, id);
+CREATE INDEX approvals_status_idx ON ${t.approvals} (tenant, status, id);
+`;
+}
+
+/** Every migration, oldest first. Never edit a released one: add the next version instead. */
+export function migrations(t: Tables): Migration[] {
+  return [{ version: 1, name: 'initial schema', sql: initialSchema(t) }];
+}
+
+/** Checksums ignore the schema name, so the same migration has the same checksum in every schema. */
+function checksum(migration: Migration, t: Tables): string {
+  return createHash('sha256').update(migration.sql.replaceAll(t.schema, '"$schema"')).digest('hex');
+}
+
+export interface MigrationResult {
+  /** Versions applied by this call, oldest first; [] when the schema was already current. */
+  applied: number[];
+  /** The schema's version afterwards. */
+  version: number;
+}
+
+export async function migrate(db: Db): Promise<MigrationResult> {
+  const t = db.t;
+  const all = migrations(t);
+  return db.transaction(async (q) => {
+    // Taken before anything else, because concurrent CREATE SCHEMA IF NOT EXISTS can itself fail.
+    await q.rows('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+      'agentvault.migrate',
+      t.schema,
+    ]);
+    await q.rows(`CREATE SCHEMA IF NOT EXISTS ${t.schema}`);
+    await q.rows(`CREATE TABLE IF NOT EXISTS ${t.migrations} (
+      version    integer PRIMARY KEY,
+      name       text NOT NULL,
+      checksum   text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const recorded = new Map(
+      (
+        await q.rows<{ version: number; checksum: string }>(`SELECT version, checksum FROM ${t.migrations}`)
+      ).map((row) => [row.version, row.checksum]),
+    );
+    const applied: number[] = [];
+    for (const migration of all) {
+      const sum = checksum(migration, t);
+      const known = recorded.get(migration.version);
+      if (known !== undefined) {
+        if (known !== sum) {
+          throw new AgentVaultConfigurationError(
+            `postgres: migration ${migration.version} (${migration.name}) in schema ${t.schema} was applied from different SQL`,
+          );
+        }
+        continue;
+      }
+      await q.rows(migration.sql);
+      await q.rows(`INSERT INTO ${t.migrations} (version, name, checksum) VALUES ($1, $2, $3)`, [
+        migration.version,
+        migration.name,
+        sum,
+      ]);
+      applied.push(migration.version);
+    }
+    const version = Math.max(0, ...recorded.keys(), ...applied);
+    return { applied, version };
+  });
+}

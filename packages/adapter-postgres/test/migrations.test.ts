@@ -1,0 +1,96 @@
+import { AgentVaultConfigurationError } from '@agentvault/core/errors';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { postgresAdapter } from '../src/index';
+import { vaultOn } from './support/fixtures';
+import { dropSchema, testPool, uniqueSchema } from '../src/testing';
+
+describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
+  const schemas: string[] = [];
+  let pool: pg.Pool;
+  let otherPool: pg.Pool;
+  const fresh = (label: string) => {
+    const schema = uniqueSchema(label);
+    schemas.push(schema);
+    return schema;
+  };
+  const tablesIn = async (schema: string) =>
+    (
+      await pool.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+        [schema],
+      )
+    ).rows.map((row) => row.table_name as string);
+
+  beforeAll(() => {
+    pool = testPool();
+    otherPool = testPool();
+  });
+  afterAll(async () => {
+    for (const schema of schemas) await dropSchema(pool, schema);
+    await Promise.all([pool.end(), otherPool.end()]);
+  });
+
+  it('creates the schema and every table, records the migration, and is a no-op the second time', async () => {
+    const schema = fresh('migrate');
+    const adapter = postgresAdapter({ pool }, { schema });
+    expect(await adapter.migrate()).toEqual({ applied: [1], version: 1 });
+    expect(await tablesIn(schema)).toEqual([
+      'agent_keys',
+      'agentvault_migrations',
+      'approvals',
+      'audit_events',
+      'audit_heads',
+      'secret_access',
+      'secret_versions',
+      'secrets',
+      'tokens',
+    ]);
+    expect(await adapter.migrate()).toEqual({ applied: [], version: 1 });
+    const { rows } = await pool.query(`SELECT version, name FROM "${schema}".agentvault_migrations`);
+    expect(rows).toEqual([{ version: 1, name: 'initial schema' }]);
+  });
+
+  it('lets two processes migrate one schema at once: one applies, the other waits and finds it done', async () => {
+    const schema = fresh('race');
+    const results = await Promise.all([
+      postgresAdapter({ pool }, { schema }).migrate(),
+      postgresAdapter({ pool: otherPool }, { schema }).migrate(),
+      postgresAdapter({ pool: otherPool }, { schema }).migrate(),
+    ]);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1]]);
+    expect(results.every((r) => r.version === 1)).toBe(true);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".agentvault_migrations`);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('refuses a schema whose recorded migration was applied from different SQL', async () => {
+    const schema = fresh('tampered');
+    const adapter = postgresAdapter({ pool }, { schema });
+    await adapter.migrate();
+    await pool.query(`UPDATE "${schema}".agentvault_migrations SET checksum = 'edited' WHERE version = 1`);
+    await expect(adapter.migrate()).rejects.toBeInstanceOf(AgentVaultConfigurationError);
+  });
+
+  it('says to run migrate() when the tables are missing, and never migrates by itself', async () => {
+    const schema = fresh('missing');
+    const adapter = postgresAdapter({ pool }, { schema });
+    const error = await adapter.getSecret('t', 'a/b').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentVaultConfigurationError);
+    expect((error as Error).message).toContain('migrate()');
+    expect(await tablesIn(schema)).toEqual([]);
+  });
+
+  it('keeps schemas apart: a secret written through one schema is absent from another', async () => {
+    const [a, b] = [fresh('iso_a'), fresh('iso_b')].map((schema) => postgresAdapter({ pool }, { schema }));
+    await Promise.all([a!.migrate(), b!.migrate()]);
+    const { vault, tenant } = vaultOn(a!);
+    await vault.setSecret('iso/key', 'v');
+    expect(await a!.getSecret(tenant, 'iso/key')).not.toBeNull();
+    expect(await b!.getSecret(tenant, 'iso/key')).toBeNull();
+  });
+
+  it('refuses a schema name that is not a plain identifier', () => {
+    expect(() => postgresAdapter({ pool }, { schema: 'bad"; DROP SCHEMA public; --' })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * Request schemas of the HTTP API: snake_case as in the seed's REST contract, built from the same
+ * field schemas as the in-process API (`schemas/fields.ts`), so a rule lives in one place. The
+ * vault validates again what it receives; these schemas catch wire mistakes (unknown fields, a
+ * query value given twice) and document the API.
+ */
+import { z } from 'zod';
+import { AUDIT_EVENT_TYPES } from '../../contracts/records';
+import {
+  descriptionField,
+  namespaceField,
+  pathField,
+  secretTypeField,
+  tagsField,
+  tierField,
+  versionField,
+} from '../../schemas/fields';
+import { MAX_PAGE_SIZE } from '../../schemas/secrets';
+
+export const secretPathParam = pathField.meta({
+  description:
+    'Secret path, URL-encoded as one segment (production%2Fopenai%2Fapi-key): /-separated segments of A-Z a-z 0-9 . _ -',
+  example: 'production/openai/api-key',
+});
+
+const secretPath = pathField.meta({
+  description: '/-separated segments of A-Z a-z 0-9 . _ - (never . or ..), at most 512 characters',
+  example: 'production/openai/api-key',
+});
+
+const instant = z.iso.datetime({ offset: true }).meta({ example: '2025-12-31T00:00:00Z' });
+const version = versionField.meta({ description: 'A version number, or "v<n>"', example: 2 });
+const value = z.string().meta({ description: 'The secret value (UTF-8; 64 KiB by default)' });
+
+const metadataFields = {
+  type: secretTypeField.optional(),
+  tier: tierField.optional(),
+  description: descriptionField.nullable().optional(),
+  tags: tagsField.optional(),
+  expires_at: instant
+    .nullable()
+    .optional()
+    .meta({ description: 'Reads answer 410 after this; null clears it' }),
+  expires_in_days: z.number().int().positive().max(36_500).optional(),
+};
+
+export const createSecretBody = z
+  .strictObject({ path: secretPath, value, ...metadataFields })
+  .meta({ id: 'CreateSecretRequest' });
+
+export const updateSecretBody = z
+  .strictObject({
+    value: value.optional().meta({ description: 'A new value: appends a version' }),
+    ...metadataFields,
+    expected_version: version.optional().meta({ description: 'Check-and-set: 409 unless still current' }),
+  })
+  .meta({ id: 'UpdateSecretRequest' });
+
+export const rotateSecretBody = z
+  .strictObject({
+    new_value: value,
+    grace_period_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(365 * 86_400)
+      .optional()
+      .meta({ description: 'How long the old version stays readable by number. Default 0' }),
+    expected_version: version.optional(),
+  })
+  .meta({ id: 'RotateSecretRequest' });
+
+export const rollbackSecretBody = z
+  .strictObject({ version, expected_version: version.optional() })
+  .meta({ id: 'RollbackSecretRequest' });
+
+export const emptyBody = z.strictObject({}).meta({ id: 'EmptyRequest' });
+
+export const tokenRequestBody = z
+  .strictObject({
+    scope: z.string().min(1).max(4096).meta({ example: 'secrets:read:production/openai/*' }),
+    ttl_seconds: z.number().int().positive().optional().meta({ description: 'Default 3600' }),
+    description: descriptionField.nullable().optional(),
+    allowed_ips: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(100)
+      .nullable()
+      .optional()
+      .meta({ description: 'IPv4/IPv6 addresses and CIDR ranges; null = anywhere' }),
+    max_uses: z
+      .number()
+      .int()
+      .positive()
+      .max(1_000_000_000)
+      .nullable()
+      .optional()
+      .meta({ description: 'null = unlimited within the TTL; 1 = single use' }),
+    waive_approval: z.boolean().optional().meta({
+      description: 'Skip approval for sensitive secrets where the vault allows it; ignored for critical ones',
+    }),
+  })
+  .meta({ id: 'TokenRequest' });
+
+export const approveBody = z
+  .strictObject({ comment: z.string().max(1024).nullable().optional() })
+  .meta({ id: 'ApproveRequest' });
+export const denyBody = z
+  .strictObject({ reason: z.string().max(1024).nullable().optional() })
+  .meta({ id: 'DenyRequest' });
+
+export const importEnvBody = z
+  .strictObject({
+    env: z.string().meta({ description: 'The text of a .env file' }),
+    namespace: namespaceField.optional().meta({ description: 'Secrets land at <namespace>/<KEY>' }),
+    tier: tierField.optional(),
+    tier_by_prefix: z
+      .record(z.string().min(1).max(128), tierField)
+      .optional()
+      .meta({ description: 'Tier by key prefix, e.g. {"DB_": "critical"}; the longest prefix wins' }),
+    type: secretTypeField.optional(),
+    dry_run: z.boolean().optional(),
+    overwrite: z.boolean().optional(),
+  })
+  .meta({ id: 'ImportEnvRequest' });
+
+// ── Query strings: every value arrives as text ─────────────────────────────
+
+const intText = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const boolText = z.enum(['true', 'false', '1', '0']).transform((text) => text === 'true' || text === '1');
+
+/** A filter that may be repeated (`tier=standard&tier=critical`). */
+const repeated = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
+
+const cursor = z.string().max(2048).meta({ description: 'next_cursor of the previous page' });
+
+export const getSecretQuery = z.strictObject({ version: version.optional() });
+
+export const deleteSecretQuery = z.strictObject({
+  permanent: boolText
+    .optional()
+    .meta({ description: 'Destroy every version instead of moving to the trash' }),
+});
+
+export const listSecretsQuery = z.strictObject({
+  namespace: namespaceField.optional().meta({ description: 'Path prefix on a segment boundary; "" = all' }),
+  limit: intText(1, MAX_PAGE_SIZE)
+    .optional()
+    .meta({ description: `Default 50, at most ${MAX_PAGE_SIZE}` }),
+  cursor: cursor.optional(),
+  tier: repeated(tierField).optional(),
+  type: repeated(secretTypeField).optional(),
+  trashed: boolText.optional().meta({ description: 'List the trash instead of live secrets' }),
+});
+
+export const listApprovalsQuery = z.strictObject({
+  status: z.enum(['pending', 'approved', 'denied', 'expired']).optional(),
+  limit: intText(1, 200).optional(),
+  cursor: cursor.optional(),
+});
+
+export const auditQuery = z.strictObject({
+  namespace: namespaceField.optional(),
+  path: pathField.optional(),
+  actor: z.string().min(1).max(256).optional().meta({ example: 'token:tok_01HQKM3N' }),
+  type: repeated(z.enum(AUDIT_EVENT_TYPES)).optional(),
+  since: instant.optional(),
+  until: instant.optional(),
+  success: boolText.optional(),
+  order: z.enum(['asc', 'desc']).optional().meta({ description: 'Default desc (newest first)' }),
+  cursor: cursor.optional(),
+  limit: intText(1, 1000).optional().meta({ description: 'Default 100, at most 1000' }),
+});
+
+export const secretParams = z.strictObject({ path: secretPathParam });
+export const approvalParams = z.strictObject({
+  id: z.string().min(1).max(128).meta({ example: 'apr_01HQKM3N' }),
+});
+export const tokenParams = z.strictObject({
+  id: z.string().min(1).max(128).meta({ example: 'tok_01HQKM3N' }),
+});

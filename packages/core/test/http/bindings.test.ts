@@ -1,0 +1,135 @@
+/** What is particular to each binding: mounting, body parsers in front, passing on, client addresses. */
+import { createServer } from 'node:http';
+import { memoryAdapter } from '@agentvault/adapter-memory';
+import express from 'express';
+import Koa from 'koa';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { vaultOpenApiDocument } from '../../src/http';
+import { canonicalIp, clientIp } from '../../src/http/client-ip';
+import { createExpressMiddleware } from '../../src/http/express';
+import { createVaultHandler } from '../../src/http/fetch';
+import { createKoaMiddleware } from '../../src/http/koa';
+import { routes } from '../../src/http/routes';
+import { testKeyWrapper } from '../../src/testing/key-wrappers';
+import { createVault } from '../../src/vault/create-vault';
+import { serve } from './support/servers';
+import { client, enc } from './support/world';
+
+async function fixture() {
+  const vault = createVault({ storage: memoryAdapter(), keys: testKeyWrapper() });
+  const key = (await vault.createAgentKey()).value;
+  return { vault, key };
+}
+
+async function started(server: ReturnType<typeof createServer>, mount = '/v1') {
+  const running = await serve(server, mount);
+  onTestFinished(() => running.close());
+  return running;
+}
+
+describe('Express binding', () => {
+  it('works behind express.json() and next to the app’s own routes', async () => {
+    const { vault, key } = await fixture();
+    const app = express();
+    app.use(express.json());
+    app.get('/health', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use('/api/vault', createExpressMiddleware(vault));
+    const server = await started(createServer(app), '/api/vault');
+    const api = client(server.url, key);
+    const created = await api.request('POST', '/secrets', { json: { path: 'a/b', value: 'v' } });
+    expect(created.status).toBe(201);
+    expect((await api.request('GET', `/secrets/${enc('a/b')}`)).body.value).toBe('v');
+    // express.json() fails first; the binding's error handler still answers in our shape.
+    const malformed = await api.request('POST', '/secrets', {
+      raw: '{oops',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toEqual({
+      error: { code: 'invalid_request', message: 'Request body is not valid JSON' },
+    });
+    expect(malformed.headers.get('x-ratelimit-limit')).toBe('1000');
+    const big = await api.request('POST', '/secrets', { json: { path: 'a/c', value: 'x'.repeat(200_000) } });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('payload_too_large');
+    expect(await (await fetch(server.url.replace('/api/vault', '/health'))).json()).toEqual({ ok: true });
+    const doc = await api.request('GET', '/openapi.json');
+    expect(doc.body.servers).toEqual([{ url: '/api/vault' }]);
+  });
+});
+
+describe('Koa binding', () => {
+  it('passes requests outside its prefix on, and uses a body a parser in front already read', async () => {
+    const { vault, key } = await fixture();
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      // A stand-in for @koa/bodyparser: reads the stream and leaves rawBody and body behind.
+      if (ctx.method === 'POST') {
+        const chunks: Buffer[] = [];
+        for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+        const raw = Buffer.concat(chunks).toString('utf8');
+        Object.assign(ctx.request, { rawBody: raw, body: raw ? JSON.parse(raw) : {} });
+      }
+      await next();
+    });
+    app.use(createKoaMiddleware(vault, { prefix: '/v1' }));
+    app.use((ctx) => {
+      ctx.body = 'the app';
+    });
+    const server = await started(createServer(app.callback()));
+    const api = client(server.url, key);
+    expect((await api.request('POST', '/secrets', { json: { path: 'a/b', value: 'v' } })).status).toBe(201);
+    expect((await api.request('GET', `/secrets/${enc('a/b')}`)).body.value).toBe('v');
+    expect(await (await fetch(server.url.replace('/v1', '/other'))).text()).toBe('the app');
+    expect(await (await fetch(server.url.replace('/v1', '/v10'))).text()).toBe('the app');
+    expect((await api.request('GET', '')).status).toBe(404);
+  });
+});
+
+describe('fetch handler', () => {
+  it('answers requests outside its base path with our 404, rate-limit headers included', async () => {
+    const { vault, key } = await fixture();
+    const handler = createVaultHandler(vault, { basePath: '/v1/' });
+    const outside = await handler(
+      new Request('http://vault.test/v2/secrets', { headers: { authorization: `Bearer ${key}` } }),
+    );
+    expect(outside.status).toBe(404);
+    expect(outside.headers.get('x-ratelimit-limit')).toBe('1000');
+    expect(((await outside.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    const inside = await handler(
+      new Request('http://vault.test/v1/secrets', { headers: { authorization: `Bearer ${key}` } }),
+      { ip: '::ffff:10.0.0.7' },
+    );
+    expect(inside.status).toBe(200);
+    const { events } = await vault.queryAudit({ type: 'secret.list' });
+    expect(events[0]?.ip).toBe('10.0.0.7');
+  });
+});
+
+describe('client address', () => {
+  it('takes the socket address unless proxies are trusted, then the entry they appended', () => {
+    expect(clientIp('::ffff:127.0.0.1', '1.2.3.4', false)).toBe('127.0.0.1');
+    expect(clientIp('10.0.0.1', '1.2.3.4, 5.6.7.8', true)).toBe('5.6.7.8');
+    expect(clientIp('10.0.0.1', '1.2.3.4, 5.6.7.8', 2)).toBe('1.2.3.4');
+    expect(clientIp('10.0.0.1', '1.2.3.4', 5)).toBe('1.2.3.4');
+    expect(clientIp('10.0.0.1', 'not-an-ip', true)).toBe('10.0.0.1');
+    expect(clientIp('10.0.0.1', undefined, true)).toBe('10.0.0.1');
+    expect(canonicalIp('[2001:db8::1]')).toBe('2001:db8::1');
+    expect(canonicalIp('fe80::1%eth0')).toBeNull();
+    expect(canonicalIp(undefined)).toBeNull();
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('has every route of the table, each with a unique operationId', () => {
+    const doc = vaultOpenApiDocument();
+    for (const route of routes) {
+      const operation = doc.paths?.[route.path]?.[route.method.toLowerCase() as 'get'];
+      expect(operation?.operationId, `${route.method} ${route.path}`).toBe(route.operationId);
+    }
+    const ids = routes.map((r) => r.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

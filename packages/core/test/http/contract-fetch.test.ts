@@ -1,0 +1,4 @@
+import { runHttpContract } from './contract';
+import { startFetch } from './support/servers';
+
+runHttpContract('fetch', startFetch);
