@@ -147,6 +147,8 @@ describe.skipIf(!redisAvailable)('redis indexes agree with the memory adapter', 
         expiresAt: null,
         trashedAt: null,
         purgeAt: null,
+        rotation: null,
+        pendingVersion: null,
       };
       const version = {
         tenant,
