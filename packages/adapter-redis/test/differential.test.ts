@@ -266,8 +266,10 @@ describe.skipIf(!redisAvailable)('redis lifecycle indexes agree with the memory 
     const memory = memoryAdapter();
     const redis = redisAdapter({ client: client! }, { prefix });
     const r = random(23);
-    const rotation = (): RotationPolicy | null =>
-      r.next() < 0.4 ? null : { everySeconds: 60, gracePeriodSeconds: 5, nextAt: r.pick(TIMES), failures: Math.floor(r.next() * 3) };
+    const rotation = (): RotationPolicy | null => {
+      if (r.next() < 0.4) return null;
+      return { everySeconds: 60, gracePeriodSeconds: 5, nextAt: r.pick(TIMES), failures: Math.floor(r.next() * 3) };
+    };
     const expiry = () => (r.next() < 0.4 ? null : r.pick(TIMES));
 
     const where = (s: SecretRecord) => `${s.tenant} ${s.path}`;
