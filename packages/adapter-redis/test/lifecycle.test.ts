@@ -199,8 +199,8 @@ describe.skipIf(!redisAvailable)('redis lifecycle', () => {
       expect(await storage.listDueRotations({ now: 1_000, limit: 10 })).toEqual([]);
 
       // Maintenance on the upgraded store purges and expires what was written before.
-      const clock = manualClock();
-      const vault = createVault({ storage, keys: testKeyWrapper(), clock, defaultTenant: tenant, logger: { warn() {}, error() {} } });
+      const logger = { warn() {}, error() {} };
+      const vault = createVault({ storage, keys: testKeyWrapper(), clock: manualClock(), defaultTenant: tenant, logger });
       const report = await vault.runMaintenance(1_000);
       expect(report).toMatchObject({ purged: 1, approvalsExpired: 2, errors: 0 });
       expect(await storage.getSecret(tenant, 'gone')).toBeNull();
