@@ -316,6 +316,9 @@ export class MemoryAdapter implements StorageAdapter {
         path: input.path,
       });
     }
+    if (record.pendingVersion === input.toVersion) {
+      throw new AgentVaultConflictError(`version ${input.toVersion} of '${input.path}' is pending; only a promotion makes it current`);
+    }
     if (input.expectedCurrentVersion !== null && record.currentVersion !== input.expectedCurrentVersion) {
       throw new AgentVaultConflictError(
         `secret '${input.path}' is not at version ${input.expectedCurrentVersion}`,

@@ -86,10 +86,11 @@ local expected = optarg()
 local now = numarg()
 local by = arg()
 local e = readEvent()
-local f = liveSecret(path)
+local f = liveSecret(path, 'pend')
 local target = call('HMGET', versionsKey(path), to .. ':t', to .. ':r')
 if not target[1] then fail('not_found', 'version') end
 if target[2] and tonumber(target[2]) <= now then fail('gone', 'retired') end
+if f[3] and tonumber(f[3]) == tonumber(to) then fail('conflict', 'pending') end
 if expected and tonumber(expected) ~= tonumber(f[1]) then fail('conflict', 'stale') end
 assertNewEvent(e)
 call('HSET', secretKey(path), 'cur', to, 'uat', now, 'uby', by)

@@ -170,8 +170,9 @@ export interface StorageAdapter {
   /**
    * Make an existing version current again; `latestVersion` is unchanged. Append `event`.
    * MUST throw AgentVaultNotFoundError if the secret is missing or trashed or has no such version;
-   * AgentVaultGoneError if that version's `retiresAt <= now`; AgentVaultConflictError if
-   * `expectedCurrentVersion` is a number other than `currentVersion`.
+   * AgentVaultGoneError if that version's `retiresAt <= now`; AgentVaultConflictError if it is the
+   * pending version (untested; only a promotion makes it current) or if `expectedCurrentVersion`
+   * is a number other than `currentVersion`.
    */
   rollbackSecret(input: {
     tenant: string;

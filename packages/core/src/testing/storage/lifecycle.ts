@@ -135,6 +135,9 @@ export function lifecycleTests(ctx: SuiteContext): void {
     const staged = await storage.getSecret(tenant, 'rot/test');
     expect([staged?.currentVersion, staged?.latestVersion, staged?.pendingVersion]).toEqual([3, 4, 4]);
     expect((await vault.getSecret('rot/test')).version).toBe(3);
+    // An untested pending version never becomes current by a rollback.
+    await expect(vault.rollbackSecret('rot/test', 4)).rejects.toBeInstanceOf(AgentVaultConflictError);
+    expect((await vault.getSecret('rot/test')).version).toBe(3);
   });
 
   it('lets one instance rotate a secret at a time', async () => {
