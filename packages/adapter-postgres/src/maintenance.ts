@@ -51,6 +51,16 @@ export async function listDueRotations(db: Db, query: { now: number; limit: numb
   return rows.map(toSecret);
 }
 
+/**
+ * Live secrets with `from < expires_at <= until` after the keyset, in index order. The keyset is
+ * not one row comparison: the planner estimates `(expires_at, tenant, path) > (…)` by its first
+ * column alone, over the whole table (nulls included), and multiplies that into the window's
+ * range; underestimating what is left, it then sorts the rest of the window for every page, which
+ * makes a walk quadratic. Split instead into the secrets tied with the last one (`expires_at = a`
+ * and the row comparison, so the scan starts inside the tie) and those after it (`a < expires_at
+ * <= until`, a range the planner estimates well): each branch reads at most `limit` rows in index
+ * order, or what is left of the window when that is little, and the merge sees at most 2 × `limit`.
+ */
 export async function listExpiringSecrets(
   db: Db,
   query: {
@@ -60,17 +70,25 @@ export async function listExpiringSecrets(
     limit: number;
   },
 ): Promise<SecretRecord[]> {
-  const values: unknown[] = [query.from, query.until];
-  let keyset = '';
-  if (query.after) {
-    values.push(query.after.expiresAt, query.after.tenant, query.after.path);
-    keyset = 'AND (s.expires_at, s.tenant, s.path) > ($3, $4, $5)';
+  const { after } = query;
+  const live = `SELECT s.* FROM ${db.t.secrets} s WHERE s.trashed_at IS NULL`;
+  const order = 'ORDER BY s.expires_at, s.tenant, s.path LIMIT $3';
+  let text: string;
+  let values: unknown[];
+  if (after === null || after.expiresAt <= query.from) {
+    // Every secret of the window comes after the keyset.
+    text = `${live} AND s.expires_at > $1 AND s.expires_at <= $2 ${order}`;
+    values = [query.from, query.until, query.limit];
+  } else if (after.expiresAt > query.until) {
+    return [];
+  } else {
+    text = `(${live} AND s.expires_at = $1 AND (s.expires_at, s.tenant, s.path) > ($1, $4, $5) ${order})
+      UNION ALL
+      (${live} AND s.expires_at > $1 AND s.expires_at <= $2 ${order})`;
+    values = [after.expiresAt, query.until, query.limit, after.tenant, after.path];
   }
-  values.push(query.limit);
   const rows = await db.rows(
-    `SELECT ${PAGE_COLUMNS(db.t)} FROM ${db.t.secrets} s
-     WHERE s.trashed_at IS NULL AND s.expires_at > $1 AND s.expires_at <= $2 ${keyset}
-     ORDER BY s.expires_at, s.tenant, s.path LIMIT $${values.length}`,
+    `SELECT ${PAGE_COLUMNS(db.t)} FROM (${text}) s ORDER BY s.expires_at, s.tenant, s.path LIMIT $3`,
     values,
   );
   return rows.map(toSecret);
