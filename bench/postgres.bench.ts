@@ -2,8 +2,10 @@
  * PostgreSQL storage costs, every figure against a baseline measured in the same run:
  * - audited getSecret against a raw `pg` CTE doing the same SELECT + audit INSERT (one statement,
  *   same tables and indexes), at concurrency 1 and 32, and statements sent per read;
- * - a 50-item list page and a token check with 10,000 and then 1,000,000 secrets (and as many
- *   tokens) in the tenant, the dataset built by INSERT … SELECT generate_series in a throwaway schema.
+ * - a 50-item list page, a token check and one round of the maintenance listings (due rotations, a
+ *   keyset page of expiring secrets, purgeable trash, expired approval requests) with 10,000 and then
+ *   1,000,000 secrets (and as many tokens) in the tenant, the dataset built by INSERT … SELECT
+ *   generate_series in a throwaway schema.
  * Needs the server at AGENTVAULT_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test);
  * prints one line and returns if it is unreachable. AGENTVAULT_BENCH_EXPLAIN=1 also prints the
  * plans of the indexed statements on the 1M dataset.
@@ -24,6 +26,10 @@ const SMALL = 10_000;
 const LARGE = 1_000_000;
 const LIST_NAMESPACE_SIZE = 1_000;
 const ROUNDS = 3;
+/** Maintenance's page size (core's vault/lifecycle.ts). */
+const MAINTENANCE_PAGE = 100;
+/** "Now" for the maintenance listings: 100 rows are due in each listing at every dataset size. */
+const MAINTENANCE_NOW = 10_000_000;
 
 /** A pool wrapper counting statements (pool.query and queries on checked-out clients). */
 function countingPool(
@@ -294,17 +300,34 @@ async function readCosts(url: string) {
   }
 }
 
-/** `size` secrets of one tenant: LIST_NAMESPACE_SIZE under `list/`, the rest over 1,000 namespaces; as many tokens. */
+/**
+ * `size` secrets of one tenant: LIST_NAMESPACE_SIZE under `list/`, the rest over 1,000 namespaces; as
+ * many tokens; a tenth as many approval requests. Lifecycle state is spread over time (i × 1 s):
+ * 1 % rotate, 10 % expire, 2 % of those outside `list/` are trashed, half the requests are pending.
+ */
 async function build(pool: pg.Pool, schema: string, tenant: string, size: number) {
   const s = `"${schema}"`;
   await pool.query(
     `INSERT INTO ${s}.secrets (tenant, path, type, tier, tags, current_version, latest_version, created_at,
-       created_by, updated_at, updated_by)
+       created_by, updated_at, updated_by, expires_at, trashed_at, purge_at, rotation_every_seconds,
+       rotation_grace_seconds, rotation_next_at, rotation_failures)
      SELECT $1, CASE WHEN i <= $3 THEN 'list/item-' || lpad(i::text, 7, '0')
                      ELSE 'ns-' || lpad((i % 1000)::text, 3, '0') || '/item-' || lpad(i::text, 7, '0') END,
-       'api_key', 'standard', '{"team":"bench"}', 1, 1, i, 'app:bench', i, 'app:bench'
-     FROM generate_series(1, $2::int) AS i`,
+       'api_key', 'standard', '{"team":"bench"}', 1, 1, i, 'app:bench', i, 'app:bench',
+       CASE WHEN i % 10 = 5 THEN i * 1000 END,
+       CASE WHEN trashed THEN i END, CASE WHEN trashed THEN i * 1000 END,
+       CASE WHEN i % 100 = 0 THEN 86400 END, CASE WHEN i % 100 = 0 THEN 0 END,
+       CASE WHEN i % 100 = 0 THEN i * 1000 END, CASE WHEN i % 100 = 0 THEN 0 END
+     FROM generate_series(1, $2::int) AS i, LATERAL (SELECT i > $3 AND i % 50 = 20 AS trashed) t`,
     [tenant, size, LIST_NAMESPACE_SIZE],
+  );
+  await pool.query(
+    `INSERT INTO ${s}.approvals (id, tenant, requested_by, request, tier, status, decisions, required_approvals,
+       created_at, expires_at)
+     SELECT 'apr_' || lpad(i::text, 8, '0'), $1, 'app:bench', '{"scope":"secrets:read:*","ttlSeconds":60}',
+       'critical', CASE WHEN i % 2 = 0 THEN 'pending' ELSE 'approved' END, '[]', 1, i * 10, i * 10 * 1000
+     FROM generate_series(1, $2::int / 10) AS i`,
+    [tenant, size],
   );
   await pool.query(
     `INSERT INTO ${s}.secret_access (tenant, path, accessed_at) SELECT tenant, path, NULL FROM ${s}.secrets`,
@@ -317,7 +340,7 @@ async function build(pool: pg.Pool, schema: string, tenant: string, size: number
      FROM generate_series(1, $2::int) AS i`,
     [tenant, size],
   );
-  for (const table of ['secrets', 'secret_access', 'tokens'])
+  for (const table of ['secrets', 'secret_access', 'tokens', 'approvals'])
     await pool.query(`VACUUM ANALYZE ${s}.${table}`);
 }
 
@@ -329,6 +352,8 @@ async function scaleCosts(url: string) {
   const tokenHash = (i: number) => createHash('sha256').update(`ast_tok_bench-${i}`).digest('hex');
   const cases = (size: number, storage: StorageAdapter) => {
     let cursor = 0;
+    let expiring: { expiresAt: number; tenant: string; path: string } | null = null;
+    let expiringPages = 0;
     const label = size.toLocaleString('en-US');
     return [
       {
@@ -358,6 +383,25 @@ async function scaleCosts(url: string) {
           if (used.outcome !== 'ok') throw new Error(`token ${i}: ${used.outcome}`);
         },
       },
+      {
+        name: `maintenance listings (4 pages of ${MAINTENANCE_PAGE}), ${label} secrets`,
+        concurrency: 1,
+        op: async () => {
+          const now = MAINTENANCE_NOW;
+          const limit = MAINTENANCE_PAGE;
+          const due = await storage.listDueRotations({ now, limit });
+          // A keyset page from a moving point of the 1,000 expiring by `now`.
+          const page = await storage.listExpiringSecrets({ from: 0, until: now, after: expiring, limit });
+          const purgeable = await storage.listPurgeableSecrets({ now, limit });
+          const approvals = await storage.listExpiredApprovals({ now, limit });
+          if ([due, page, purgeable, approvals].some((p) => p.length !== limit)) {
+            throw new Error('a maintenance page came back short');
+          }
+          const last = page.at(-1)!;
+          expiringPages = (expiringPages + 1) % 9;
+          expiring = expiringPages === 0 ? null : { expiresAt: last.expiresAt!, tenant, path: last.path };
+        },
+      },
     ];
   };
   try {
@@ -377,15 +421,26 @@ async function scaleCosts(url: string) {
     }
     const small = cases(SMALL, stores[SMALL]!.storage);
     const large = cases(LARGE, stores[LARGE]!.storage);
-    const [smallPage, smallToken, largePage, largeToken] = await rounds([...small, ...large], ROUNDS, 1500);
+    const [smallPage, smallToken, smallMaintenance, largePage, largeToken, largeMaintenance] = await rounds(
+      [...small, ...large],
+      ROUNDS,
+      1500,
+    );
     printMeasurements(
       `Cost against dataset size: one tenant, a throwaway schema per size (built in ${(stores[SMALL]!.buildMs / 1000).toFixed(1)} s and ${(stores[LARGE]!.buildMs / 1000).toFixed(1)} s); median of ${ROUNDS} interleaved rounds, machine shared`,
-      [smallPage!, largePage!, smallToken!, largeToken!],
+      [smallPage!, largePage!, smallToken!, largeToken!, smallMaintenance!, largeMaintenance!],
     );
     if (process.env.AGENTVAULT_BENCH_EXPLAIN === '1') {
       await explain(pool, stores[LARGE]!.storage, stores[LARGE]!.counted, tenant, tokenHash);
     }
-    return { smallPage: smallPage!, smallToken: smallToken!, largePage: largePage!, largeToken: largeToken! };
+    return {
+      smallPage: smallPage!,
+      smallToken: smallToken!,
+      smallMaintenance: smallMaintenance!,
+      largePage: largePage!,
+      largeToken: largeToken!,
+      largeMaintenance: largeMaintenance!,
+    };
   } finally {
     for (const schema of schemas)
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
@@ -418,6 +473,22 @@ async function explain(
   await show('audit query (newest first, one path)', () =>
     storage.queryAudit({ tenant, path: 'list/item-0000001', after: null, order: 'desc', limit: 51 }),
   );
+  const limit = MAINTENANCE_PAGE;
+  await show('due rotations (pending first, then by rotation_next_at)', () =>
+    storage.listDueRotations({ now: MAINTENANCE_NOW, limit }),
+  );
+  const first = await storage.listExpiringSecrets({ from: 0, until: MAINTENANCE_NOW, after: null, limit });
+  const last = first.at(-1)!;
+  await show(`expiring secrets, keyset page after (${last.expiresAt}, ${tenant}, ${last.path})`, () =>
+    storage.listExpiringSecrets({
+      from: 0,
+      until: MAINTENANCE_NOW,
+      after: { expiresAt: last.expiresAt!, tenant, path: last.path },
+      limit,
+    }),
+  );
+  await show('purgeable trash', () => storage.listPurgeableSecrets({ now: MAINTENANCE_NOW, limit }));
+  await show('expired approval requests', () => storage.listExpiredApprovals({ now: MAINTENANCE_NOW, limit }));
 }
 
 function loadAverage(): string {
@@ -464,6 +535,12 @@ export async function run(): Promise<void> {
     check(
       'token check p50, 1M / 10k tokens',
       p50(scale.largeToken, scale.smallToken),
+      '<= 1.5',
+      (v) => v <= 1.5,
+    ),
+    check(
+      'maintenance listings p50, 1M / 10k secrets',
+      p50(scale.largeMaintenance, scale.smallMaintenance),
       '<= 1.5',
       (v) => v <= 1.5,
     ),

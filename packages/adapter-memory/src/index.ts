@@ -17,6 +17,7 @@ import {
   type AuditEventInput,
   type AuditOutcome,
   type AuditQuery,
+  type ExpiryWarningKind,
   auditLink,
   GENESIS_HASH,
   isUnderNamespace,
@@ -24,6 +25,7 @@ import {
   type ListSecretsQuery,
   type ReadResult,
   type ReadSecretInput,
+  type RotationPolicy,
   type SecretPatch,
   type SecretRecord,
   type StorageAdapter,
@@ -42,7 +44,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function copySecret(record: SecretRecord): SecretRecord {
-  return { ...record, tags: { ...record.tags } };
+  return { ...record, tags: { ...record.tags }, rotation: record.rotation && { ...record.rotation } };
 }
 
 function copyVersion(record: VersionRecord): VersionRecord {
@@ -59,6 +61,7 @@ function applyPatch(record: SecretRecord, patch: SecretPatch): void {
   if (patch.description !== undefined) record.description = patch.description;
   if (patch.tags !== undefined) record.tags = { ...patch.tags };
   if (patch.expiresAt !== undefined) record.expiresAt = patch.expiresAt;
+  if (patch.rotation !== undefined) record.rotation = patch.rotation && { ...patch.rotation };
 }
 
 /** Index of the first element of a sorted array that is >= `value` (code-unit order). */
@@ -108,6 +111,9 @@ export class MemoryAdapter implements StorageAdapter {
   readonly #tokens = new Map<string, TokenRecord>();
   readonly #tokenByHash = new Map<string, string>();
   readonly #approvals = new Map<string, ApprovalRecord>();
+  readonly #leases = new Map<string, { owner: string; expiresAt: number }>();
+  /** Expiry warnings sent: `tenant \0 path \0 expiresAt \0 kind`. */
+  readonly #warnings = new Set<string>();
 
   constructor(options: MemoryAdapterOptions = {}) {
     this.name = options.name ?? 'memory';
@@ -310,6 +316,9 @@ export class MemoryAdapter implements StorageAdapter {
         path: input.path,
       });
     }
+    if (record.pendingVersion === input.toVersion) {
+      throw new AgentVaultConflictError(`version ${input.toVersion} of '${input.path}' is pending; only a promotion makes it current`);
+    }
     if (input.expectedCurrentVersion !== null && record.currentVersion !== input.expectedCurrentVersion) {
       throw new AgentVaultConflictError(
         `secret '${input.path}' is not at version ${input.expectedCurrentVersion}`,
@@ -440,11 +449,14 @@ export class MemoryAdapter implements StorageAdapter {
     return copySecret(record);
   }
 
-  async destroySecret(input: { tenant: string; path: string; event: AuditEventInput }): Promise<void> {
+  async destroySecret(input: { tenant: string; path: string; purgeDueBy?: number; event: AuditEventInput }): Promise<void> {
     const data = this.#tenants.get(input.tenant);
     const stored = data?.secrets.get(input.path);
-    if (!data || !stored)
+    const { trashedAt, purgeAt } = stored?.record ?? { trashedAt: null, purgeAt: null };
+    const due = input.purgeDueBy === undefined || (trashedAt !== null && purgeAt !== null && purgeAt <= input.purgeDueBy);
+    if (!data || !stored || !due) {
       throw new AgentVaultNotFoundError(`secret not found: '${input.path}'`, { path: input.path });
+    }
     const commitAudit = this.#prepareAudit(input.event);
     for (const version of stored.versions) {
       version.ciphertext.fill(0);
@@ -453,6 +465,139 @@ export class MemoryAdapter implements StorageAdapter {
     data.secrets.delete(input.path);
     data.paths.splice(lowerBound(data.paths, input.path), 1);
     commitAudit();
+  }
+
+  async stageVersion(input: {
+    version: VersionRecord;
+    expectedCurrentVersion: number;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const { version } = input;
+    const { record, versions } = this.#live(version.tenant, version.path);
+    if (
+      record.pendingVersion !== null
+      || version.version !== record.latestVersion + 1
+      || record.currentVersion !== input.expectedCurrentVersion
+    ) {
+      throw new AgentVaultConflictError(`secret '${version.path}' changed or has a pending version`);
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    versions.push(copyVersion(version));
+    record.latestVersion = version.version;
+    record.pendingVersion = version.version;
+    commitAudit();
+    return copySecret(record);
+  }
+
+  async promoteVersion(input: {
+    tenant: string;
+    path: string;
+    version: number;
+    retirePreviousAt: number;
+    rotation: RotationPolicy | null;
+    now: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const stored = this.#find(input.tenant, input.path);
+    const record = stored?.record;
+    if (!stored || !record || record.pendingVersion !== input.version || record.latestVersion !== input.version) {
+      throw new AgentVaultConflictError(`version ${input.version} of '${input.path}' is not the pending version`);
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    stored.versions[record.currentVersion - 1]!.retiresAt = input.retirePreviousAt;
+    record.currentVersion = input.version;
+    record.pendingVersion = null;
+    record.rotation = input.rotation && { ...input.rotation };
+    record.updatedAt = input.now;
+    record.updatedBy = input.by;
+    commitAudit();
+    return copySecret(record);
+  }
+
+  async discardPending(input: {
+    tenant: string;
+    path: string;
+    version: number;
+    rotation: RotationPolicy | null;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const stored = this.#find(input.tenant, input.path);
+    if (!stored || stored.record.pendingVersion !== input.version) {
+      throw new AgentVaultConflictError(`version ${input.version} of '${input.path}' is not the pending version`);
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    stored.versions[input.version - 1]!.retiresAt = input.now;
+    stored.record.pendingVersion = null;
+    stored.record.rotation = input.rotation && { ...input.rotation };
+    commitAudit();
+    return copySecret(stored.record);
+  }
+
+  async acquireLease(input: { name: string; owner: string; now: number; ttlMs: number }): Promise<boolean> {
+    const lease = this.#leases.get(input.name);
+    if (lease && lease.owner !== input.owner && lease.expiresAt > input.now) return false;
+    this.#leases.set(input.name, { owner: input.owner, expiresAt: input.now + input.ttlMs });
+    return true;
+  }
+
+  async releaseLease(input: { name: string; owner: string }): Promise<void> {
+    if (this.#leases.get(input.name)?.owner === input.owner) this.#leases.delete(input.name);
+  }
+
+  #allLive(): SecretRecord[] {
+    return [...this.#tenants.values()].flatMap((t) => [...t.secrets.values()].map((s) => s.record));
+  }
+
+  async listDueRotations(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+    const rank = (r: SecretRecord) => (r.pendingVersion !== null ? -Infinity : r.rotation!.nextAt);
+    return this.#allLive()
+      .filter((r) => r.trashedAt === null)
+      .filter((r) => r.pendingVersion !== null || (r.rotation !== null && r.rotation.nextAt <= query.now))
+      .sort((a, b) => rank(a) - rank(b))
+      .slice(0, query.limit)
+      .map(copySecret);
+  }
+
+  async listExpiringSecrets(query: {
+    from: number;
+    until: number;
+    after: { expiresAt: number; tenant: string; path: string } | null;
+    limit: number;
+  }): Promise<SecretRecord[]> {
+    type Position = { expiresAt: number | null; tenant: string; path: string };
+    const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    const compare = (a: Position, b: Position) => a.expiresAt! - b.expiresAt! || text(a.tenant, b.tenant) || text(a.path, b.path);
+    return this.#allLive()
+      .filter((r) => r.trashedAt === null && r.expiresAt !== null && r.expiresAt > query.from && r.expiresAt <= query.until)
+      .filter((r) => query.after === null || compare(r, query.after) > 0)
+      .sort(compare)
+      .slice(0, query.limit)
+      .map(copySecret);
+  }
+
+  async listPurgeableSecrets(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+    return this.#allLive()
+      .filter((r) => r.trashedAt !== null && r.purgeAt !== null && r.purgeAt <= query.now)
+      .sort((a, b) => a.purgeAt! - b.purgeAt!)
+      .slice(0, query.limit)
+      .map(copySecret);
+  }
+
+  async claimExpiryWarning(input: {
+    tenant: string;
+    path: string;
+    expiresAt: number;
+    kind: ExpiryWarningKind;
+    event: AuditEventInput;
+  }): Promise<boolean> {
+    const id = `${input.tenant}\u0000${input.path}\u0000${input.expiresAt}\u0000${input.kind}`;
+    if (this.#warnings.has(id)) return false;
+    const commitAudit = this.#prepareAudit(input.event);
+    this.#warnings.add(id);
+    commitAudit();
+    return true;
   }
 
   async listWrappedKeys(query: {
@@ -680,6 +825,26 @@ export class MemoryAdapter implements StorageAdapter {
     this.#tokenByHash.set(input.token.hash, input.token.id);
     commitAudit();
     return this.#copyApproval(record);
+  }
+
+  async expireApproval(input: { tenant: string; id: string; now: number; event: AuditEventInput }): Promise<ApprovalRecord> {
+    const record = this.#approvals.get(input.id);
+    if (!record || record.tenant !== input.tenant) throw new AgentVaultNotFoundError(`approval request not found: '${input.id}'`);
+    if (record.status !== 'pending' || record.expiresAt > input.now) {
+      throw new AgentVaultConflictError('approval request is not pending past its deadline');
+    }
+    const commitAudit = this.#prepareAudit(input.event);
+    record.status = 'expired';
+    commitAudit();
+    return this.#copyApproval(record);
+  }
+
+  async listExpiredApprovals(query: { now: number; limit: number }): Promise<ApprovalRecord[]> {
+    return [...this.#approvals.values()]
+      .filter((a) => a.status === 'pending' && a.expiresAt <= query.now)
+      .sort((a, b) => a.expiresAt - b.expiresAt)
+      .slice(0, query.limit)
+      .map((a) => this.#copyApproval(a));
   }
 
   async listApprovals(query: {

@@ -16,7 +16,7 @@ import {
 import { appendAudit } from './audit';
 import type { Db } from './db';
 import { useTokenStatement } from './read';
-import { json, toAgentKey, toApproval, tokenValues, toToken } from './rows';
+import { json, num, toAgentKey, toApproval, tokenValues, toToken } from './rows';
 
 // ── agent keys ───────────────────────────────────────────────────────────────
 
@@ -250,6 +250,29 @@ export async function claimApproval(
     const updated = await q.one(
       `UPDATE ${db.t.approvals} SET claimed_at = $3, token_id = $4 WHERE id = $1 AND tenant = $2 RETURNING *`,
       [input.id, input.tenant, input.now, input.token.id],
+    );
+    await appendAudit(q, db.t, input.event);
+    return toApproval(updated!);
+  });
+}
+
+/** Compare-and-set under the row lock: only a pending request past its deadline becomes expired. */
+export async function expireApproval(
+  db: Db,
+  input: { tenant: string; id: string; now: number; event: AuditEventInput },
+): Promise<ApprovalRecord> {
+  return db.transaction(async (q) => {
+    const row = await q.one<{ status: ApprovalStatus; expires_at: string }>(
+      `SELECT status, expires_at FROM ${db.t.approvals} WHERE id = $1 AND tenant = $2 FOR NO KEY UPDATE`,
+      [input.id, input.tenant],
+    );
+    if (!row) throw notFoundApproval(input.id);
+    if (row.status !== 'pending' || num(row.expires_at) > input.now) {
+      throw new AgentVaultConflictError('approval request is not pending past its deadline');
+    }
+    const updated = await q.one(
+      `UPDATE ${db.t.approvals} SET status = 'expired' WHERE id = $1 AND tenant = $2 RETURNING *`,
+      [input.id, input.tenant],
     );
     await appendAudit(q, db.t, input.event);
     return toApproval(updated!);

@@ -12,10 +12,12 @@ import type {
   AuditEvent,
   AuditEventInput,
   AuditQuery,
+  ExpiryWarningKind,
   ListSecretsPage,
   ListSecretsQuery,
   ReadResult,
   ReadSecretInput,
+  RotationPolicy,
   SecretPatch,
   SecretRecord,
   StorageAdapter,
@@ -30,10 +32,12 @@ import * as access from './access';
 import * as audit from './audit';
 import { type ConnectionStringOptions, connectionStringPool, type PostgresPool } from './client';
 import { Db } from './db';
+import * as maintenance from './maintenance';
 import { type MigrationResult, migrate } from './migrations';
 import { readSecretStatement, readSecretValues } from './read';
 import { toSecret, toVersion } from './rows';
 import * as secrets from './secrets';
+import * as staging from './staging';
 
 export type PostgresConnection = { pool: PostgresPool } | ConnectionStringOptions;
 
@@ -177,8 +181,79 @@ export class PostgresAdapter implements StorageAdapter {
     return secrets.restoreSecret(this.#db, input);
   }
 
-  destroySecret(input: { tenant: string; path: string; event: AuditEventInput }): Promise<void> {
+  destroySecret(input: { tenant: string; path: string; purgeDueBy?: number; event: AuditEventInput }): Promise<void> {
     return secrets.destroySecret(this.#db, input);
+  }
+
+  // ── staged rotation ────────────────────────────────────────────────────────
+
+  stageVersion(input: {
+    version: VersionRecord;
+    expectedCurrentVersion: number;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    return staging.stageVersion(this.#db, input);
+  }
+
+  promoteVersion(input: {
+    tenant: string;
+    path: string;
+    version: number;
+    retirePreviousAt: number;
+    rotation: RotationPolicy | null;
+    now: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    return staging.promoteVersion(this.#db, input);
+  }
+
+  discardPending(input: {
+    tenant: string;
+    path: string;
+    version: number;
+    rotation: RotationPolicy | null;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    return staging.discardPending(this.#db, input);
+  }
+
+  // ── maintenance ────────────────────────────────────────────────────────────
+
+  acquireLease(input: { name: string; owner: string; now: number; ttlMs: number }): Promise<boolean> {
+    return maintenance.acquireLease(this.#db, input);
+  }
+
+  releaseLease(input: { name: string; owner: string }): Promise<void> {
+    return maintenance.releaseLease(this.#db, input);
+  }
+
+  listDueRotations(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+    return maintenance.listDueRotations(this.#db, query);
+  }
+
+  listExpiringSecrets(query: {
+    from: number;
+    until: number;
+    after: { expiresAt: number; tenant: string; path: string } | null;
+    limit: number;
+  }): Promise<SecretRecord[]> {
+    return maintenance.listExpiringSecrets(this.#db, query);
+  }
+
+  listPurgeableSecrets(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+    return maintenance.listPurgeableSecrets(this.#db, query);
+  }
+
+  claimExpiryWarning(input: {
+    tenant: string;
+    path: string;
+    expiresAt: number;
+    kind: ExpiryWarningKind;
+    event: AuditEventInput;
+  }): Promise<boolean> {
+    return maintenance.claimExpiryWarning(this.#db, input);
   }
 
   listWrappedKeys(query: {
@@ -308,6 +383,19 @@ export class PostgresAdapter implements StorageAdapter {
     event: AuditEventInput;
   }): Promise<ApprovalRecord> {
     return access.claimApproval(this.#db, input);
+  }
+
+  expireApproval(input: {
+    tenant: string;
+    id: string;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<ApprovalRecord> {
+    return access.expireApproval(this.#db, input);
+  }
+
+  listExpiredApprovals(query: { now: number; limit: number }): Promise<ApprovalRecord[]> {
+    return maintenance.listExpiredApprovals(this.#db, query);
   }
 
   listApprovals(query: {

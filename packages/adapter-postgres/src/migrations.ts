@@ -156,9 +156,67 @@ CREATE INDEX approvals_status_idx ON ${t.approvals} (tenant, status, id);
 `;
 }
 
+/**
+ * Staged rotation and maintenance. Only nullable columns without defaults (no table rewrite) and
+ * new tables, so existing rows read back with no rotation and no pending version, and code of the
+ * previous version keeps working on the migrated schema. Every cross-tenant maintenance listing
+ * gets a partial index that holds just the rows it can return, in the order it returns them:
+ * - due rotations: live secrets with a rotation or a pending version, keyed by when they are due,
+ *   a pending version sorting before every time (the key `listDueRotations` ranges over);
+ * - expiring: live secrets with an expiry, in (expires_at, tenant, path) keyset order;
+ * - purgeable: trashed secrets by purge_at;
+ * - expired approvals: pending requests by expires_at.
+ * CREATE INDEX (not CONCURRENTLY, which cannot run in the migration's transaction) blocks writes
+ * to secrets and approvals while it reads the table once.
+ */
+function lifecycleSchema(t: Tables): string {
+  return `
+ALTER TABLE ${t.secrets}
+  ADD COLUMN pending_version        integer,
+  ADD COLUMN rotation_every_seconds bigint,
+  ADD COLUMN rotation_grace_seconds bigint,
+  ADD COLUMN rotation_next_at       bigint,
+  ADD COLUMN rotation_failures      integer,
+  -- NOT VALID skips a scan of the existing rows: every one of them has all four columns null.
+  ADD CONSTRAINT secrets_rotation_check CHECK (
+    num_nulls(rotation_every_seconds, rotation_grace_seconds, rotation_next_at, rotation_failures) IN (0, 4)
+  ) NOT VALID;
+
+CREATE INDEX secrets_rotation_due_idx ON ${t.secrets} (
+  (CASE WHEN pending_version IS NOT NULL THEN '-9223372036854775808'::bigint ELSE rotation_next_at END),
+  tenant,
+  path
+) WHERE trashed_at IS NULL AND (pending_version IS NOT NULL OR rotation_next_at IS NOT NULL);
+CREATE INDEX secrets_expiry_idx ON ${t.secrets} (expires_at, tenant, path)
+  WHERE trashed_at IS NULL AND expires_at IS NOT NULL;
+CREATE INDEX secrets_purge_idx ON ${t.secrets} (purge_at, tenant, path) WHERE trashed_at IS NOT NULL;
+CREATE INDEX approvals_expiry_idx ON ${t.approvals} (expires_at, id) WHERE status = 'pending';
+
+-- Named leases (e.g. one secret's rotation), decided on the caller's clock.
+CREATE TABLE ${t.leases} (
+  name       text COLLATE "C" NOT NULL,
+  owner      text NOT NULL,
+  expires_at bigint NOT NULL,
+  CONSTRAINT leases_pkey PRIMARY KEY (name)
+);
+
+-- Expiry warnings sent: one row per (tenant, path, expires_at, kind), kept after the secret is gone.
+CREATE TABLE ${t.expiryWarnings} (
+  tenant     text COLLATE "C" NOT NULL,
+  path       text COLLATE "C" NOT NULL,
+  expires_at bigint NOT NULL,
+  kind       text NOT NULL,
+  CONSTRAINT expiry_warnings_pkey PRIMARY KEY (tenant, path, expires_at, kind)
+);
+`;
+}
+
 /** Every migration, oldest first. Never edit a released one: add the next version instead. */
 export function migrations(t: Tables): Migration[] {
-  return [{ version: 1, name: 'initial schema', sql: initialSchema(t) }];
+  return [
+    { version: 1, name: 'initial schema', sql: initialSchema(t) },
+    { version: 2, name: 'staged rotation and maintenance', sql: lifecycleSchema(t) },
+  ];
 }
 
 /** Checksums ignore the schema name, so the same migration has the same checksum in every schema. */
@@ -173,9 +231,10 @@ export interface MigrationResult {
   version: number;
 }
 
-export async function migrate(db: Db): Promise<MigrationResult> {
+/** Apply the pending migrations up to `target` (default: all of them). */
+export async function migrate(db: Db, target = Number.POSITIVE_INFINITY): Promise<MigrationResult> {
   const t = db.t;
-  const all = migrations(t);
+  const all = migrations(t).filter((migration) => migration.version <= target);
   return db.transaction(async (q) => {
     // Taken before anything else, because concurrent CREATE SCHEMA IF NOT EXISTS can itself fail.
     await q.rows('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [

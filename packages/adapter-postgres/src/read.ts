@@ -139,7 +139,8 @@ export function readSecretStatement(t: Tables, withToken: boolean) {
     (SELECT count(*) FROM touch) AS touched,
     s.tenant, s.path, s.type, s.tier, s.description, s.tags, s.current_version, s.latest_version,
     s.created_at, s.created_by, s.updated_at, s.updated_by, GREATEST(s.accessed_at, $4) AS accessed_at,
-    s.expires_at, s.trashed_at, s.purge_at,
+    s.expires_at, s.trashed_at, s.purge_at, s.pending_version, s.rotation_every_seconds,
+    s.rotation_grace_seconds, s.rotation_next_at, s.rotation_failures,
     v.version AS v_version, v.ciphertext AS v_ciphertext, v.key_id AS v_key_id, v.wrapped_key AS v_wrapped_key,
     v.created_at AS v_created_at, v.created_by AS v_created_by, v.retires_at AS v_retires_at
   FROM outcome o

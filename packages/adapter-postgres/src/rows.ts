@@ -7,6 +7,7 @@ import type {
   AgentKeyRecord,
   ApprovalRecord,
   AuditEvent,
+  RotationPolicy,
   SecretRecord,
   TokenRecord,
   VersionInfo,
@@ -43,7 +44,33 @@ export function json(value: unknown): string {
 /** Columns of `secrets s LEFT JOIN secret_access a`, in the shape `toSecret` reads. */
 export const SECRET_COLUMNS = `s.tenant, s.path, s.type, s.tier, s.description, s.tags, s.current_version,
   s.latest_version, s.created_at, s.created_by, s.updated_at, s.updated_by, a.accessed_at, s.expires_at,
-  s.trashed_at, s.purge_at`;
+  s.trashed_at, s.purge_at, s.pending_version, s.rotation_every_seconds, s.rotation_grace_seconds,
+  s.rotation_next_at, s.rotation_failures`;
+
+/** The four rotation columns are all set or all null (CHECK secrets_rotation_check). */
+function toRotation(row: Row): RotationPolicy | null {
+  if (row.rotation_next_at === null || row.rotation_next_at === undefined) return null;
+  return {
+    everySeconds: num(row.rotation_every_seconds),
+    gracePeriodSeconds: num(row.rotation_grace_seconds),
+    nextAt: num(row.rotation_next_at),
+    failures: num(row.rotation_failures),
+  };
+}
+
+/** A rotation policy as the values of its four columns, in the order of `ROTATION_COLUMNS`. */
+export function rotationValues(rotation: RotationPolicy | null): (number | null)[] {
+  return rotation === null
+    ? [null, null, null, null]
+    : [rotation.everySeconds, rotation.gracePeriodSeconds, rotation.nextAt, rotation.failures];
+}
+
+export const ROTATION_COLUMNS = [
+  'rotation_every_seconds',
+  'rotation_grace_seconds',
+  'rotation_next_at',
+  'rotation_failures',
+] as const;
 
 export function toSecret(row: Row): SecretRecord {
   return {
@@ -63,6 +90,8 @@ export function toSecret(row: Row): SecretRecord {
     expiresAt: numOrNull(row.expires_at),
     trashedAt: numOrNull(row.trashed_at),
     purgeAt: numOrNull(row.purge_at),
+    rotation: toRotation(row),
+    pendingVersion: numOrNull(row.pending_version),
   };
 }
 

@@ -7,6 +7,7 @@ import type {
   AuditEventInput,
   ListSecretsPage,
   ListSecretsQuery,
+  RotationPolicy,
   SecretPatch,
   SecretRecord,
   VersionInfo,
@@ -21,18 +22,31 @@ import {
 } from '@agentvault/core/errors';
 import { auditCtes, duplicateEvent } from './audit';
 import type { Db, Query } from './db';
-import { bytes, json, num, numOrNull, param, SECRET_COLUMNS, toSecret, toVersionInfo } from './rows';
+import {
+  bytes,
+  json,
+  num,
+  numOrNull,
+  param,
+  ROTATION_COLUMNS,
+  rotationValues,
+  SECRET_COLUMNS,
+  toSecret,
+  toVersionInfo,
+} from './rows';
 import type { Tables } from './tables';
 
-interface LockedSecret {
+export interface LockedSecret {
   current_version: number;
   latest_version: number;
+  pending_version: number | null;
   trashed_at: string | null;
+  purge_at: string | null;
 }
 
 const notFound = (path: string) => new AgentVaultNotFoundError(`secret not found: '${path}'`, { path });
 
-async function lockSecret(
+export async function lockSecret(
   q: Query,
   t: Tables,
   tenant: string,
@@ -40,12 +54,13 @@ async function lockSecret(
   mode: 'FOR UPDATE' | 'FOR NO KEY UPDATE' = 'FOR NO KEY UPDATE',
 ): Promise<LockedSecret | undefined> {
   return q.one<LockedSecret>(
-    `SELECT current_version, latest_version, trashed_at FROM ${t.secrets} WHERE tenant = $1 AND path = $2 ${mode}`,
+    `SELECT current_version, latest_version, pending_version, trashed_at, purge_at FROM ${t.secrets}
+     WHERE tenant = $1 AND path = $2 ${mode}`,
     [tenant, path],
   );
 }
 
-async function lockLive(q: Query, t: Tables, tenant: string, path: string): Promise<LockedSecret> {
+export async function lockLive(q: Query, t: Tables, tenant: string, path: string): Promise<LockedSecret> {
   const row = await lockSecret(q, t, tenant, path);
   if (!row || row.trashed_at !== null) throw notFound(path);
   return row;
@@ -55,7 +70,7 @@ async function lockLive(q: Query, t: Tables, tenant: string, path: string): Prom
  * Run `WITH <ctes>, <audit ctes> SELECT …` where `ctes` use parameters `$1..$n` from `values`;
  * the audit CTEs are numbered after them. Returns the rows of `select`.
  */
-async function writeWithAudit(
+export async function writeWithAudit(
   q: Query,
   t: Tables,
   ctes: string[],
@@ -83,11 +98,20 @@ function patchAssignments(patch: SecretPatch, values: unknown[]): string[] {
   if (patch.description !== undefined) set('description', patch.description);
   if (patch.tags !== undefined) set('tags', json(patch.tags), '::jsonb');
   if (patch.expiresAt !== undefined) set('expires_at', patch.expiresAt);
+  if (patch.rotation !== undefined) sets.push(...rotationAssignments(patch.rotation, values));
   return sets;
 }
 
+/** The SET clause that stores `rotation` (null: clears it) in its four columns, appending its values. */
+export function rotationAssignments(rotation: RotationPolicy | null, values: unknown[]): string[] {
+  return rotationValues(rotation).map((value, i) => {
+    values.push(value);
+    return `${ROTATION_COLUMNS[i]} = $${values.length}`;
+  });
+}
+
 /** A CTE `updated` that applies `sets` to the secret and returns it with its access time. */
-function updateSecretCte(t: Tables, sets: string[], values: unknown[], tenant: string, path: string): string {
+export function updateSecretCte(t: Tables, sets: string[], values: unknown[], tenant: string, path: string): string {
   values.push(tenant, path);
   const n = values.length;
   return `updated AS (
@@ -97,11 +121,17 @@ function updateSecretCte(t: Tables, sets: string[], values: unknown[], tenant: s
   )`;
 }
 
-function selectUpdated(t: Tables): string {
+export function selectUpdated(t: Tables): string {
   return `SELECT ${SECRET_COLUMNS} FROM updated s LEFT JOIN ${t.access} a ON a.tenant = s.tenant AND a.path = s.path`;
 }
 
-function versionInsertValues(v: VersionRecord): unknown[] {
+/** The CTE `version` inserting the version whose values (`versionInsertValues`) are `$1..$9`. */
+export function insertVersionCte(t: Tables): string {
+  return `version AS (INSERT INTO ${t.versions} (tenant, path, version, ciphertext, key_id, wrapped_key,
+    created_at, created_by, retires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))`;
+}
+
+export function versionInsertValues(v: VersionRecord): unknown[] {
   return [
     v.tenant,
     v.path,
@@ -125,8 +155,9 @@ export async function createSecret(
     // ON CONFLICT DO NOTHING waits for a concurrent insert of the same path and then does nothing.
     const inserted = await q.rows(
       `INSERT INTO ${t.secrets} (tenant, path, type, tier, description, tags, current_version, latest_version,
-         created_at, created_by, updated_at, updated_by, expires_at, trashed_at, purge_at)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         created_at, created_by, updated_at, updated_by, expires_at, trashed_at, purge_at, pending_version,
+         ${ROTATION_COLUMNS.join(', ')})
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
        ON CONFLICT (tenant, path) DO NOTHING RETURNING 1`,
       [
         s.tenant,
@@ -144,6 +175,8 @@ export async function createSecret(
         s.expiresAt,
         s.trashedAt,
         s.purgeAt,
+        s.pendingVersion,
+        ...rotationValues(s.rotation),
       ],
     );
     if (inserted.length === 0) throw new AgentVaultConflictError(`secret already exists: '${s.path}'`);
@@ -152,8 +185,7 @@ export async function createSecret(
       t,
       [
         `access AS (INSERT INTO ${t.access} (tenant, path, accessed_at) VALUES ($1, $2, $10))`,
-        `version AS (INSERT INTO ${t.versions} (tenant, path, version, ciphertext, key_id, wrapped_key,
-           created_at, created_by, retires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))`,
+        insertVersionCte(t),
       ],
       [...versionInsertValues(v), s.accessedAt],
       event,
@@ -180,10 +212,7 @@ export async function appendVersion(
       throw new AgentVaultConflictError(`secret '${v.path}' changed since it was read`);
     }
     const values = versionInsertValues(v);
-    const ctes = [
-      `version AS (INSERT INTO ${t.versions} (tenant, path, version, ciphertext, key_id, wrapped_key,
-         created_at, created_by, retires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))`,
-    ];
+    const ctes = [insertVersionCte(t)];
     if (input.retirePreviousAt !== null) {
       values.push(row.current_version, input.retirePreviousAt);
       ctes.push(`retire AS (UPDATE ${t.versions} SET retires_at = $${values.length}
@@ -260,6 +289,11 @@ export async function rollbackSecret(
         path: input.path,
       });
     }
+    if (row.pending_version === input.toVersion) {
+      throw new AgentVaultConflictError(
+        `version ${input.toVersion} of '${input.path}' is pending; only a promotion makes it current`,
+      );
+    }
     if (input.expectedCurrentVersion !== null && row.current_version !== input.expectedCurrentVersion) {
       throw new AgentVaultConflictError(
         `secret '${input.path}' is not at version ${input.expectedCurrentVersion}`,
@@ -287,7 +321,7 @@ export async function getSecret(db: Db, tenant: string, path: string): Promise<S
  * A page's columns, `accessed_at` by a correlated primary-key lookup per row: joined instead, small
  * tables tempt the planner into hashing a sequential scan of `secret_access`.
  */
-const PAGE_COLUMNS = (t: Tables) =>
+export const PAGE_COLUMNS = (t: Tables) =>
   SECRET_COLUMNS.replace(
     'a.accessed_at',
     `(SELECT a.accessed_at FROM ${t.access} a WHERE a.tenant = s.tenant AND a.path = s.path) AS accessed_at`,
@@ -374,14 +408,26 @@ export async function restoreSecret(
   });
 }
 
-/** Deletes the secret; its versions (ciphertext, wrapped keys) and access row go with it (ON DELETE CASCADE). */
+function isDue(row: LockedSecret, purgeDueBy: number): boolean {
+  return row.trashed_at !== null && row.purge_at !== null && num(row.purge_at) <= purgeDueBy;
+}
+
+/**
+ * Deletes the secret; its versions (ciphertext, wrapped keys) and access row go with it (ON DELETE
+ * CASCADE). With `purgeDueBy` (maintenance) only a secret that is trashed and due then, judged under
+ * the row lock, so a restore that committed first is never undone.
+ */
 export async function destroySecret(
   db: Db,
-  input: { tenant: string; path: string; event: AuditEventInput },
+  input: { tenant: string; path: string; purgeDueBy?: number; event: AuditEventInput },
 ): Promise<void> {
   const t = db.t;
   await db.transaction(async (q) => {
-    if (!(await lockSecret(q, t, input.tenant, input.path, 'FOR UPDATE'))) throw notFound(input.path);
+    const row = await lockSecret(q, t, input.tenant, input.path, 'FOR UPDATE');
+    if (!row) throw notFound(input.path);
+    if (input.purgeDueBy !== undefined && !isDue(row, input.purgeDueBy)) {
+      throw new AgentVaultNotFoundError(`no trashed secret due for purge at '${input.path}'`, { path: input.path });
+    }
     await writeWithAudit(
       q,
       t,

@@ -28,6 +28,8 @@ export function tables(schema: string) {
     agentKeys: `${s}.agent_keys`,
     tokens: `${s}.tokens`,
     approvals: `${s}.approvals`,
+    leases: `${s}.leases`,
+    expiryWarnings: `${s}.expiry_warnings`,
   };
 }
 

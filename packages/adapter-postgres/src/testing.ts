@@ -99,6 +99,8 @@ const TABLES = [
   'agent_keys',
   'tokens',
   'approvals',
+  'leases',
+  'expiry_warnings',
 ];
 
 const AUDIT_FIELDS: Record<string, string> = {

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { draft } from './support/fixtures';
-import { genericPlanNodes, indexesUsed, planNodes, sequentialScans } from './support/plans';
+import { analyzedNodes, genericPlanNodes, indexesUsed, planNodes, sequentialScans } from './support/plans';
 import { type RecordingPool, recordingPool } from './support/recording-pool';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 
@@ -62,8 +62,30 @@ describe.skipIf(!inject('pgReachable'))('postgres query plans', () => {
       `INSERT INTO ${s}.audit_heads SELECT $1, c, $2 / 8 + 1, '\\x00' FROM generate_series(0, 7) AS c`,
       [TENANT, ROWS],
     );
+    // Lifecycle state on a fraction of the secrets, spread over time (created_at = i): a tenth
+    // rotate, a thousandth have a pending version, a quarter expire, a twentieth are trashed.
+    await pool.query(
+      `UPDATE ${s}.secrets SET rotation_every_seconds = 86400, rotation_grace_seconds = 0,
+         rotation_next_at = created_at * 1000, rotation_failures = 0
+       WHERE created_at % 10 = 0`,
+    );
+    await pool.query(`UPDATE ${s}.secrets SET pending_version = 2 WHERE created_at % 1000 = 0`);
+    await pool.query(`UPDATE ${s}.secrets SET expires_at = created_at * 1000 WHERE created_at % 4 = 0`);
+    await pool.query(
+      `UPDATE ${s}.secrets SET trashed_at = created_at, purge_at = created_at * 1000
+       WHERE created_at % 20 = 1 AND path LIKE 'ns-%'`, // not in the namespaces the listing tests count
+    );
+    // Approval requests, half of them still pending, deadlines spread over time.
+    await pool.query(
+      `INSERT INTO ${s}.approvals (id, tenant, requested_by, request, tier, status, decisions, required_approvals,
+         created_at, expires_at)
+       SELECT 'apr_' || lpad(i::text, 8, '0'), $1, 'app:x', '{"scope":"secrets:read:*","ttlSeconds":60}',
+         'critical', CASE WHEN i % 2 = 0 THEN 'pending' ELSE 'approved' END, '[]', 1, i, i * 1000
+       FROM generate_series(1, $2) AS i`,
+      [TENANT, ROWS],
+    );
     await pool.query(`ANALYZE ${s}.secrets, ${s}.secret_access, ${s}.secret_versions, ${s}.tokens,
-      ${s}.audit_events, ${s}.audit_heads`);
+      ${s}.audit_events, ${s}.audit_heads, ${s}.approvals`);
   }, 60_000);
   afterAll(async () => {
     await dropSchema(pool, schema);
@@ -160,6 +182,78 @@ describe.skipIf(!inject('pgReachable'))('postgres query plans', () => {
     }
     await storage.readAuditChain({ tenant: TENANT, chain: 3, afterSeq: 100, limit: 500 });
     expect(indexesUsed(await planOfLast())).toEqual(['audit_events_chain_key']);
+  });
+
+  /**
+   * A maintenance listing (the last statement, run again under EXPLAIN ANALYZE) reads one index's
+   * range. With `pageRows`, no node of the plan handles more rows than the page: the scans stop at
+   * the limit instead of reading (and sorting) the whole range, so a page costs the same however
+   * many rows the range holds.
+   */
+  async function expectRangeScanOf(index: string, { pageRows }: { pageRows?: number } = {}) {
+    const nodes = await analyzedNodes(pool, recorder.last().text, recorder.last().values);
+    expect(sequentialScans(nodes)).toEqual([]);
+    // Secrets come with their access time, looked up by primary key.
+    const expected = index.startsWith('secrets_') ? [index, 'secret_access_pkey'] : [index];
+    expect(indexesUsed(nodes)).toEqual(expected.sort());
+    if (pageRows !== undefined) {
+      expect(Math.max(...nodes.map((node) => node.actualRows!)), JSON.stringify(nodes)).toBeLessThanOrEqual(pageRows);
+    }
+    return nodes;
+  }
+
+  it('lists due rotations, pending versions first, from the rotation index in its order', async () => {
+    const due = await storage.listDueRotations({ now: 500_000, limit: 100 });
+    // 8 pending versions (created_at 1000, 2000, …), then 100 rotations due by 500 000: the first 92.
+    expect(due).toHaveLength(100);
+    expect(due.slice(0, 8).every((secret) => secret.pendingVersion === 2)).toBe(true);
+    const times = due.slice(8).map((secret) => secret.rotation!.nextAt);
+    expect(times.every((time) => time <= 500_000)).toBe(true);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    await expectRangeScanOf('secrets_rotation_due_idx', { pageRows: 100 });
+  });
+
+  it('walks expiring secrets by (expiresAt, tenant, path) on the expiry index, reading the window about once', async () => {
+    // 950 live secrets expire by 3 000 000, in pairs that share a time (one per namespace).
+    const window = { from: 0, until: 3_000_000, limit: 100 };
+    const seen: string[] = [];
+    let read = 0;
+    let after: { expiresAt: number; tenant: string; path: string } | null = null;
+    for (;;) {
+      const page = await storage.listExpiringSecrets({ ...window, after });
+      const nodes = await expectRangeScanOf('secrets_expiry_idx');
+      if (after) {
+        // Not a filter over the rows before the keyset: the scan starts after it.
+        expect(nodes.find((node) => node.index === 'secrets_expiry_idx')?.indexCond).toMatch(
+          /ROW\(expires_at, tenant, path\) >/,
+        );
+      }
+      read += Math.max(...nodes.map((node) => node.actualRows!));
+      seen.push(...page.map((secret) => `${String(secret.expiresAt).padStart(8, '0')} ${secret.path}`));
+      const last = page.at(-1);
+      if (!last || page.length < window.limit) break;
+      after = { expiresAt: last.expiresAt!, tenant: last.tenant, path: last.path };
+    }
+    expect(seen).toHaveLength(950);
+    expect(new Set(seen).size).toBe(950);
+    expect(seen).toEqual([...seen].sort());
+    // Pages stop at their limit, or (near the end) read the rest of the window once. Planned on a
+    // misestimate of what is left, each page would sort the rest of the window: 4,150 rows here (1,150 as written).
+    expect(read).toBeLessThanOrEqual(2 * 950);
+  });
+
+  it('lists purgeable trashed secrets from the purge index', async () => {
+    const purgeable = await storage.listPurgeableSecrets({ now: 400_000, limit: 100 });
+    expect(purgeable.length).toBeGreaterThan(0);
+    expect(purgeable.every((secret) => secret.trashedAt !== null && secret.purgeAt! <= 400_000)).toBe(true);
+    await expectRangeScanOf('secrets_purge_idx', { pageRows: 100 });
+  });
+
+  it('lists expired pending approval requests from the approval deadline index', async () => {
+    const expired = await storage.listExpiredApprovals({ now: 150_000, limit: 100 });
+    expect(expired).toHaveLength(75);
+    expect(expired.every((approval) => approval.status === 'pending')).toBe(true);
+    await expectRangeScanOf('approvals_expiry_idx', { pageRows: 100 });
   });
 
   it('lists tokens by tenant through an index', async () => {

@@ -34,21 +34,28 @@ describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
   it('creates the schema and every table, records the migration, and is a no-op the second time', async () => {
     const schema = fresh('migrate');
     const adapter = postgresAdapter({ pool }, { schema });
-    expect(await adapter.migrate()).toEqual({ applied: [1], version: 1 });
+    expect(await adapter.migrate()).toEqual({ applied: [1, 2], version: 2 });
     expect(await tablesIn(schema)).toEqual([
       'agent_keys',
       'agentvault_migrations',
       'approvals',
       'audit_events',
       'audit_heads',
+      'expiry_warnings',
+      'leases',
       'secret_access',
       'secret_versions',
       'secrets',
       'tokens',
     ]);
-    expect(await adapter.migrate()).toEqual({ applied: [], version: 1 });
-    const { rows } = await pool.query(`SELECT version, name FROM "${schema}".agentvault_migrations`);
-    expect(rows).toEqual([{ version: 1, name: 'initial schema' }]);
+    expect(await adapter.migrate()).toEqual({ applied: [], version: 2 });
+    const { rows } = await pool.query(
+      `SELECT version, name FROM "${schema}".agentvault_migrations ORDER BY version`,
+    );
+    expect(rows).toEqual([
+      { version: 1, name: 'initial schema' },
+      { version: 2, name: 'staged rotation and maintenance' },
+    ]);
   });
 
   it('lets two processes migrate one schema at once: one applies, the other waits and finds it done', async () => {
@@ -58,10 +65,10 @@ describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
       postgresAdapter({ pool: otherPool }, { schema }).migrate(),
       postgresAdapter({ pool: otherPool }, { schema }).migrate(),
     ]);
-    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1]]);
-    expect(results.every((r) => r.version === 1)).toBe(true);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1, 2]]);
+    expect(results.every((r) => r.version === 2)).toBe(true);
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".agentvault_migrations`);
-    expect(rows[0].n).toBe(1);
+    expect(rows[0].n).toBe(2);
   });
 
   it('refuses a schema whose recorded migration was applied from different SQL', async () => {

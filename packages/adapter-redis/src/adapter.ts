@@ -13,11 +13,13 @@ import {
   type AuditEvent,
   type AuditEventInput,
   type AuditQuery,
+  type ExpiryWarningKind,
   type ListSecretsPage,
   type ListSecretsQuery,
   outcomeLabel,
   type ReadResult,
   type ReadSecretInput,
+  type RotationPolicy,
   SECRET_TYPES,
   type SecretPatch,
   type SecretRecord,
@@ -32,7 +34,7 @@ import {
   type WrappedKey,
 } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
-import { redisBackdoor } from './backdoor';
+import { redisBackdoor, scanKeys } from './backdoor';
 import { assertSafeClient, type RedisClientLike, runScript } from './client';
 import {
   type Arg,
@@ -49,6 +51,7 @@ import {
   namespacesOf,
   patchArgs,
   type Reply,
+  rotationArgs,
   secretFields,
   text,
   tokenArgs,
@@ -202,7 +205,9 @@ export class RedisAdapter implements StorageAdapter {
       this.#predictor?.settle(chain, prediction, refused ? { appended: false } : { unknown: true });
       throw redisError(error, { path: options.path ?? null });
     }
-    this.#predictor?.settle(chain, prediction, { appended: true, head: text(reply[0]) });
+    // A head of '' is a script that decided not to append (an expiry warning already claimed).
+    const head = text(reply[0]);
+    this.#predictor?.settle(chain, prediction, head === '' ? { appended: false } : { appended: true, head });
     return reply.slice(1);
   }
 
@@ -211,6 +216,11 @@ export class RedisAdapter implements StorageAdapter {
     if (!secret) throw new AgentVaultUnavailableError(`redis: secret '${path}' vanished mid-call`);
     this.#rememberVersion(tenant, path, secret.currentVersion);
     return secret;
+  }
+
+  /** Records of a cross-tenant listing: `[tenant, path, HGETALL]` each. */
+  #secretsOf(reply: Reply[]): SecretRecord[] {
+    return (reply as Reply[][]).map(([tenant, path, fields]) => this.#secret(text(tenant), text(path), fields));
   }
 
   #rememberVersion(tenant: string, path: string, version: number): void {
@@ -432,11 +442,173 @@ export class RedisAdapter implements StorageAdapter {
     return this.#secret(input.tenant, input.path, reply[0]);
   }
 
-  async destroySecret(input: { tenant: string; path: string; event: AuditEventInput }): Promise<void> {
-    await this.#write('destroySecret', input.tenant, [input.path], input.event, outcomeLabel(input.event), {
+  async destroySecret(input: {
+    tenant: string;
+    path: string;
+    purgeDueBy?: number;
+    event: AuditEventInput;
+  }): Promise<void> {
+    await this.#write(
+      'destroySecret',
+      input.tenant,
+      [input.path, nullable(input.purgeDueBy)],
+      input.event,
+      outcomeLabel(input.event),
+      { path: input.path },
+    );
+    this.#versions.delete(`${input.tenant}\u0000${input.path}`);
+  }
+
+  // ── staged rotation ────────────────────────────────────────────────────────
+
+  async stageVersion(input: {
+    version: VersionRecord;
+    expectedCurrentVersion: number;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const { version, event } = input;
+    const reply = await this.#write(
+      'stageVersion',
+      version.tenant,
+      [version.path, String(input.expectedCurrentVersion), ...versionArgs(version)],
+      event,
+      outcomeLabel(event),
+      { path: version.path },
+    );
+    return this.#secret(version.tenant, version.path, reply[0]);
+  }
+
+  async promoteVersion(input: {
+    tenant: string;
+    path: string;
+    version: number;
+    retirePreviousAt: number;
+    rotation: RotationPolicy | null;
+    now: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const reply = await this.#write(
+      'promoteVersion',
+      input.tenant,
+      [
+        input.path,
+        String(input.version),
+        String(input.retirePreviousAt),
+        String(input.now),
+        input.by,
+        ...rotationArgs(input.rotation),
+      ],
+      input.event,
+      outcomeLabel(input.event),
+      { path: input.path },
+    );
+    return this.#secret(input.tenant, input.path, reply[0]);
+  }
+
+  async discardPending(input: {
+    tenant: string;
+    path: string;
+    version: number;
+    rotation: RotationPolicy | null;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<SecretRecord> {
+    const reply = await this.#write(
+      'discardPending',
+      input.tenant,
+      [input.path, String(input.version), String(input.now), ...rotationArgs(input.rotation)],
+      input.event,
+      outcomeLabel(input.event),
+      { path: input.path },
+    );
+    return this.#secret(input.tenant, input.path, reply[0]);
+  }
+
+  // ── maintenance ────────────────────────────────────────────────────────────
+
+  async acquireLease(input: { name: string; owner: string; now: number; ttlMs: number }): Promise<boolean> {
+    const reply = (await this.#read('acquireLease', '', [
+      input.name,
+      input.owner,
+      String(input.now),
+      String(input.now + input.ttlMs),
+    ])) as unknown as number;
+    return reply === 1;
+  }
+
+  async releaseLease(input: { name: string; owner: string }): Promise<void> {
+    await this.#read('releaseLease', '', [input.name, input.owner]);
+  }
+
+  async listDueRotations(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+    return this.#secretsOf(await this.#read('listDueRotations', '', [String(query.now), String(query.limit)]));
+  }
+
+  async listExpiringSecrets(query: {
+    from: number;
+    until: number;
+    after: { expiresAt: number; tenant: string; path: string } | null;
+    limit: number;
+  }): Promise<SecretRecord[]> {
+    const { after } = query;
+    const reply = await this.#read('listExpiringSecrets', '', [
+      String(query.from),
+      String(query.until),
+      nullable(after?.expiresAt),
+      after ? `${after.tenant}\u0000${after.path}` : '',
+      String(query.limit),
+    ]);
+    return this.#secretsOf(reply);
+  }
+
+  async listPurgeableSecrets(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+    return this.#secretsOf(
+      await this.#read('listPurgeableSecrets', '', [String(query.now), String(query.limit)]),
+    );
+  }
+
+  async claimExpiryWarning(input: {
+    tenant: string;
+    path: string;
+    expiresAt: number;
+    kind: ExpiryWarningKind;
+    event: AuditEventInput;
+  }): Promise<boolean> {
+    const claim = `${input.kind}\u0000${input.expiresAt}\u0000${input.path}`;
+    const reply = await this.#write('claimExpiryWarning', input.tenant, [claim], input.event, outcomeLabel(input.event), {
       path: input.path,
     });
-    this.#versions.delete(`${input.tenant}\u0000${input.path}`);
+    return reply[0] === 1;
+  }
+
+  /**
+   * Build the store-wide lifecycle indexes (due rotations, expiry, purge, approval deadlines) for
+   * data written before they existed. Idempotent, safe while the vault runs, one script per batch.
+   * Returns how many secrets and pending approval requests it indexed.
+   */
+  async reindexLifecycle(batch = 500): Promise<{ secrets: number; approvals: number }> {
+    let secrets = 0;
+    let after = '';
+    do {
+      const [done, last] = await this.#read('reindexSecrets', '', [after, String(batch)]);
+      secrets += Number(done);
+      after = text(last);
+    } while (after !== '');
+    let approvals = 0;
+    let keys: string[];
+    try {
+      keys = await scanKeys(this.client, `${this.prefix}t:`, '*:aprs:pending');
+    } catch (error) {
+      throw redisError(error);
+    }
+    // Only keys of this prefix's layout: another vault's prefix may extend this one ('P' and 'P t:x:').
+    const pending = /^t:([A-Za-z0-9._-]+):aprs:pending$/;
+    for (const key of keys) {
+      const tenant = pending.exec(key.slice(this.prefix.length))?.[1];
+      if (tenant !== undefined) approvals += Number(await this.#read('reindexApprovals', tenant, []));
+    }
+    return { secrets, approvals };
   }
 
   async listWrappedKeys(query: {
@@ -696,6 +868,27 @@ export class RedisAdapter implements StorageAdapter {
       outcomeLabel(input.event),
     );
     return decodeApproval(reply[0])!;
+  }
+
+  async expireApproval(input: {
+    tenant: string;
+    id: string;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<ApprovalRecord> {
+    const reply = await this.#write(
+      'expireApproval',
+      input.tenant,
+      [input.id, String(input.now)],
+      input.event,
+      outcomeLabel(input.event),
+    );
+    return decodeApproval(reply[0])!;
+  }
+
+  async listExpiredApprovals(query: { now: number; limit: number }): Promise<ApprovalRecord[]> {
+    const reply = await this.#read('listExpiredApprovals', '', [String(query.now), String(query.limit)]);
+    return reply.map((fields) => decodeApproval(fields)!);
   }
 
   async listApprovals(query: {

@@ -9,7 +9,12 @@ import { auditMember, decodeEvent, decodeVersion, encodeEvent, namespacesOf, typ
 
 /** Every key under `prefix`, by SCAN (never KEYS, which blocks the server). */
 export async function keysUnder(client: RedisClientLike, prefix: string): Promise<string[]> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  return scanKeys(client, prefix, '*');
+}
+
+/** Keys starting with `prefix` (taken literally) and matching the glob `rest` after it, by SCAN. */
+export async function scanKeys(client: RedisClientLike, prefix: string, rest: string): Promise<string[]> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${rest}`;
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -20,7 +25,8 @@ export async function keysUnder(client: RedisClientLike, prefix: string): Promis
     cursor = next;
     keys.push(...batch);
   } while (cursor !== '0');
-  return keys;
+  // SCAN may return a key twice.
+  return [...new Set(keys)];
 }
 
 /** A stored value as text: UTF-8 when it is valid UTF-8, else base64. */

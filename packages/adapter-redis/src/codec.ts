@@ -11,6 +11,7 @@ import type {
   ApprovalRecord,
   AuditEvent,
   AuditEventInput,
+  RotationPolicy,
   SecretPatch,
   SecretRecord,
   TokenRecord,
@@ -69,9 +70,25 @@ export function secretFields(secret: SecretRecord): string[] {
     ['exp', secret.expiresAt],
     ['trash', secret.trashedAt],
     ['purge', secret.purgeAt],
+    ['pend', secret.pendingVersion],
   ];
   for (const [name, value] of optional) if (value !== null) fields.push(name, String(value));
+  if (secret.rotation !== null) fields.push(...rotationPairs(secret.rotation));
   return fields;
+}
+
+/** The hash fields of a rotation policy; `rotn` (nextAt) is also the score of the due-rotation index. */
+export const ROTATION_FIELDS = ['rote', 'rotg', 'rotn', 'rotf'] as const;
+
+function rotationPairs(rotation: RotationPolicy): string[] {
+  const values = [rotation.everySeconds, rotation.gracePeriodSeconds, rotation.nextAt, rotation.failures];
+  return ROTATION_FIELDS.flatMap((field, i) => [field, String(values[i])]);
+}
+
+/** A rotation policy to set (null: clear) as patch arguments (see `patchArgs`). */
+export function rotationArgs(rotation: RotationPolicy | null): string[] {
+  if (rotation === null) return ['0', String(ROTATION_FIELDS.length), ...ROTATION_FIELDS];
+  return [String(ROTATION_FIELDS.length), ...rotationPairs(rotation), '0'];
 }
 
 /** A patch as script arguments: the number of pairs, the pairs, the number of deletions, the fields. */
@@ -88,6 +105,10 @@ export function patchArgs(patch: SecretPatch): string[] {
   if (patch.expiresAt !== undefined) {
     if (patch.expiresAt === null) dels.push('exp');
     else sets.push('exp', String(patch.expiresAt));
+  }
+  if (patch.rotation !== undefined) {
+    if (patch.rotation === null) dels.push(...ROTATION_FIELDS);
+    else sets.push(...rotationPairs(patch.rotation));
   }
   return [String(sets.length / 2), ...sets, String(dels.length), ...dels];
 }
@@ -112,6 +133,16 @@ export function decodeSecret(tenant: string, path: string, reply: Reply | undefi
     expiresAt: optNumber(f, 'exp'),
     trashedAt: optNumber(f, 'trash'),
     purgeAt: optNumber(f, 'purge'),
+    // Records written before rotation existed have neither field: null, as for any absent field.
+    rotation: f.has('rotn')
+      ? {
+          everySeconds: Number(text(f.get('rote'))),
+          gracePeriodSeconds: Number(text(f.get('rotg'))),
+          nextAt: Number(text(f.get('rotn'))),
+          failures: Number(text(f.get('rotf'))),
+        }
+      : null,
+    pendingVersion: optNumber(f, 'pend'),
   };
 }
 

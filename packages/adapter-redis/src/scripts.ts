@@ -2,10 +2,11 @@
 import { type Script, script } from './client';
 import { ACCESS_SCRIPTS } from './lua/access';
 import { AUDIT_SCRIPTS } from './lua/audit';
+import { MAINTENANCE_SCRIPTS } from './lua/maintenance';
 import { PRELUDE_LUA } from './lua/prelude';
 import { SECRET_SCRIPTS } from './lua/secrets';
 
-const BODIES = { ...SECRET_SCRIPTS, ...ACCESS_SCRIPTS, ...AUDIT_SCRIPTS };
+const BODIES = { ...SECRET_SCRIPTS, ...ACCESS_SCRIPTS, ...AUDIT_SCRIPTS, ...MAINTENANCE_SCRIPTS };
 
 export type ScriptName = keyof typeof BODIES;
 

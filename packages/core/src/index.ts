@@ -37,6 +37,16 @@ export type { AuditBreak, AuditQueryOptions, AuditVerification } from './vault/a
 export { createVault, type Vault } from './vault/create-vault';
 export type { VaultEvent, VaultEventListener, VaultEventType } from './vault/events';
 export type { RewrapOptions, RewrapResult } from './vault/keys';
+export type { MaintenanceHandle, MaintenanceReport } from './vault/lifecycle';
+export type { RotationContext, RotationHandler, RotationStage } from './vault/rotation';
+export {
+  signWebhook,
+  verifyWebhookSignature,
+  type WebhookDelivery,
+  type WebhookNotifier,
+  webhookNotifier,
+  type WebhookNotifierOptions,
+} from './notify/webhook';
 export type { Logger, VaultOptions } from './vault/runtime';
 export type {
   CreateSecretInput,

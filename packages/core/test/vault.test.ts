@@ -260,6 +260,18 @@ describe('vault', () => {
     }
   });
 
+  it('runs maintenance on a timer until stopped, without overlapping passes', async () => {
+    const { vault } = setup();
+    const reports: number[] = [];
+    const handle = vault.startMaintenance({ intervalMs: 15, onReport: () => void reports.push(Date.now()) });
+    while (reports.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    await handle.stop();
+    const stoppedAt = reports.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(reports.length).toBe(stoppedAt);
+    expect(() => vault.startMaintenance({ intervalMs: 1 })).toThrow(TypeError);
+  });
+
   it('stops waiting for an approval at the timeout', async () => {
     const { vault } = setup();
     await vault.setSecret('wait/crit', 'v', { tier: 'critical' });

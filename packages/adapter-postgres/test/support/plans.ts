@@ -8,6 +8,8 @@ export interface PlanNode {
   relation: string | null;
   index: string | null;
   indexCond: string | null;
+  /** Rows the node returned over all its loops (EXPLAIN ANALYZE only). */
+  actualRows: number | null;
 }
 
 interface RawPlan {
@@ -15,6 +17,8 @@ interface RawPlan {
   'Relation Name'?: string;
   'Index Name'?: string;
   'Index Cond'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
   'Plans'?: RawPlan[];
 }
 
@@ -24,6 +28,7 @@ function walk(plan: RawPlan, into: PlanNode[]): PlanNode[] {
     relation: plan['Relation Name'] ?? null,
     index: plan['Index Name'] ?? null,
     indexCond: plan['Index Cond'] ?? null,
+    actualRows: plan['Actual Rows'] === undefined ? null : plan['Actual Rows'] * (plan['Actual Loops'] ?? 1),
   });
   for (const child of plan.Plans ?? []) walk(child, into);
   return into;
@@ -32,6 +37,12 @@ function walk(plan: RawPlan, into: PlanNode[]): PlanNode[] {
 /** Every node of the plan of `text` with `values` (the statement is planned, not run). */
 export async function planNodes(pool: pg.Pool, text: string, values: unknown[]): Promise<PlanNode[]> {
   const { rows } = await pool.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
+  return walk((rows[0]['QUERY PLAN'] as { Plan: RawPlan }[])[0]!.Plan, []);
+}
+
+/** Every node of the plan of `text` with `values` as it ran (EXPLAIN ANALYZE: the statement runs). */
+export async function analyzedNodes(pool: pg.Pool, text: string, values: unknown[]): Promise<PlanNode[]> {
+  const { rows } = await pool.query(`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ${text}`, values);
   return walk((rows[0]['QUERY PLAN'] as { Plan: RawPlan }[])[0]!.Plan, []);
 }
 

@@ -101,6 +101,7 @@ assertNewEvent(e)
 call('HSET', key, unpack(sets))
 call('ZADD', K .. 'aprs', 0, id)
 call('ZADD', K .. 'aprs:' .. status, 0, id)
+if status == 'pending' then call('ZADD', APPROVAL_INDEX, call('HGET', key, 'exp'), T .. '\\0' .. id) end
 return { appendEvent(e, e.label) }
 `,
 
@@ -125,6 +126,7 @@ if status ~= 'pending' then
   call('HSET', key, 'status', status, 'decidedAt', now)
   call('ZREM', K .. 'aprs:pending', id)
   call('ZADD', K .. 'aprs:' .. status, 0, id)
+  call('ZREM', APPROVAL_INDEX, T .. '\\0' .. id)
 end
 local head = appendEvent(e, e.label)
 return { head, call('HGETALL', key) }
@@ -145,6 +147,34 @@ call('HSET', key, 'claimedAt', now, 'tokenId', t.id)
 storeToken(t)
 local head = appendEvent(e, e.label)
 return { head, call('HGETALL', key) }
+`,
+
+  /** A pending request past its deadline becomes expired. */
+  expireApproval: `
+local id, now = arg(), numarg()
+local e = readEvent()
+local key = K .. 'apr:' .. id
+local f = call('HMGET', key, 'status', 'exp')
+if not f[1] then fail('not_found', 'approval') end
+if f[1] ~= 'pending' or tonumber(f[2]) > now then fail('conflict', 'not pending past its deadline') end
+assertNewEvent(e)
+call('HSET', key, 'status', 'expired')
+call('ZREM', K .. 'aprs:pending', id)
+call('ZADD', K .. 'aprs:expired', 0, id)
+call('ZREM', APPROVAL_INDEX, T .. '\\0' .. id)
+local head = appendEvent(e, e.label)
+return { head, call('HGETALL', key) }
+`,
+
+  /** Pending requests of every tenant past their deadline, from the store-wide deadline index. */
+  listExpiredApprovals: `
+local now, limit = arg(), numarg()
+local out = {}
+for i, member in ipairs(call('ZRANGEBYSCORE', APPROVAL_INDEX, '-inf', now, 'LIMIT', 0, limit)) do
+  local tenant, id = splitMember(member)
+  out[i] = call('HGETALL', P .. 't:' .. tenant .. ':apr:' .. id)
+end
+return out
 `,
 
   listApprovals: `

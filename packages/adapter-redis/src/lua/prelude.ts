@@ -36,6 +36,41 @@ local function unindexPath(path, state, tier, kind)
   call('ZREM', classKey(state, tier, kind), path)
 end
 
+-- Byte-wise order (Lua's '<' on strings follows the server's locale).
+local function bytesBefore(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+-- Store-wide lifecycle indexes of '<tenant> \\0 <path>' (maintenance works across tenants):
+-- live secrets by rotation.nextAt ('-inf' while a version is pending), live secrets by expiresAt,
+-- trashed secrets by purgeAt. Every script that changes one of those fields, the trash state or
+-- the secret's existence ends with syncLifecycle, which re-derives all three from the hash.
+local ROTATION_INDEX, EXPIRY_INDEX, PURGE_INDEX = P .. 'ix:rot', P .. 'ix:exp', P .. 'ix:purge'
+-- Pending approval requests of every tenant by expiresAt, members '<tenant> \\0 <id>'.
+local APPROVAL_INDEX = P .. 'ix:apr'
+local function placeIn(index, member, score)
+  if score then call('ZADD', index, score, member) else call('ZREM', index, member) end
+end
+local function syncLifecycleOf(tenant, path)
+  local f = call('HMGET', P .. 't:' .. tenant .. ':s:' .. path, 'cur', 'trash', 'pend', 'rotn', 'exp', 'purge')
+  local member = tenant .. '\\0' .. path
+  local live = f[1] and not f[2]
+  placeIn(ROTATION_INDEX, member, live and ((f[3] and '-inf') or f[4]) or nil)
+  placeIn(EXPIRY_INDEX, member, live and f[5] or nil)
+  placeIn(PURGE_INDEX, member, (f[1] and f[2] and f[6]) or nil)
+end
+local function syncLifecycle(path) syncLifecycleOf(T, path) end
+-- Split a store-wide index member into tenant and key.
+local function splitMember(member)
+  local sep = string.find(member, '\\0', 1, true)
+  return string.sub(member, 1, sep - 1), string.sub(member, sep + 1)
+end
+
 -- Field/value pairs to set, then fields to delete (a patch with nulls).
 local function readPatch()
   local sets, dels = {}, {}

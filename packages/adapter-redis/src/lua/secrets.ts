@@ -38,6 +38,7 @@ storeVersion(path, v)
 local f = call('HMGET', secretKey(path), 'tier', 'type')
 indexPath(path, 'live', f[1], f[2])
 call('ZADD', P .. 'paths', 0, T .. '\\0' .. path)
+syncLifecycle(path)
 return { appendEvent(e, e.label) }
 `,
 
@@ -56,6 +57,7 @@ storeVersion(path, v)
 applyPatch(secretKey(path), sets, dels)
 call('HSET', secretKey(path), 'cur', v.n, 'latest', v.n, 'uat', v.t, 'uby', v.b)
 reclassify(path, 'live', f[4], f[5])
+syncLifecycle(path)
 local head = appendEvent(e, e.label)
 return { head, call('HGETALL', secretKey(path)) }
 `,
@@ -72,6 +74,7 @@ assertNewEvent(e)
 applyPatch(secretKey(path), sets, dels)
 call('HSET', secretKey(path), 'uat', updatedAt, 'uby', updatedBy)
 reclassify(path, 'live', f[3], f[4])
+syncLifecycle(path)
 local head = appendEvent(e, e.label)
 return { head, call('HGETALL', secretKey(path)) }
 `,
@@ -83,10 +86,11 @@ local expected = optarg()
 local now = numarg()
 local by = arg()
 local e = readEvent()
-local f = liveSecret(path)
+local f = liveSecret(path, 'pend')
 local target = call('HMGET', versionsKey(path), to .. ':t', to .. ':r')
 if not target[1] then fail('not_found', 'version') end
 if target[2] and tonumber(target[2]) <= now then fail('gone', 'retired') end
+if f[3] and tonumber(f[3]) == tonumber(to) then fail('conflict', 'pending') end
 if expected and tonumber(expected) ~= tonumber(f[1]) then fail('conflict', 'stale') end
 assertNewEvent(e)
 call('HSET', secretKey(path), 'cur', to, 'uat', now, 'uby', by)
@@ -103,6 +107,7 @@ assertNewEvent(e)
 call('HSET', secretKey(path), 'trash', now, 'purge', purgeAt)
 unindexPath(path, 'live', f[3], f[4])
 indexPath(path, 'trash', f[3], f[4])
+syncLifecycle(path)
 return { appendEvent(e, e.label) }
 `,
 
@@ -117,20 +122,76 @@ call('HDEL', secretKey(path), 'trash', 'purge')
 call('HSET', secretKey(path), 'uat', now, 'uby', by)
 unindexPath(path, 'trash', f[2], f[3])
 indexPath(path, 'live', f[2], f[3])
+syncLifecycle(path)
 local head = appendEvent(e, e.label)
 return { head, call('HGETALL', secretKey(path)) }
 `,
 
+  /** With a purge deadline (maintenance), only a secret trashed with purgeAt <= that deadline. */
   destroySecret: `
 local path = arg()
+local dueBy = optarg()
 local e = readEvent()
-local f = call('HMGET', secretKey(path), 'cur', 'trash', 'tier', 'type')
+local f = call('HMGET', secretKey(path), 'cur', 'trash', 'tier', 'type', 'purge')
 if not f[1] then fail('not_found', 'secret') end
+if dueBy and not (f[2] and f[5] and tonumber(f[5]) <= tonumber(dueBy)) then fail('not_found', 'not due for purge') end
 assertNewEvent(e)
 call('DEL', secretKey(path), versionsKey(path))
 unindexPath(path, f[2] and 'trash' or 'live', f[3], f[4])
 call('ZREM', P .. 'paths', T .. '\\0' .. path)
+syncLifecycle(path)
 return { appendEvent(e, e.label) }
+`,
+
+  /** A new version that is latest and pending but not current. */
+  stageVersion: `${VERSION_HELPERS}
+local path = arg()
+local expected = numarg()
+local v = readVersionArgs()
+local e = readEvent()
+local f = liveSecret(path, 'latest', 'pend')
+if f[4] or tonumber(v.n) ~= tonumber(f[3]) + 1 or tonumber(f[1]) ~= expected then
+  fail('conflict', 'stale or pending')
+end
+assertNewEvent(e)
+storeVersion(path, v)
+call('HSET', secretKey(path), 'latest', v.n, 'pend', v.n)
+syncLifecycle(path)
+local head = appendEvent(e, e.label)
+return { head, call('HGETALL', secretKey(path)) }
+`,
+
+  /** The pending version becomes current, if no write came after it. */
+  promoteVersion: `
+local path, n, retireAt, now, by = arg(), numarg(), arg(), arg(), arg()
+local sets, dels = readPatch()
+local e = readEvent()
+local f = call('HMGET', secretKey(path), 'cur', 'pend', 'latest')
+if not f[1] or tonumber(f[2]) ~= n or tonumber(f[3]) ~= n then fail('conflict', 'not the pending version') end
+assertNewEvent(e)
+call('HSET', versionsKey(path), f[1] .. ':r', retireAt)
+call('HDEL', secretKey(path), 'pend')
+applyPatch(secretKey(path), sets, dels)
+call('HSET', secretKey(path), 'cur', f[2], 'uat', now, 'uby', by)
+syncLifecycle(path)
+local head = appendEvent(e, e.label)
+return { head, call('HGETALL', secretKey(path)) }
+`,
+
+  /** The pending version is retired at once and is pending no more. */
+  discardPending: `
+local path, n, now = arg(), numarg(), arg()
+local sets, dels = readPatch()
+local e = readEvent()
+local f = call('HMGET', secretKey(path), 'cur', 'pend')
+if not f[1] or tonumber(f[2]) ~= n then fail('conflict', 'not the pending version') end
+assertNewEvent(e)
+call('HSET', versionsKey(path), f[2] .. ':r', now)
+call('HDEL', secretKey(path), 'pend')
+applyPatch(secretKey(path), sets, dels)
+syncLifecycle(path)
+local head = appendEvent(e, e.label)
+return { head, call('HGETALL', secretKey(path)) }
 `,
 
   /** The audited read: token use, outcome, accessedAt touch and the event, atomically. */
@@ -189,15 +250,6 @@ for i = 1, numarg() do sets[i] = K .. arg() end
 local tags = {}
 for _ = 1, numarg() do tags[#tags + 1] = { arg(), arg() } end
 
--- Byte-wise order (Lua's '<' on strings follows the server's locale).
-local function before(a, b)
-  local n = math.min(#a, #b)
-  for i = 1, n do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
 local function tagsMatch(path)
   local raw = call('HGET', secretKey(path), 'tags')
   local have = cjson.decode(raw)
@@ -235,7 +287,7 @@ while #picked < limit do
   local best
   for i, list in ipairs(lists) do
     local p = list[heads[i]]
-    if p and (not best or before(p, lists[best][heads[best]])) then best = i end
+    if p and (not best or bytesBefore(p, lists[best][heads[best]])) then best = i end
   end
   if not best then break end
   picked[#picked + 1] = lists[best][heads[best]]

@@ -30,6 +30,24 @@ export interface SecretRecord {
   trashedAt: number | null;
   /** When a trashed secret may be destroyed by maintenance. */
   purgeAt: number | null;
+  /** Automatic rotation; null = rotated by hand only. */
+  rotation: RotationPolicy | null;
+  /**
+   * A staged version awaiting its test and promotion (like AWS Secrets Manager's AWSPENDING), or
+   * null. At most one at a time; it is readable by number but never served as the current value.
+   */
+  pendingVersion: number | null;
+}
+
+/** When and how a secret rotates itself. */
+export interface RotationPolicy {
+  everySeconds: number;
+  /** How long the replaced version stays readable after each rotation. */
+  gracePeriodSeconds: number;
+  /** When the next rotation is due (ms). */
+  nextAt: number;
+  /** Consecutive failed attempts; drives the retry backoff, reset by a success. */
+  failures: number;
 }
 
 /** A data key wrapped by a KeyWrapper. Opaque to storage; stored and returned byte for byte. */
@@ -68,6 +86,9 @@ export const AUDIT_EVENT_TYPES = [
   'secret.list',
   'secret.versions',
   'secret.import',
+  'secret.stage',
+  'secret.discard',
+  'secret.expiring',
   'key.rewrap',
   'agent_key.create',
   'agent_key.revoke',
@@ -81,6 +102,7 @@ export const AUDIT_EVENT_TYPES = [
   'approval.deny',
   'approval.read',
   'approval.list',
+  'approval.expire',
   'audit.read',
   'audit.verify',
   'auth.authenticate',

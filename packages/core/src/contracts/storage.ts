@@ -24,6 +24,7 @@ import type {
   AuditEvent,
   AuditEventInput,
   AuditEventType,
+  RotationPolicy,
   SecretRecord,
   TokenRecord,
   VersionInfo,
@@ -32,7 +33,7 @@ import type {
 } from './records';
 
 /** Metadata a write may change; an absent key leaves the field as it is, `null` clears it. */
-export type SecretPatch = Partial<Pick<SecretRecord, 'type' | 'tier' | 'description' | 'tags' | 'expiresAt'>>;
+export type SecretPatch = Partial<Pick<SecretRecord, 'type' | 'tier' | 'description' | 'tags' | 'expiresAt' | 'rotation'>>;
 
 /**
  * How an audited read ended. Storage decides it, in this order of precedence:
@@ -51,6 +52,9 @@ export type ReadOutcome =
 export type ReadResult =
   | { outcome: 'ok'; secret: SecretRecord; version: VersionRecord }
   | { outcome: Exclude<ReadOutcome, 'ok'> };
+
+/** Which warning before expiry: 7 days or 1 day. */
+export type ExpiryWarningKind = '7d' | '1d';
 
 export type TokenUseOutcome = 'ok' | 'token_revoked' | 'token_expired' | 'token_exhausted';
 
@@ -166,8 +170,9 @@ export interface StorageAdapter {
   /**
    * Make an existing version current again; `latestVersion` is unchanged. Append `event`.
    * MUST throw AgentVaultNotFoundError if the secret is missing or trashed or has no such version;
-   * AgentVaultGoneError if that version's `retiresAt <= now`; AgentVaultConflictError if
-   * `expectedCurrentVersion` is a number other than `currentVersion`.
+   * AgentVaultGoneError if that version's `retiresAt <= now`; AgentVaultConflictError if it is the
+   * pending version (untested; only a promotion makes it current) or if `expectedCurrentVersion`
+   * is a number other than `currentVersion`.
    */
   rollbackSecret(input: {
     tenant: string;
@@ -235,9 +240,100 @@ export interface StorageAdapter {
 
   /**
    * Destroy the secret and every version's ciphertext and wrapped key, trashed or not; the path is
-   * free again afterwards. Append `event`. MUST throw AgentVaultNotFoundError if it is missing.
+   * free again afterwards. Append `event`. MUST throw AgentVaultNotFoundError if it is missing, or —
+   * when `purgeDueBy` is given (maintenance purging the trash) — unless it is trashed with
+   * `purgeAt <= purgeDueBy`, so a secret restored meanwhile is never destroyed.
    */
-  destroySecret(input: { tenant: string; path: string; event: AuditEventInput }): Promise<void>;
+  destroySecret(input: { tenant: string; path: string; purgeDueBy?: number; event: AuditEventInput }): Promise<void>;
+
+  // ── Staged rotation ────────────────────────────────────────────────────────
+
+  /**
+   * Append `version` as the pending version: `latestVersion` and `pendingVersion` become
+   * `version.version`; `currentVersion` is unchanged. Append `event`.
+   * MUST throw AgentVaultNotFoundError if the secret is missing or trashed; AgentVaultConflictError,
+   * changing nothing, if a pending version exists, `version.version !== latestVersion + 1`, or
+   * `currentVersion !== expectedCurrentVersion`.
+   */
+  stageVersion(input: { version: VersionRecord; expectedCurrentVersion: number; event: AuditEventInput }): Promise<SecretRecord>;
+
+  /**
+   * Make the pending version current: `currentVersion = version`, `pendingVersion = null`, the
+   * replaced version's `retiresAt = retirePreviousAt`, `rotation` set to `rotation`, `updatedAt = now`,
+   * `updatedBy = by`. Append `event`. MUST throw AgentVaultConflictError, changing nothing, unless
+   * the secret exists with `pendingVersion === version` and `latestVersion === version` (no write
+   * came after it). A trashed secret is treated like a live one (a restore finds it rotated).
+   */
+  promoteVersion(input: {
+    tenant: string;
+    path: string;
+    version: number;
+    retirePreviousAt: number;
+    rotation: RotationPolicy | null;
+    now: number;
+    by: string;
+    event: AuditEventInput;
+  }): Promise<SecretRecord>;
+
+  /**
+   * Give up a pending version: its `retiresAt = now` (it never becomes readable again),
+   * `pendingVersion = null`, `rotation` set to `rotation`. Append `event`.
+   * MUST throw AgentVaultConflictError, changing nothing, unless the secret exists (trashed or
+   * not) with `pendingVersion === version`.
+   */
+  discardPending(input: {
+    tenant: string;
+    path: string;
+    version: number;
+    rotation: RotationPolicy | null;
+    now: number;
+    event: AuditEventInput;
+  }): Promise<SecretRecord>;
+
+  // ── Maintenance ────────────────────────────────────────────────────────────
+
+  /**
+   * Take or renew a named lease until `now + ttlMs`. Returns true if `owner` now holds it: it was
+   * free, expired (`expiresAt <= now`), or already held by `owner`. Of concurrent acquirers of a
+   * free lease exactly one gets it.
+   */
+  acquireLease(input: { name: string; owner: string; now: number; ttlMs: number }): Promise<boolean>;
+
+  /** Give a lease up if `owner` holds it; otherwise do nothing. */
+  releaseLease(input: { name: string; owner: string }): Promise<void>;
+
+  /**
+   * Live secrets of every tenant whose rotation is due (`rotation.nextAt <= now`) or that have a
+   * pending version, by `rotation.nextAt` (pending ones first), at most `limit`.
+   */
+  listDueRotations(query: { now: number; limit: number }): Promise<SecretRecord[]>;
+
+  /**
+   * Live secrets of every tenant with `from < expiresAt <= until`, ordered by (expiresAt, tenant,
+   * path), strictly after `after`, at most `limit`.
+   */
+  listExpiringSecrets(query: {
+    from: number;
+    until: number;
+    after: { expiresAt: number; tenant: string; path: string } | null;
+    limit: number;
+  }): Promise<SecretRecord[]>;
+
+  /** Trashed secrets of every tenant with `purgeAt <= now`, oldest first, at most `limit`. */
+  listPurgeableSecrets(query: { now: number; limit: number }): Promise<SecretRecord[]>;
+
+  /**
+   * Record one expiry warning and append `event` together. Returns true if this is the first
+   * claim of (tenant, path, expiresAt, kind) — across all instances, ever — and false, appending
+   * nothing, otherwise. A new `expiresAt` is a new warning.
+   */
+  claimExpiryWarning(input: {
+    tenant: string;
+    path: string;
+    expiresAt: number;
+    kind: ExpiryWarningKind;
+    event: AuditEventInput;
+  }): Promise<boolean>;
 
   /**
    * Wrapped data keys of every tenant, ordered by (tenant, path, version), strictly after `after`,
@@ -384,6 +480,16 @@ export interface StorageAdapter {
     token: TokenRecord;
     event: AuditEventInput;
   }): Promise<ApprovalRecord>;
+
+  /**
+   * Mark a pending request past its deadline as expired (`status = 'expired'`) and append `event`.
+   * MUST throw AgentVaultConflictError, changing nothing, unless it is pending with `expiresAt <= now`;
+   * AgentVaultNotFoundError if missing.
+   */
+  expireApproval(input: { tenant: string; id: string; now: number; event: AuditEventInput }): Promise<ApprovalRecord>;
+
+  /** Pending requests of every tenant with `expiresAt <= now`, oldest first, at most `limit`. */
+  listExpiredApprovals(query: { now: number; limit: number }): Promise<ApprovalRecord[]>;
 
   /** The tenant's requests ordered by id, after `afterId`, optionally of one stored status. */
   listApprovals(query: {

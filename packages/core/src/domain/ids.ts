@@ -16,6 +16,6 @@ function pooledRandom(): number {
 const nextUlid = monotonicFactory(pooledRandom);
 
 /** A new sortable id with a type prefix: `evt_01J…`, `apr_01J…`, `tok_01J…`, `key_01J…`. */
-export function newId(prefix: 'evt' | 'apr' | 'tok' | 'key'): string {
+export function newId(prefix: 'evt' | 'apr' | 'tok' | 'key' | 'whd'): string {
   return `${prefix}_${nextUlid()}`;
 }

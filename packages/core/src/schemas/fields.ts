@@ -39,6 +39,14 @@ export const tagsField = z
 
 export const descriptionField = z.string().max(MAX_DESCRIPTION_LENGTH);
 
+/** An automatic rotation policy; `null` switches automatic rotation off. */
+export const rotationField = z.strictObject({
+  /** How often to rotate: at least a minute, at most ten years. */
+  everySeconds: z.number().int().min(60).max(10 * 365 * 86_400),
+  /** How long the replaced version stays readable after each rotation. Default 0. */
+  gracePeriodSeconds: z.number().int().min(0).max(365 * 86_400).default(0),
+});
+
 /** A point in time: a Date, an ISO-8601 string or ms since the epoch; parsed to ms. */
 export const instantField = z
   .union([z.date(), z.iso.datetime({ offset: true }), z.number().int().nonnegative()])

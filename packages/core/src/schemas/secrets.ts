@@ -7,6 +7,7 @@ import {
   instantField,
   namespaceField,
   pathField,
+  rotationField,
   secretTypeField,
   tagsField,
   tierField,
@@ -69,6 +70,8 @@ export function secretSchemas(maxValueBytes: number) {
     tier: tierField.optional(),
     description: descriptionField.nullable().optional(),
     tags: tagsField.optional(),
+    /** Rotate automatically with a registered handler; null turns it off. */
+    rotation: rotationField.nullable().optional(),
     ...expiryShape,
   };
   return {

@@ -47,7 +47,7 @@ import {
   tokenRefusal,
   tokenScope,
 } from './authorization';
-import type { VaultEvent, VaultEventListener, VaultEventType } from './events';
+import { emitEvent, type VaultEvent, type VaultEventListener, type VaultEventType } from './events';
 import type { Runtime } from './runtime';
 
 export type CreateAgentKeyInput = z.input<typeof createAgentKeySchema>;
@@ -200,20 +200,7 @@ export function accessOperations(rt: Runtime) {
     return operation(rt, { type, path: null }, schema, options, body);
   }
 
-  function emit(event: VaultEvent): void {
-    for (const listener of rt.listeners) {
-      try {
-        const result = listener(event);
-        if (result instanceof Promise) {
-          result.catch((error: unknown) =>
-            rt.logger.error('event listener failed', { event: event.type, error: String(error) }),
-          );
-        }
-      } catch (error) {
-        rt.logger.error('event listener failed', { event: event.type, error: String(error) });
-      }
-    }
-  }
+  const emit = (event: VaultEvent) => emitEvent(rt.listeners, rt.logger, event);
 
   /** Subscribe to vault events (all, or one type); returns the unsubscribe function. */
   function on<T extends VaultEventType>(

@@ -1,13 +1,15 @@
 import { accessOperations } from './access';
 import { auditOperations } from './audit';
 import { keyOperations } from './keys';
+import { lifecycleOperations } from './lifecycle';
 import { createRuntime, type VaultOptions } from './runtime';
 import { secretOperations } from './secrets';
 
 export type Vault = ReturnType<typeof secretOperations>
   & ReturnType<typeof auditOperations>
   & ReturnType<typeof keyOperations>
-  & ReturnType<typeof accessOperations> & {
+  & ReturnType<typeof accessOperations>
+  & ReturnType<typeof lifecycleOperations> & {
     /** Forget cached data keys and token records (e.g. after an incident). */
     clearCaches(): void;
     /** Close the storage adapter's connections. */
@@ -25,6 +27,7 @@ export function createVault(options: VaultOptions): Vault {
     ...auditOperations(rt),
     ...keyOperations(rt),
     ...accessOperations(rt),
+    ...lifecycleOperations(rt),
     clearCaches() {
       rt.dataKeys.clear();
       rt.tokens.clear();

@@ -1,4 +1,5 @@
 /** What every vault operation shares: storage and keys behind their guards, the clock, caches, settings. */
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { KeyWrapper } from '../contracts/key-wrapper';
 import type { TokenRecord } from '../contracts/records';
@@ -11,6 +12,7 @@ import type { Scope } from '../domain/scopes';
 import { DEFAULT_MAX_VALUE_BYTES } from '../schemas/fields';
 import { secretSchemas } from '../schemas/secrets';
 import type { VaultEventListener } from './events';
+import type { RegisteredRotationHandler } from './rotation';
 import { guardStorage } from './guarded-storage';
 import { WriteQueue } from './write-queue';
 
@@ -77,6 +79,8 @@ export interface CachedToken {
 }
 
 export interface Runtime {
+  /** Names this vault instance as the holder of storage leases. */
+  instanceId: string;
   storage: StorageAdapter;
   keys: GuardedKeyWrapper;
   clock: Clock;
@@ -88,6 +92,7 @@ export interface Runtime {
   schemas: ReturnType<typeof secretSchemas>;
   logger: Logger;
   listeners: Set<VaultEventListener>;
+  rotationHandlers: RegisteredRotationHandler[];
 }
 
 const consoleLogger: Logger = {
@@ -132,6 +137,7 @@ export function createRuntime(options: VaultOptions): Runtime {
       positiveInt('approvals.expiresInSeconds', options.approvals?.expiresInSeconds ?? 86_400) * 1000,
   };
   return {
+    instanceId: `vault-${randomUUID()}`,
     storage: guardStorage(options.storage),
     keys: guardKeyWrapper(options.keys),
     clock: options.clock ?? systemClock,
@@ -142,5 +148,6 @@ export function createRuntime(options: VaultOptions): Runtime {
     schemas: secretSchemas(maxValueBytes),
     logger: options.logger ?? consoleLogger,
     listeners: new Set(options.onEvent ? [options.onEvent] : []),
+    rotationHandlers: [],
   };
 }

@@ -1,11 +1,8 @@
 /** The secret operations: create, read, update, rotate, roll back, list, delete, restore, import. */
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { AuditDetails, AuditEventType, SecretRecord, VersionRecord } from '../contracts/records';
+import type { AuditDetails, AuditEventType, SecretRecord } from '../contracts/records';
 import type { ReadOutcome, SecretPatch } from '../contracts/storage';
-import { secretContext, secretContextText } from '../crypto/context';
-import { DataKeyCache } from '../crypto/dek-cache';
-import { openValue, sealValue } from '../crypto/envelope';
 import { type Tier, tiersUpTo } from '../domain/classification';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { parseEnvFile } from '../domain/env-file';
@@ -51,6 +48,7 @@ import {
   tokenRefusal,
 } from './authorization';
 import type { Runtime } from './runtime';
+import { openVersion, sealVersion } from './sealing';
 import {
   type RotateResult,
   type Secret,
@@ -95,6 +93,7 @@ const DAY_MS = 86_400_000;
 const listCursor = z.object({ ns: z.string(), after: z.string() });
 
 interface MetadataInput {
+  rotation?: { everySeconds: number; gracePeriodSeconds: number } | null | undefined;
   type?: SecretRecord['type'] | undefined;
   tier?: Tier | undefined;
   description?: string | null | undefined;
@@ -111,6 +110,9 @@ function patchFrom(input: MetadataInput, now: number): SecretPatch {
   if (input.tags !== undefined) patch.tags = input.tags;
   if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt;
   if (input.expiresInDays !== undefined) patch.expiresAt = now + input.expiresInDays * DAY_MS;
+  if (input.rotation !== undefined) {
+    patch.rotation = input.rotation && { ...input.rotation, nextAt: now + input.rotation.everySeconds * 1000, failures: 0 };
+  }
   return patch;
 }
 
@@ -166,39 +168,6 @@ export function secretOperations(rt: Runtime) {
     return operation(rt, { type, path: auditablePath(rawPath) }, schema, options, body);
   }
 
-  async function seal(
-    call: CallContext,
-    path: string,
-    number: number,
-    value: string,
-    now: number,
-  ): Promise<VersionRecord> {
-    const { dataKey, wrapped } = await rt.keys.generateDataKey(secretContext(call.tenant, path, number));
-    const text = secretContextText(call.tenant, path, number);
-    rt.dataKeys.set(DataKeyCache.keyFor(wrapped, text), dataKey);
-    return {
-      tenant: call.tenant,
-      path,
-      version: number,
-      ciphertext: sealValue(dataKey, value, text),
-      wrappedKey: wrapped,
-      createdAt: now,
-      createdBy: call.actor,
-      retiresAt: null,
-    };
-  }
-
-  /** Decrypt a version's value; synchronous when its data key is cached. */
-  function open(version: VersionRecord): string | Promise<string> {
-    const text = secretContextText(version.tenant, version.path, version.version);
-    const cached = rt.dataKeys.get(DataKeyCache.keyFor(version.wrappedKey, text), () =>
-      rt.keys.unwrap(version.wrappedKey, secretContext(version.tenant, version.path, version.version)),
-    );
-    // A cache hit is used before any await, so eviction can never wipe it mid-use.
-    if (!(cached instanceof Promise)) return openValue(cached, version.ciphertext, text);
-    return cached.then((dataKey) => openValue(dataKey, version.ciphertext, text));
-  }
-
   async function liveSecret(call: CallContext, path: string): Promise<SecretRecord> {
     const record = await storage.getSecret(call.tenant, path);
     if (!record || record.trashedAt !== null) throw notFound(path);
@@ -238,8 +207,10 @@ export function secretOperations(rt: Runtime) {
       expiresAt: patch.expiresAt ?? null,
       trashedAt: null,
       purgeAt: null,
+      rotation: patch.rotation ?? null,
+      pendingVersion: null,
     };
-    const version = await seal(call, path, 1, value, now);
+    const version = await sealVersion(rt, call, path, 1, value, now);
     const event = successEvent(rt, call, 'secret.create', path, 1, { tier: secret.tier, type: secret.type });
     await storage.createSecret({ secret, version, event });
     return secret;
@@ -283,7 +254,7 @@ export function secretOperations(rt: Runtime) {
       authorizeTier(call, options.action, path, before.tier);
       if (options.patch.tier) authorizeTier(call, options.action, path, options.patch.tier);
       const now = rt.clock.now();
-      const version = await seal(call, path, before.latestVersion + 1, value, now);
+      const version = await sealVersion(rt, call, path, before.latestVersion + 1, value, now);
       try {
         const after = await storage.appendVersion({
           version,
@@ -405,7 +376,7 @@ export function secretOperations(rt: Runtime) {
         event: draftEvent(rt, call, 'secret.read', p),
       });
       if (result.outcome !== 'ok') throw alreadyAudited(readRefusal(result.outcome, p, version, call));
-      const opened = open(result.version);
+      const opened = openVersion(rt, result.version);
       const value = typeof opened === 'string' ? opened : await opened;
       return toSecret(result.secret, result.version.version, value);
     });

@@ -50,6 +50,7 @@ export const STORAGE_SUITE_GROUPS = [
   'safety',
   'tamper',
   'two-instances',
+  'lifecycle',
   'faults',
   'leaks',
 ] as const;

@@ -9,6 +9,7 @@ import {
   type StorageSuiteGroup,
   type SuiteContext,
 } from './context';
+import { lifecycleTests } from './lifecycle';
 import { faultTests } from './faults';
 import { leakTests } from './leaks';
 import { listingTests } from './listing';
@@ -31,6 +32,7 @@ const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
   'safety': safetyTests,
   'tamper': tamperTests,
   'two-instances': twoInstanceTests,
+  'lifecycle': lifecycleTests,
   'faults': faultTests,
   'leaks': leakTests,
 };

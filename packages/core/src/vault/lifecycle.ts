@@ -1,0 +1,277 @@
+/**
+ * Lifecycle automation: rotation handlers, `rotateNow`, and the maintenance pass that purges the
+ * trash, expires approval requests, warns before expiry and runs due rotations. Every step is
+ * decided by storage (a lease, a compare-and-set, a claim), so any number of instances may run
+ * maintenance at once and each piece of work still happens once.
+ */
+import type { SecretRecord } from '../contracts/records';
+import type { ExpiryWarningKind } from '../contracts/storage';
+import { AgentVaultConflictError, AgentVaultError, AgentVaultNotFoundError } from '../errors';
+import { parsePath } from '../schemas/fields';
+import { type CallOptions, callSchema } from '../schemas/secrets';
+import { alreadyAudited, auditablePath, auditFailure, type OperationFacts, operation, successEvent } from './auditing';
+import { authorizeSecret, authorizeTier, type CallContext, consumeUse, tierLimit } from './authorization';
+import { emitEvent } from './events';
+import { registerRotationHandler, type RotationHandler, rotateStaged } from './rotation';
+import type { Runtime } from './runtime';
+import type { RotateResult } from './views';
+
+const DAY_MS = 86_400_000;
+const PAGE = 100;
+
+export interface MaintenanceReport {
+  /** Trashed secrets destroyed because their retention ended. */
+  purged: number;
+  /** Pending approval requests marked expired. */
+  approvalsExpired: number;
+  /** Expiry warnings sent (each fires once per secret, expiry date and kind, across instances). */
+  warnings: number;
+  rotations: { rotated: number; failed: number; busy: number; superseded: number };
+  /** Steps that failed for a reason other than another instance getting there first. */
+  errors: number;
+}
+
+export interface MaintenanceHandle {
+  /** Stop the timer and wait for a pass in progress to finish. */
+  stop(): Promise<void>;
+}
+
+/** Who maintenance acts as in one tenant: `app:<name>`. */
+function systemCall(tenant: string, name: string): CallContext {
+  return { principal: { kind: 'app', name, tenant }, tenant, actor: `app:${name}`, actorDescription: null, ip: null, userAgent: null };
+}
+
+/** The steps of one maintenance pass, bound to a runtime whose clock reads the pass's time. */
+function maintenanceSteps(rt: Runtime) {
+  const { storage } = rt;
+
+  /** Run `step` for each item, counting done ones; a race lost to another instance is not an error. */
+  async function each<T extends { tenant: string }>(
+    items: T[],
+    facts: (item: T) => OperationFacts,
+    step: (item: T) => Promise<boolean>,
+    report: MaintenanceReport,
+  ): Promise<number> {
+    let done = 0;
+    for (const item of items) {
+      try {
+        if (await step(item)) done++;
+      } catch (error) {
+        if (error instanceof AgentVaultConflictError || error instanceof AgentVaultNotFoundError) continue;
+        // Counted, logged and audited; the next pass tries again.
+        report.errors++;
+        rt.logger.error('maintenance step failed', { error: error instanceof Error ? error.message : String(error) });
+        await auditFailure(rt, systemCall(item.tenant, 'maintenance'), facts(item), error);
+      }
+    }
+    return done;
+  }
+
+  async function purgeTrash(now: number, report: MaintenanceReport): Promise<void> {
+    for (;;) {
+      const due = await storage.listPurgeableSecrets({ now, limit: PAGE });
+      const purged = await each(
+        due,
+        (record) => ({ type: 'secret.destroy', path: record.path }),
+        async (record) => {
+          const call = systemCall(record.tenant, 'maintenance');
+          await storage.destroySecret({
+            tenant: record.tenant,
+            path: record.path,
+            purgeDueBy: now,
+            event: successEvent(rt, call, 'secret.destroy', record.path, null, { reason: 'trash retention ended' }),
+          });
+          emitEvent(rt.listeners, rt.logger, { type: 'secret.purged', tenant: record.tenant, path: record.path });
+          return true;
+        },
+        report,
+      );
+      report.purged += purged;
+      if (due.length < PAGE || purged === 0) return;
+    }
+  }
+
+  async function expireApprovals(now: number, report: MaintenanceReport): Promise<void> {
+    for (;;) {
+      const due = await storage.listExpiredApprovals({ now, limit: PAGE });
+      const expired = await each(
+        due,
+        () => ({ type: 'approval.expire', path: null }),
+        async (approval) => {
+          const call = systemCall(approval.tenant, 'maintenance');
+          await storage.expireApproval({
+            tenant: approval.tenant,
+            id: approval.id,
+            now,
+            event: successEvent(rt, call, 'approval.expire', null, null, { approvalId: approval.id }),
+          });
+          emitEvent(rt.listeners, rt.logger, { type: 'approval.expired', tenant: approval.tenant, approvalId: approval.id, requestedBy: approval.requestedBy });
+          return true;
+        },
+        report,
+      );
+      report.approvalsExpired += expired;
+      if (due.length < PAGE || expired === 0) return;
+    }
+  }
+
+  /** Warn once at 7 days before expiry (when more than a day is left) and once at 1 day. */
+  async function warnExpiring(now: number, report: MaintenanceReport): Promise<void> {
+    const windows: Array<[ExpiryWarningKind, number, number]> = [
+      ['7d', now + DAY_MS, now + 7 * DAY_MS],
+      ['1d', now, now + DAY_MS],
+    ];
+    for (const [kind, from, until] of windows) {
+      let after: { expiresAt: number; tenant: string; path: string } | null = null;
+      for (;;) {
+        const page: SecretRecord[] = await storage.listExpiringSecrets({ from, until, after, limit: PAGE });
+        report.warnings += await each(
+          page,
+          (record) => ({ type: 'secret.expiring', path: record.path }),
+          async (record) => {
+            const expiresAt = record.expiresAt!;
+            const call = systemCall(record.tenant, 'maintenance');
+            const claimed = await storage.claimExpiryWarning({
+              tenant: record.tenant,
+              path: record.path,
+              expiresAt,
+              kind,
+              event: successEvent(rt, call, 'secret.expiring', record.path, null, { warning: kind, expiresAt }),
+            });
+            if (claimed) emitEvent(rt.listeners, rt.logger, { type: 'secret.expiring', tenant: record.tenant, path: record.path, expiresAt: new Date(expiresAt), warning: kind });
+            return claimed;
+          },
+          report,
+        );
+        const last = page.at(-1);
+        if (!last || page.length < PAGE) break;
+        after = { expiresAt: last.expiresAt!, tenant: last.tenant, path: last.path };
+      }
+    }
+  }
+
+  async function runDueRotations(now: number, report: MaintenanceReport): Promise<void> {
+    const due = await storage.listDueRotations({ now, limit: PAGE });
+    await each(
+      due,
+      (record) => ({ type: 'secret.rotate', path: record.path }),
+      async (record) => {
+        const outcome = await rotateStaged(rt, systemCall(record.tenant, 'rotation'), record.path, now);
+        if (outcome.status === 'rotated') report.rotations.rotated++;
+        else if (outcome.status === 'failed') report.rotations.failed++;
+        else if (outcome.status === 'busy') report.rotations.busy++;
+        else if (outcome.status === 'superseded') report.rotations.superseded++;
+        return outcome.status === 'rotated';
+      },
+      report,
+    );
+  }
+
+  return { purgeTrash, expireApprovals, warnExpiring, runDueRotations };
+}
+
+export function lifecycleOperations(rt: Runtime) {
+  const { storage } = rt;
+
+  /**
+   * Rotate now with the registered handler, staged (pending → test → promote). Needs the `rotate`
+   * action on the path. A run already in progress elsewhere is a conflict.
+   */
+  function rotateNow(path: string, options?: CallOptions): Promise<RotateResult> {
+    return operation(rt, { type: 'secret.rotate', path: auditablePath(path) }, callSchema, options, async (call) => {
+      const p = parsePath(path);
+      authorizeSecret(call, 'rotate', p);
+      await consumeUse(rt, call);
+      if (tierLimit(call) !== null) {
+        const record = await storage.getSecret(call.tenant, p);
+        if (record) authorizeTier(call, 'rotate', p, record.tier);
+      }
+      const outcome = await rotateStaged(rt, call, p);
+      switch (outcome.status) {
+        case 'rotated':
+          return { path: p, newVersion: outcome.newVersion, oldVersion: outcome.oldVersion, expiresAt: outcome.oldExpiresAt };
+        case 'busy':
+          throw new AgentVaultConflictError(`A rotation of '${p}' is already running`);
+        case 'superseded':
+          throw new AgentVaultConflictError(`A write to '${p}' replaced the staged version; the rotation was discarded`);
+        case 'skipped':
+          throw new AgentVaultNotFoundError(`Secret not found: '${p}'`, { path: p });
+        case 'failed':
+          throw alreadyAudited(
+            new AgentVaultError(`Rotation of '${p}' failed at ${outcome.stage}; the current version is unchanged`, 'internal_error', 500, {
+              cause: outcome.error,
+              details: { stage: outcome.stage },
+            }),
+          );
+      }
+    });
+  }
+
+  /**
+   * One maintenance pass at `now` (default: the vault's clock): purge the trash past its retention
+   * (crypto-shredding every version), expire undecided approval requests, send expiry warnings,
+   * run due rotations. Safe to run on many instances at once.
+   */
+  async function runMaintenance(now?: number | Date): Promise<MaintenanceReport> {
+    const at = now === undefined ? rt.clock.now() : typeof now === 'number' ? now : now.getTime();
+    // Every step of this pass, audit timestamps included, happens at `at`.
+    const pass: Runtime = { ...rt, clock: { now: () => at } };
+    const report: MaintenanceReport = {
+      purged: 0,
+      approvalsExpired: 0,
+      warnings: 0,
+      rotations: { rotated: 0, failed: 0, busy: 0, superseded: 0 },
+      errors: 0,
+    };
+    const steps = maintenanceSteps(pass);
+    await steps.purgeTrash(at, report);
+    await steps.expireApprovals(at, report);
+    await steps.warnExpiring(at, report);
+    await steps.runDueRotations(at, report);
+    return report;
+  }
+
+  /**
+   * Run maintenance every `intervalMs` (default one minute) until `stop()`. Passes never overlap;
+   * a pass that throws is logged and the next one runs on schedule. The timer does not keep the
+   * process alive.
+   */
+  function startMaintenance(
+    options: { intervalMs?: number; onReport?: (report: MaintenanceReport) => void } = {},
+  ): MaintenanceHandle {
+    const intervalMs = options.intervalMs ?? 60_000;
+    if (!Number.isFinite(intervalMs) || intervalMs < 10) throw new TypeError('startMaintenance: intervalMs must be at least 10');
+    let stopped = false;
+    let running: Promise<void> | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    const tick = () => {
+      running = runMaintenance()
+        .then((report) => options.onReport?.(report))
+        .catch((error: unknown) => rt.logger.error('maintenance pass failed', { error: error instanceof Error ? error.message : String(error) }))
+        .finally(() => {
+          running = null;
+          if (!stopped) schedule();
+        });
+    };
+    const schedule = () => {
+      timer = setTimeout(tick, intervalMs);
+      timer.unref();
+    };
+    schedule();
+    return {
+      async stop() {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await running;
+      },
+    };
+  }
+
+  return {
+    registerRotationHandler: (typeOrPattern: string, handler: RotationHandler) =>
+      registerRotationHandler(rt, typeOrPattern, handler),
+    rotateNow,
+    runMaintenance,
+    startMaintenance,
+  };
+}
