@@ -79,7 +79,25 @@ export async function walkthrough(log: (line: string) => void): Promise<void> {
   const db = await vault.getSecret('production/postgres/main', { token: granted.value! });
   log(`   approved token ${granted.id} (tier ${granted.approvedTier}) read ${db.path}`);
 
-  log('5. Every read, write and refusal is in the hash-chained audit trail');
+  log('5. Rotation on a schedule: a handler makes the new value, tests it, and only then is it promoted');
+  // A stand-in for a provider's API: a real handler would create a key at the provider, check it
+  // works, and revoke the old one once its grace period is over.
+  const provider = { issued: 0, revoked: [] as number[] };
+  vault.registerRotationHandler('production/SLACK_TOKEN', {
+    create: async () => `xoxb-generated-${++provider.issued}`,
+    test: async ({ pendingValue }) => {
+      if (!pendingValue.startsWith('xoxb-')) throw new Error('the provider refused the new token');
+    },
+    revokeOld: async ({ oldVersion }) => void provider.revoked.push(oldVersion),
+  });
+  await vault.updateSecret('production/SLACK_TOKEN', { rotation: { everySeconds: 30 * 86_400, gracePeriodSeconds: 3600 } });
+  vault.on('rotation.completed', (event) => log(`   event rotation.completed: ${event.path} v${event.oldVersion} -> v${event.newVersion}`));
+  const report = await vault.runMaintenance(new Date(Date.now() + 31 * 86_400_000)); // a month later
+  log(`   maintenance a month later: ${report.rotations.rotated} rotated, ${report.rotations.failed} failed; provider revoked v${provider.revoked.join(', v')}`);
+  const slack = await vault.listVersions('production/SLACK_TOKEN');
+  log(`   production/SLACK_TOKEN versions: ${slack.map((v) => `v${v.version}${v.isActive ? ' (current)' : ''}`).join(', ')}`);
+
+  log('6. Every read, write and refusal is in the hash-chained audit trail');
   const { events } = await vault.queryAudit({ limit: 8 });
   for (const event of events.reverse()) {
     log(
