@@ -195,6 +195,24 @@ describe('agentvault-mcp', () => {
     expect(reads.events.map((e) => [e.path, e.success])).toEqual([['production/postgres/main', true]]);
   });
 
+  it('with a scoped token, asking for secrets above its tier waits for a human and yields a child token', async () => {
+    const { baseUrl, admin, approver } = await served();
+    // Granted while ops/ holds only standard secrets; a critical one arrives later.
+    const token = await admin.requestToken({ scope: 'secrets:read:ops/*', ttlSeconds: 600, description: 'agent' });
+    await admin.createSecret({ path: 'ops/db/root', value: VALUES[1]!, tier: 'critical' });
+    const { call, responses } = await connect({ AGENTVAULT_URL: baseUrl, AGENTVAULT_TOKEN: token.value! });
+    expect((await call('get_secret', { path: 'ops/db/root' })).json().error.code).toBe('permission_denied');
+    const pending = (await call('request_token', { scope: 'secrets:read:ops/db/*' })).json();
+    expect(pending).toMatchObject({ status: 'pending', approval_id: expect.stringMatching(/^apr_/) });
+    await approver.approve(pending.approval_id, {});
+    const approved = (await call('check_approval', { approval_id: pending.approval_id })).json();
+    expect(approved).toMatchObject({ status: 'approved', token_id: expect.stringMatching(/^tok_/), approved_tier: 'critical' });
+    expect((await call('get_secret', { path: 'ops/db/root', token_id: approved.token_id })).text).toBe(VALUES[1]);
+    for (const text of responses) expect(text).not.toMatch(/ast_tok_|ass_live_/);
+    const requests = await admin.queryAudit({ type: 'approval.request' });
+    expect(requests.events.map((e) => e.actor)).toEqual([`token:${token.id}`]);
+  });
+
   it('refuses to start without a credential, naming the variable', async () => {
     const transport = new StdioClientTransport({
       command: process.execPath,

@@ -403,6 +403,79 @@ export function accessOperations(rt: Runtime) {
     return issuedToken(token, value);
   }
 
+  /** Open an approval request for a token the requester may not have without a human's decision. */
+  async function requestApproval(
+    call: CallContext,
+    wanted: {
+      scope: Scope;
+      tier: Exclude<Tier, 'standard'>;
+      ttlSeconds: number;
+      description: string | null;
+      allowedIps: string[] | null;
+      maxUses: number | null;
+      parentId: string | null;
+    },
+  ): Promise<ScopedToken> {
+    const { scope, tier, ttlSeconds, allowedIps, maxUses } = wanted;
+    const now = rt.clock.now();
+    const approval: ApprovalRecord = {
+      id: newId('apr'),
+      tenant: call.tenant,
+      requestedBy: call.actor,
+      requesterDescription: call.actorDescription,
+      request: {
+        scope: scope.text,
+        ttlSeconds,
+        description: wanted.description,
+        allowedIps,
+        maxUses,
+        parentId: wanted.parentId,
+      },
+      tier,
+      status: 'pending',
+      decisions: [],
+      requiredApprovals: rt.config.requiredApprovals[tier],
+      createdAt: now,
+      expiresAt: now + rt.config.approvalTtlMs,
+      decidedAt: null,
+      claimedAt: null,
+      tokenId: null,
+    };
+    await storage.createApproval({
+      approval,
+      event: successEvent(rt, call, 'approval.request', null, null, {
+        approvalId: approval.id,
+        scope: scope.text,
+        tier,
+      }),
+    });
+    emit({
+      type: 'approval.requested',
+      tenant: approval.tenant,
+      approvalId: approval.id,
+      requestedBy: approval.requestedBy,
+      scope: scope.text,
+      tier,
+      description: approval.request.description,
+      requiredApprovals: approval.requiredApprovals,
+      expiresAt: new Date(approval.expiresAt),
+    });
+    return {
+      id: null,
+      value: null,
+      scope: scope.text,
+      ttlSeconds,
+      expiresAt: null,
+      description: approval.request.description,
+      allowedIps,
+      maxUses,
+      usesRemaining: maxUses,
+      approvalStatus: 'pending',
+      approvalRequestId: approval.id,
+      approvedTier: null,
+    };
+  }
+
   /**
    * Request a scoped token. Standard-tier scopes are issued at once; sensitive ones wait for
    * approval unless the vault allows a waiver; critical ones always wait. A token may mint a
@@ -445,10 +518,18 @@ export function accessOperations(rt: Runtime) {
           maxUses = Math.min(maxUses ?? spent.usesRemaining, spent.usesRemaining);
         }
         const tier = await tierOfScope(call.tenant, scope);
+        const waived = tier === 'sensitive' && data.waiveApproval === true && rt.config.allowSensitiveWaiver;
+        if (tier !== 'standard' && tierRank(tier) > tierRank(parent.approvedTier) && !waived) {
+          // Reaching secrets above its own approved tier needs a human, as for any requester; the
+          // token minted on approval is still the parent's child (revoked with it, never outliving it).
+          facts.type = 'approval.request';
+          const description = data.description ?? null;
+          return requestApproval(call, { scope, tier, ttlSeconds, description, allowedIps, maxUses, parentId: parent.id });
+        }
         facts.type = 'token.issue';
         return issue(call, {
           scope: scope.text,
-          approvedTier: tierRank(tier) < tierRank(parent.approvedTier) ? tier : parent.approvedTier,
+          approvedTier: tier,
           description: data.description ?? null,
           allowedIps,
           maxUses,
@@ -481,63 +562,9 @@ export function accessOperations(rt: Runtime) {
         });
       }
 
-      const approval: ApprovalRecord = {
-        id: newId('apr'),
-        tenant: call.tenant,
-        requestedBy: call.actor,
-        requesterDescription: call.actorDescription,
-        request: {
-          scope: scope.text,
-          ttlSeconds,
-          description: data.description ?? null,
-          allowedIps,
-          maxUses,
-          parentId: null,
-        },
-        tier,
-        status: 'pending',
-        decisions: [],
-        requiredApprovals: rt.config.requiredApprovals[tier],
-        createdAt: now,
-        expiresAt: now + rt.config.approvalTtlMs,
-        decidedAt: null,
-        claimedAt: null,
-        tokenId: null,
-      };
       facts.type = 'approval.request';
-      await storage.createApproval({
-        approval,
-        event: successEvent(rt, call, 'approval.request', null, null, {
-          approvalId: approval.id,
-          scope: scope.text,
-          tier,
-        }),
-      });
-      emit({
-        type: 'approval.requested',
-        tenant: approval.tenant,
-        approvalId: approval.id,
-        requestedBy: approval.requestedBy,
-        scope: scope.text,
-        tier,
-        description: approval.request.description,
-        requiredApprovals: approval.requiredApprovals,
-        expiresAt: new Date(approval.expiresAt),
-      });
-      return {
-        id: null,
-        value: null,
-        scope: scope.text,
-        ttlSeconds,
-        expiresAt: null,
-        description: approval.request.description,
-        allowedIps,
-        maxUses,
-        usesRemaining: maxUses,
-        approvalStatus: 'pending',
-        approvalRequestId: approval.id,
-        approvedTier: null,
-      };
+      const description = data.description ?? null;
+      return requestApproval(call, { scope, tier: tier as Exclude<Tier, 'standard'>, ttlSeconds, description, allowedIps, maxUses, parentId: null });
     });
   }
 
@@ -657,6 +684,13 @@ export function accessOperations(rt: Runtime) {
     record: ApprovalRecord,
   ): Promise<{ record: ApprovalRecord; token: ScopedToken } | null> {
     const now = rt.clock.now();
+    let expiresAt = now + record.request.ttlSeconds * 1000;
+    if (record.request.parentId !== null) {
+      // A child never outlives its parent; a parent gone or spent makes createToken refuse it.
+      const parent = await storage.getToken(call.tenant, record.request.parentId);
+      if (!parent || parent.revokedAt !== null || parent.expiresAt <= now) throw tokenRefusal('token_revoked');
+      expiresAt = Math.min(expiresAt, parent.expiresAt);
+    }
     const value = newTokenValue();
     const token: TokenRecord = {
       id: newId('tok'),
@@ -669,7 +703,7 @@ export function accessOperations(rt: Runtime) {
       maxUses: record.request.maxUses,
       usesRemaining: record.request.maxUses,
       createdAt: now,
-      expiresAt: now + record.request.ttlSeconds * 1000,
+      expiresAt,
       issuedBy: record.requestedBy,
       parentId: record.request.parentId,
       approvalRequestId: record.id,

@@ -153,6 +153,24 @@ export function tokenTests(ctx: SuiteContext): void {
     expect(await storage.getToken(tenant, 'tok_orphan')).toBeNull();
   });
 
+  it('lets a token ask a human for a narrower token above its own tier, bound to it', async () => {
+    const { vault, tenant, clock } = ctx.setup();
+    await vault.setSecret('ops/app/key', 'standard value');
+    const agent = await vault.requestToken({ scope: 'secrets:read:ops/*', ttlSeconds: 3600 });
+    await vault.setSecret('ops/db/root', 'critical value', { tier: 'critical' });
+    await expect(vault.getSecret('ops/db/root', { token: agent.value! })).rejects.toBeInstanceOf(AgentVaultPermissionError);
+    const pending = await vault.requestToken({ scope: 'secrets:read:ops/db/*', ttlSeconds: 86_400 }, { token: agent.value! });
+    expect(pending).toMatchObject({ approvalStatus: 'pending', value: null });
+    await vault.approve(pending.approvalRequestId!, {}, { principal: { kind: 'user', id: 'alice', tenant, roles: ['approver'] } });
+    clock.advanceSeconds(60);
+    const granted = (await vault.getApproval(pending.approvalRequestId!, { token: agent.value! })).token!;
+    expect(granted).toMatchObject({ approvedTier: 'critical', scope: 'secrets:read:ops/db/*' });
+    expect(granted.expiresAt!.getTime()).toBeLessThanOrEqual(clock.now() + 3600_000);
+    expect((await vault.getSecret('ops/db/root', { token: granted.value! })).value).toBe('critical value');
+    await vault.revokeToken(agent.id!);
+    await expect(vault.getSecret('ops/db/root', { token: granted.value! })).rejects.toBeInstanceOf(AgentVaultAuthError);
+  });
+
   it('restricts a token to its IP allowlist, IPv4 and IPv6', async () => {
     const { vault } = ctx.setup();
     await vault.setSecret('ip/key', 'v');
