@@ -79,6 +79,18 @@ describe('data key cache', () => {
     expect(calls).toBe(6);
   });
 
+  it('holds each key in memory of its own, never a slice of the shared buffer pool', async () => {
+    // A cached slice would keep its pool's whole 8 KiB slab alive for as long as the key is cached.
+    const cache = new DataKeyCache();
+    cache.set('written', Buffer.from(randomBytes(32)));
+    await cache.get('read', async () => Buffer.from(randomBytes(32)));
+    for (const key of ['written', 'read']) {
+      const held = cache.get(key, () => Promise.reject(new Error('should be cached')));
+      expect(held).toBeInstanceOf(Uint8Array);
+      expect((held as Uint8Array).buffer.byteLength).toBe(32);
+    }
+  });
+
   it('never shares a key between bindings or wrapped forms', () => {
     expect(DataKeyCache.keyFor(wrapped(1), 'a')).not.toBe(DataKeyCache.keyFor(wrapped(1), 'b'));
     expect(DataKeyCache.keyFor(wrapped(1), 'a')).not.toBe(DataKeyCache.keyFor(wrapped(2), 'a'));

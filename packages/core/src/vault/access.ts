@@ -390,6 +390,11 @@ export function accessOperations(rt: Runtime) {
         approvedTier: token.approvedTier,
       }),
     });
+    emitIssued(token);
+    return issuedToken(token, value);
+  }
+
+  function emitIssued(token: TokenRecord): void {
     emit({
       type: 'token.issued',
       tenant: token.tenant,
@@ -400,7 +405,6 @@ export function accessOperations(rt: Runtime) {
       expiresAt: new Date(token.expiresAt),
       approvalRequestId: token.approvalRequestId,
     });
-    return issuedToken(token, value);
   }
 
   /** Open an approval request for a token the requester may not have without a human's decision. */
@@ -722,16 +726,7 @@ export function accessOperations(rt: Runtime) {
           approvedTier: token.approvedTier,
         }),
       });
-      emit({
-        type: 'token.issued',
-        tenant: token.tenant,
-        tokenId: token.id,
-        issuedBy: token.issuedBy,
-        scope: token.scope,
-        approvedTier: token.approvedTier,
-        expiresAt: new Date(token.expiresAt),
-        approvalRequestId: record.id,
-      });
+      emitIssued(token);
       return { record: claimed, token: issuedToken(token, value) };
     } catch (error) {
       if (error instanceof AgentVaultConflictError) return null;
