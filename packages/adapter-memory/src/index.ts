@@ -17,7 +17,6 @@ import {
   type AuditEventInput,
   type AuditOutcome,
   type AuditQuery,
-  type ExpiryWarningKind,
   auditLink,
   GENESIS_HASH,
   isUnderNamespace,
@@ -25,10 +24,10 @@ import {
   type ListSecretsQuery,
   type ReadResult,
   type ReadSecretInput,
-  type RotationPolicy,
   type SecretPatch,
   type SecretRecord,
   type StorageAdapter,
+  type StorageInput,
   type TokenRecord,
   type TokenUseOutcome,
   tierRank,
@@ -204,12 +203,7 @@ export class MemoryAdapter implements StorageAdapter {
       .map((e) => ({ ...e, details: { ...e.details } }));
   }
 
-  async readAuditChain(query: {
-    tenant: string;
-    chain: number;
-    afterSeq: number;
-    limit: number;
-  }): Promise<AuditEvent[]> {
+  async readAuditChain(query: StorageInput<'readAuditChain'>): Promise<AuditEvent[]> {
     const chain = this.#tenants.get(query.tenant)?.audit.chains.get(query.chain) ?? [];
     return chain
       .filter((e) => e.seq > query.afterSeq)
@@ -230,11 +224,7 @@ export class MemoryAdapter implements StorageAdapter {
     return stored;
   }
 
-  async createSecret(input: {
-    secret: SecretRecord;
-    version: VersionRecord;
-    event: AuditEventInput;
-  }): Promise<void> {
+  async createSecret(input: StorageInput<'createSecret'>): Promise<void> {
     const { secret, version } = input;
     const data = this.#tenant(secret.tenant);
     if (data.secrets.has(secret.path))
@@ -245,13 +235,7 @@ export class MemoryAdapter implements StorageAdapter {
     commitAudit();
   }
 
-  async appendVersion(input: {
-    version: VersionRecord;
-    expectedCurrentVersion: number;
-    patch: SecretPatch;
-    retirePreviousAt: number | null;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async appendVersion(input: StorageInput<'appendVersion'>): Promise<SecretRecord> {
     const { version } = input;
     const { record, versions } = this.#live(version.tenant, version.path);
     if (
@@ -273,15 +257,7 @@ export class MemoryAdapter implements StorageAdapter {
     return copySecret(record);
   }
 
-  async updateSecretMetadata(input: {
-    tenant: string;
-    path: string;
-    expectedCurrentVersion: number | null;
-    patch: SecretPatch;
-    updatedAt: number;
-    updatedBy: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async updateSecretMetadata(input: StorageInput<'updateSecretMetadata'>): Promise<SecretRecord> {
     const { record } = this.#live(input.tenant, input.path);
     if (input.expectedCurrentVersion !== null && record.currentVersion !== input.expectedCurrentVersion) {
       throw new AgentVaultConflictError(
@@ -296,15 +272,7 @@ export class MemoryAdapter implements StorageAdapter {
     return copySecret(record);
   }
 
-  async rollbackSecret(input: {
-    tenant: string;
-    path: string;
-    toVersion: number;
-    expectedCurrentVersion: number | null;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async rollbackSecret(input: StorageInput<'rollbackSecret'>): Promise<SecretRecord> {
     const { record, versions } = this.#live(input.tenant, input.path);
     const target = versions[input.toVersion - 1];
     if (!target)
@@ -414,14 +382,7 @@ export class MemoryAdapter implements StorageAdapter {
     }));
   }
 
-  async trashSecret(input: {
-    tenant: string;
-    path: string;
-    now: number;
-    purgeAt: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<void> {
+  async trashSecret(input: StorageInput<'trashSecret'>): Promise<void> {
     const { record } = this.#live(input.tenant, input.path);
     const commitAudit = this.#prepareAudit(input.event);
     record.trashedAt = input.now;
@@ -429,13 +390,7 @@ export class MemoryAdapter implements StorageAdapter {
     commitAudit();
   }
 
-  async restoreSecret(input: {
-    tenant: string;
-    path: string;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async restoreSecret(input: StorageInput<'restoreSecret'>): Promise<SecretRecord> {
     const record = this.#find(input.tenant, input.path)?.record;
     if (!record || record.trashedAt === null) {
       throw new AgentVaultNotFoundError(`no trashed secret at '${input.path}'`, { path: input.path });
@@ -449,7 +404,7 @@ export class MemoryAdapter implements StorageAdapter {
     return copySecret(record);
   }
 
-  async destroySecret(input: { tenant: string; path: string; purgeDueBy?: number; event: AuditEventInput }): Promise<void> {
+  async destroySecret(input: StorageInput<'destroySecret'>): Promise<void> {
     const data = this.#tenants.get(input.tenant);
     const stored = data?.secrets.get(input.path);
     const { trashedAt, purgeAt } = stored?.record ?? { trashedAt: null, purgeAt: null };
@@ -467,11 +422,7 @@ export class MemoryAdapter implements StorageAdapter {
     commitAudit();
   }
 
-  async stageVersion(input: {
-    version: VersionRecord;
-    expectedCurrentVersion: number;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async stageVersion(input: StorageInput<'stageVersion'>): Promise<SecretRecord> {
     const { version } = input;
     const { record, versions } = this.#live(version.tenant, version.path);
     if (
@@ -489,16 +440,7 @@ export class MemoryAdapter implements StorageAdapter {
     return copySecret(record);
   }
 
-  async promoteVersion(input: {
-    tenant: string;
-    path: string;
-    version: number;
-    retirePreviousAt: number;
-    rotation: RotationPolicy | null;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async promoteVersion(input: StorageInput<'promoteVersion'>): Promise<SecretRecord> {
     const stored = this.#find(input.tenant, input.path);
     const record = stored?.record;
     if (!stored || !record || record.pendingVersion !== input.version || record.latestVersion !== input.version) {
@@ -515,14 +457,7 @@ export class MemoryAdapter implements StorageAdapter {
     return copySecret(record);
   }
 
-  async discardPending(input: {
-    tenant: string;
-    path: string;
-    version: number;
-    rotation: RotationPolicy | null;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async discardPending(input: StorageInput<'discardPending'>): Promise<SecretRecord> {
     const stored = this.#find(input.tenant, input.path);
     if (!stored || stored.record.pendingVersion !== input.version) {
       throw new AgentVaultConflictError(`version ${input.version} of '${input.path}' is not the pending version`);
@@ -535,14 +470,14 @@ export class MemoryAdapter implements StorageAdapter {
     return copySecret(stored.record);
   }
 
-  async acquireLease(input: { name: string; owner: string; now: number; ttlMs: number }): Promise<boolean> {
+  async acquireLease(input: StorageInput<'acquireLease'>): Promise<boolean> {
     const lease = this.#leases.get(input.name);
     if (lease && lease.owner !== input.owner && lease.expiresAt > input.now) return false;
     this.#leases.set(input.name, { owner: input.owner, expiresAt: input.now + input.ttlMs });
     return true;
   }
 
-  async releaseLease(input: { name: string; owner: string }): Promise<void> {
+  async releaseLease(input: StorageInput<'releaseLease'>): Promise<void> {
     if (this.#leases.get(input.name)?.owner === input.owner) this.#leases.delete(input.name);
   }
 
@@ -550,7 +485,7 @@ export class MemoryAdapter implements StorageAdapter {
     return [...this.#tenants.values()].flatMap((t) => [...t.secrets.values()].map((s) => s.record));
   }
 
-  async listDueRotations(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+  async listDueRotations(query: StorageInput<'listDueRotations'>): Promise<SecretRecord[]> {
     const rank = (r: SecretRecord) => (r.pendingVersion !== null ? -Infinity : r.rotation!.nextAt);
     return this.#allLive()
       .filter((r) => r.trashedAt === null)
@@ -560,12 +495,7 @@ export class MemoryAdapter implements StorageAdapter {
       .map(copySecret);
   }
 
-  async listExpiringSecrets(query: {
-    from: number;
-    until: number;
-    after: { expiresAt: number; tenant: string; path: string } | null;
-    limit: number;
-  }): Promise<SecretRecord[]> {
+  async listExpiringSecrets(query: StorageInput<'listExpiringSecrets'>): Promise<SecretRecord[]> {
     type Position = { expiresAt: number | null; tenant: string; path: string };
     const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
     const compare = (a: Position, b: Position) => a.expiresAt! - b.expiresAt! || text(a.tenant, b.tenant) || text(a.path, b.path);
@@ -577,7 +507,7 @@ export class MemoryAdapter implements StorageAdapter {
       .map(copySecret);
   }
 
-  async listPurgeableSecrets(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+  async listPurgeableSecrets(query: StorageInput<'listPurgeableSecrets'>): Promise<SecretRecord[]> {
     return this.#allLive()
       .filter((r) => r.trashedAt !== null && r.purgeAt !== null && r.purgeAt <= query.now)
       .sort((a, b) => a.purgeAt! - b.purgeAt!)
@@ -585,13 +515,7 @@ export class MemoryAdapter implements StorageAdapter {
       .map(copySecret);
   }
 
-  async claimExpiryWarning(input: {
-    tenant: string;
-    path: string;
-    expiresAt: number;
-    kind: ExpiryWarningKind;
-    event: AuditEventInput;
-  }): Promise<boolean> {
+  async claimExpiryWarning(input: StorageInput<'claimExpiryWarning'>): Promise<boolean> {
     const id = `${input.tenant}\u0000${input.path}\u0000${input.expiresAt}\u0000${input.kind}`;
     if (this.#warnings.has(id)) return false;
     const commitAudit = this.#prepareAudit(input.event);
@@ -600,11 +524,7 @@ export class MemoryAdapter implements StorageAdapter {
     return true;
   }
 
-  async listWrappedKeys(query: {
-    after: VersionKey | null;
-    limit: number;
-    notKeyId?: string;
-  }): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
+  async listWrappedKeys(query: StorageInput<'listWrappedKeys'>): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
     const after = query.after;
     const found: Array<VersionKey & { wrappedKey: WrappedKey }> = [];
     for (const tenant of [...this.#tenants.keys()].sort()) {
@@ -632,7 +552,7 @@ export class MemoryAdapter implements StorageAdapter {
     return found;
   }
 
-  async replaceWrappedKey(input: VersionKey & { expected: WrappedKey; next: WrappedKey }): Promise<boolean> {
+  async replaceWrappedKey(input: StorageInput<'replaceWrappedKey'>): Promise<boolean> {
     const version = this.#find(input.tenant, input.path)?.versions[input.version - 1];
     if (!version) return false;
     if (
@@ -646,7 +566,7 @@ export class MemoryAdapter implements StorageAdapter {
 
   // ── agent keys ─────────────────────────────────────────────────────────────
 
-  async createAgentKey(input: { key: AgentKeyRecord; event: AuditEventInput }): Promise<void> {
+  async createAgentKey(input: StorageInput<'createAgentKey'>): Promise<void> {
     if (this.#agentKeys.has(input.key.id) || this.#agentKeyByHash.has(input.key.hash)) {
       throw new AgentVaultConflictError('agent key already exists');
     }
@@ -669,12 +589,7 @@ export class MemoryAdapter implements StorageAdapter {
       .map((k) => ({ ...k, roles: [...k.roles] }));
   }
 
-  async revokeAgentKey(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<AgentKeyRecord> {
+  async revokeAgentKey(input: StorageInput<'revokeAgentKey'>): Promise<AgentKeyRecord> {
     const record = this.#agentKeys.get(input.id);
     if (!record || record.tenant !== input.tenant)
       throw new AgentVaultNotFoundError(`agent key not found: '${input.id}'`);
@@ -686,7 +601,7 @@ export class MemoryAdapter implements StorageAdapter {
 
   // ── tokens ─────────────────────────────────────────────────────────────────
 
-  async createToken(input: { token: TokenRecord; event: AuditEventInput }): Promise<void> {
+  async createToken(input: StorageInput<'createToken'>): Promise<void> {
     const { token } = input;
     if (this.#tokens.has(token.id) || this.#tokenByHash.has(token.hash))
       throw new AgentVaultConflictError('token already exists');
@@ -713,20 +628,11 @@ export class MemoryAdapter implements StorageAdapter {
     return record && record.tenant === tenant ? { ...record } : null;
   }
 
-  async useToken(input: {
-    tenant: string;
-    id: string;
-    now: number;
-  }): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
+  async useToken(input: StorageInput<'useToken'>): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
     return this.#useToken(input.tenant, input.id, input.now);
   }
 
-  async revokeToken(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<TokenRecord> {
+  async revokeToken(input: StorageInput<'revokeToken'>): Promise<TokenRecord> {
     const record = this.#tokens.get(input.id);
     if (!record || record.tenant !== input.tenant)
       throw new AgentVaultNotFoundError(`token not found: '${input.id}'`);
@@ -736,13 +642,7 @@ export class MemoryAdapter implements StorageAdapter {
     return { ...record };
   }
 
-  async listTokens(query: {
-    tenant: string;
-    parentId?: string;
-    activeAt?: number;
-    afterId: string | null;
-    limit: number;
-  }): Promise<TokenRecord[]> {
+  async listTokens(query: StorageInput<'listTokens'>): Promise<TokenRecord[]> {
     return [...this.#tokens.values()]
       .filter(
         (t) =>
@@ -765,7 +665,7 @@ export class MemoryAdapter implements StorageAdapter {
     return { ...record, request: { ...record.request }, decisions: record.decisions.map((d) => ({ ...d })) };
   }
 
-  async createApproval(input: { approval: ApprovalRecord; event: AuditEventInput }): Promise<void> {
+  async createApproval(input: StorageInput<'createApproval'>): Promise<void> {
     if (this.#approvals.has(input.approval.id))
       throw new AgentVaultConflictError('approval request already exists');
     const commitAudit = this.#prepareAudit(input.event);
@@ -778,13 +678,7 @@ export class MemoryAdapter implements StorageAdapter {
     return record && record.tenant === tenant ? this.#copyApproval(record) : null;
   }
 
-  async decideApproval(input: {
-    tenant: string;
-    id: string;
-    decision: ApprovalRecord['decisions'][number];
-    now: number;
-    event: AuditEventInput;
-  }): Promise<ApprovalRecord> {
+  async decideApproval(input: StorageInput<'decideApproval'>): Promise<ApprovalRecord> {
     const record = this.#approvals.get(input.id);
     if (!record || record.tenant !== input.tenant)
       throw new AgentVaultNotFoundError(`approval request not found: '${input.id}'`);
@@ -803,13 +697,7 @@ export class MemoryAdapter implements StorageAdapter {
     return this.#copyApproval(record);
   }
 
-  async claimApproval(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    token: TokenRecord;
-    event: AuditEventInput;
-  }): Promise<ApprovalRecord> {
+  async claimApproval(input: StorageInput<'claimApproval'>): Promise<ApprovalRecord> {
     const record = this.#approvals.get(input.id);
     if (!record || record.tenant !== input.tenant)
       throw new AgentVaultNotFoundError(`approval request not found: '${input.id}'`);
@@ -827,7 +715,7 @@ export class MemoryAdapter implements StorageAdapter {
     return this.#copyApproval(record);
   }
 
-  async expireApproval(input: { tenant: string; id: string; now: number; event: AuditEventInput }): Promise<ApprovalRecord> {
+  async expireApproval(input: StorageInput<'expireApproval'>): Promise<ApprovalRecord> {
     const record = this.#approvals.get(input.id);
     if (!record || record.tenant !== input.tenant) throw new AgentVaultNotFoundError(`approval request not found: '${input.id}'`);
     if (record.status !== 'pending' || record.expiresAt > input.now) {
@@ -839,7 +727,7 @@ export class MemoryAdapter implements StorageAdapter {
     return this.#copyApproval(record);
   }
 
-  async listExpiredApprovals(query: { now: number; limit: number }): Promise<ApprovalRecord[]> {
+  async listExpiredApprovals(query: StorageInput<'listExpiredApprovals'>): Promise<ApprovalRecord[]> {
     return [...this.#approvals.values()]
       .filter((a) => a.status === 'pending' && a.expiresAt <= query.now)
       .sort((a, b) => a.expiresAt - b.expiresAt)
@@ -847,12 +735,7 @@ export class MemoryAdapter implements StorageAdapter {
       .map((a) => this.#copyApproval(a));
   }
 
-  async listApprovals(query: {
-    tenant: string;
-    status?: ApprovalRecord['status'];
-    afterId: string | null;
-    limit: number;
-  }): Promise<ApprovalRecord[]> {
+  async listApprovals(query: StorageInput<'listApprovals'>): Promise<ApprovalRecord[]> {
     return [...this.#approvals.values()]
       .filter(
         (a) =>

@@ -1,10 +1,9 @@
 /** Agent keys, scoped tokens and approval requests. Writes are one transaction each, audit included. */
 import type {
   AgentKeyRecord,
-  ApprovalDecision,
   ApprovalRecord,
   ApprovalStatus,
-  AuditEventInput,
+  StorageInput,
   TokenRecord,
   TokenUseOutcome,
 } from '@agentvault/core';
@@ -20,7 +19,7 @@ import { json, num, toAgentKey, toApproval, tokenValues, toToken } from './rows'
 
 // ── agent keys ───────────────────────────────────────────────────────────────
 
-export async function createAgentKey(db: Db, input: { key: AgentKeyRecord; event: AuditEventInput }) {
+export async function createAgentKey(db: Db, input: StorageInput<'createAgentKey'>) {
   const { key } = input;
   await db.transaction(async (q) => {
     const inserted = await q.rows(
@@ -56,7 +55,7 @@ export async function listAgentKeys(db: Db, tenant: string): Promise<AgentKeyRec
 
 export async function revokeAgentKey(
   db: Db,
-  input: { tenant: string; id: string; now: number; event: AuditEventInput },
+  input: StorageInput<'revokeAgentKey'>,
 ): Promise<AgentKeyRecord> {
   return db.transaction(async (q) => {
     const row = await q.one(
@@ -78,7 +77,7 @@ const INSERT_TOKEN = (table: string) =>
    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15)
    ON CONFLICT DO NOTHING RETURNING 1`;
 
-export async function createToken(db: Db, input: { token: TokenRecord; event: AuditEventInput }) {
+export async function createToken(db: Db, input: StorageInput<'createToken'>) {
   const { token } = input;
   await db.transaction(async (q) => {
     if (token.parentId !== null) {
@@ -109,7 +108,7 @@ export async function getToken(db: Db, tenant: string, id: string): Promise<Toke
 
 export async function useToken(
   db: Db,
-  input: { tenant: string; id: string; now: number },
+  input: StorageInput<'useToken'>,
 ): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
   const row = await db.hot.one(useTokenStatement(db.t), [input.tenant, input.id, input.now]);
   const outcome = row!.outcome as TokenUseOutcome;
@@ -118,7 +117,7 @@ export async function useToken(
 
 export async function revokeToken(
   db: Db,
-  input: { tenant: string; id: string; now: number; event: AuditEventInput },
+  input: StorageInput<'revokeToken'>,
 ): Promise<TokenRecord> {
   return db.transaction(async (q) => {
     const row = await q.one(
@@ -133,7 +132,7 @@ export async function revokeToken(
 
 export async function listTokens(
   db: Db,
-  query: { tenant: string; parentId?: string; activeAt?: number; afterId: string | null; limit: number },
+  query: StorageInput<'listTokens'>,
 ): Promise<TokenRecord[]> {
   const values: unknown[] = [query.tenant];
   const where = ['tenant = $1'];
@@ -161,7 +160,7 @@ export async function listTokens(
 
 const notFoundApproval = (id: string) => new AgentVaultNotFoundError(`approval request not found: '${id}'`);
 
-export async function createApproval(db: Db, input: { approval: ApprovalRecord; event: AuditEventInput }) {
+export async function createApproval(db: Db, input: StorageInput<'createApproval'>) {
   const a = input.approval;
   await db.transaction(async (q) => {
     const inserted = await q.rows(
@@ -199,7 +198,7 @@ export async function getApproval(db: Db, tenant: string, id: string): Promise<A
 /** Compare-and-set on status under the row lock: of concurrent decisions only those that fit are kept. */
 export async function decideApproval(
   db: Db,
-  input: { tenant: string; id: string; decision: ApprovalDecision; now: number; event: AuditEventInput },
+  input: StorageInput<'decideApproval'>,
 ): Promise<ApprovalRecord> {
   return db.transaction(async (q) => {
     const row = await q.one(
@@ -233,7 +232,7 @@ export async function decideApproval(
 
 export async function claimApproval(
   db: Db,
-  input: { tenant: string; id: string; now: number; token: TokenRecord; event: AuditEventInput },
+  input: StorageInput<'claimApproval'>,
 ): Promise<ApprovalRecord> {
   return db.transaction(async (q) => {
     const row = await q.one(
@@ -259,7 +258,7 @@ export async function claimApproval(
 /** Compare-and-set under the row lock: only a pending request past its deadline becomes expired. */
 export async function expireApproval(
   db: Db,
-  input: { tenant: string; id: string; now: number; event: AuditEventInput },
+  input: StorageInput<'expireApproval'>,
 ): Promise<ApprovalRecord> {
   return db.transaction(async (q) => {
     const row = await q.one<{ status: ApprovalStatus; expires_at: string }>(
@@ -281,7 +280,7 @@ export async function expireApproval(
 
 export async function listApprovals(
   db: Db,
-  query: { tenant: string; status?: ApprovalStatus; afterId: string | null; limit: number },
+  query: StorageInput<'listApprovals'>,
 ): Promise<ApprovalRecord[]> {
   const values: unknown[] = [query.tenant];
   const where = ['tenant = $1'];

@@ -5,27 +5,22 @@
  */
 import type {
   AgentKeyRecord,
-  ApprovalDecision,
   ApprovalRecord,
-  ApprovalStatus,
   AuditChainHead,
   AuditEvent,
   AuditEventInput,
   AuditQuery,
-  ExpiryWarningKind,
   ListSecretsPage,
   ListSecretsQuery,
   ReadResult,
   ReadSecretInput,
-  RotationPolicy,
-  SecretPatch,
   SecretRecord,
   StorageAdapter,
+  StorageInput,
   TokenRecord,
   TokenUseOutcome,
   VersionInfo,
   VersionKey,
-  VersionRecord,
   WrappedKey,
 } from '@agentvault/core';
 import * as access from './access';
@@ -83,45 +78,19 @@ export class PostgresAdapter implements StorageAdapter {
 
   // ── secrets ────────────────────────────────────────────────────────────────
 
-  createSecret(input: {
-    secret: SecretRecord;
-    version: VersionRecord;
-    event: AuditEventInput;
-  }): Promise<void> {
+  createSecret(input: StorageInput<'createSecret'>): Promise<void> {
     return secrets.createSecret(this.#db, input);
   }
 
-  appendVersion(input: {
-    version: VersionRecord;
-    expectedCurrentVersion: number;
-    patch: SecretPatch;
-    retirePreviousAt: number | null;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  appendVersion(input: StorageInput<'appendVersion'>): Promise<SecretRecord> {
     return secrets.appendVersion(this.#db, input);
   }
 
-  updateSecretMetadata(input: {
-    tenant: string;
-    path: string;
-    expectedCurrentVersion: number | null;
-    patch: SecretPatch;
-    updatedAt: number;
-    updatedBy: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  updateSecretMetadata(input: StorageInput<'updateSecretMetadata'>): Promise<SecretRecord> {
     return secrets.updateSecretMetadata(this.#db, input);
   }
 
-  rollbackSecret(input: {
-    tenant: string;
-    path: string;
-    toVersion: number;
-    expectedCurrentVersion: number | null;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  rollbackSecret(input: StorageInput<'rollbackSecret'>): Promise<SecretRecord> {
     return secrets.rollbackSecret(this.#db, input);
   }
 
@@ -160,111 +129,63 @@ export class PostgresAdapter implements StorageAdapter {
     return secrets.listVersions(this.#db, tenant, path);
   }
 
-  trashSecret(input: {
-    tenant: string;
-    path: string;
-    now: number;
-    purgeAt: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<void> {
+  trashSecret(input: StorageInput<'trashSecret'>): Promise<void> {
     return secrets.trashSecret(this.#db, input);
   }
 
-  restoreSecret(input: {
-    tenant: string;
-    path: string;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  restoreSecret(input: StorageInput<'restoreSecret'>): Promise<SecretRecord> {
     return secrets.restoreSecret(this.#db, input);
   }
 
-  destroySecret(input: { tenant: string; path: string; purgeDueBy?: number; event: AuditEventInput }): Promise<void> {
+  destroySecret(input: StorageInput<'destroySecret'>): Promise<void> {
     return secrets.destroySecret(this.#db, input);
   }
 
   // ── staged rotation ────────────────────────────────────────────────────────
 
-  stageVersion(input: {
-    version: VersionRecord;
-    expectedCurrentVersion: number;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  stageVersion(input: StorageInput<'stageVersion'>): Promise<SecretRecord> {
     return staging.stageVersion(this.#db, input);
   }
 
-  promoteVersion(input: {
-    tenant: string;
-    path: string;
-    version: number;
-    retirePreviousAt: number;
-    rotation: RotationPolicy | null;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  promoteVersion(input: StorageInput<'promoteVersion'>): Promise<SecretRecord> {
     return staging.promoteVersion(this.#db, input);
   }
 
-  discardPending(input: {
-    tenant: string;
-    path: string;
-    version: number;
-    rotation: RotationPolicy | null;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  discardPending(input: StorageInput<'discardPending'>): Promise<SecretRecord> {
     return staging.discardPending(this.#db, input);
   }
 
   // ── maintenance ────────────────────────────────────────────────────────────
 
-  acquireLease(input: { name: string; owner: string; now: number; ttlMs: number }): Promise<boolean> {
+  acquireLease(input: StorageInput<'acquireLease'>): Promise<boolean> {
     return maintenance.acquireLease(this.#db, input);
   }
 
-  releaseLease(input: { name: string; owner: string }): Promise<void> {
+  releaseLease(input: StorageInput<'releaseLease'>): Promise<void> {
     return maintenance.releaseLease(this.#db, input);
   }
 
-  listDueRotations(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+  listDueRotations(query: StorageInput<'listDueRotations'>): Promise<SecretRecord[]> {
     return maintenance.listDueRotations(this.#db, query);
   }
 
-  listExpiringSecrets(query: {
-    from: number;
-    until: number;
-    after: { expiresAt: number; tenant: string; path: string } | null;
-    limit: number;
-  }): Promise<SecretRecord[]> {
+  listExpiringSecrets(query: StorageInput<'listExpiringSecrets'>): Promise<SecretRecord[]> {
     return maintenance.listExpiringSecrets(this.#db, query);
   }
 
-  listPurgeableSecrets(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+  listPurgeableSecrets(query: StorageInput<'listPurgeableSecrets'>): Promise<SecretRecord[]> {
     return maintenance.listPurgeableSecrets(this.#db, query);
   }
 
-  claimExpiryWarning(input: {
-    tenant: string;
-    path: string;
-    expiresAt: number;
-    kind: ExpiryWarningKind;
-    event: AuditEventInput;
-  }): Promise<boolean> {
+  claimExpiryWarning(input: StorageInput<'claimExpiryWarning'>): Promise<boolean> {
     return maintenance.claimExpiryWarning(this.#db, input);
   }
 
-  listWrappedKeys(query: {
-    after: VersionKey | null;
-    limit: number;
-    notKeyId?: string;
-  }): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
+  listWrappedKeys(query: StorageInput<'listWrappedKeys'>): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
     return secrets.listWrappedKeys(this.#db, query);
   }
 
-  replaceWrappedKey(input: VersionKey & { expected: WrappedKey; next: WrappedKey }): Promise<boolean> {
+  replaceWrappedKey(input: StorageInput<'replaceWrappedKey'>): Promise<boolean> {
     return secrets.replaceWrappedKey(this.#db, input);
   }
 
@@ -278,12 +199,7 @@ export class PostgresAdapter implements StorageAdapter {
     return audit.queryAudit(this.#db, query);
   }
 
-  readAuditChain(query: {
-    tenant: string;
-    chain: number;
-    afterSeq: number;
-    limit: number;
-  }): Promise<AuditEvent[]> {
+  readAuditChain(query: StorageInput<'readAuditChain'>): Promise<AuditEvent[]> {
     return audit.readAuditChain(this.#db, query);
   }
 
@@ -293,7 +209,7 @@ export class PostgresAdapter implements StorageAdapter {
 
   // ── agent keys ─────────────────────────────────────────────────────────────
 
-  createAgentKey(input: { key: AgentKeyRecord; event: AuditEventInput }): Promise<void> {
+  createAgentKey(input: StorageInput<'createAgentKey'>): Promise<void> {
     return access.createAgentKey(this.#db, input);
   }
 
@@ -305,18 +221,13 @@ export class PostgresAdapter implements StorageAdapter {
     return access.listAgentKeys(this.#db, tenant);
   }
 
-  revokeAgentKey(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<AgentKeyRecord> {
+  revokeAgentKey(input: StorageInput<'revokeAgentKey'>): Promise<AgentKeyRecord> {
     return access.revokeAgentKey(this.#db, input);
   }
 
   // ── tokens ─────────────────────────────────────────────────────────────────
 
-  createToken(input: { token: TokenRecord; event: AuditEventInput }): Promise<void> {
+  createToken(input: StorageInput<'createToken'>): Promise<void> {
     return access.createToken(this.#db, input);
   }
 
@@ -328,36 +239,21 @@ export class PostgresAdapter implements StorageAdapter {
     return access.getToken(this.#db, tenant, id);
   }
 
-  useToken(input: {
-    tenant: string;
-    id: string;
-    now: number;
-  }): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
+  useToken(input: StorageInput<'useToken'>): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
     return access.useToken(this.#db, input);
   }
 
-  revokeToken(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<TokenRecord> {
+  revokeToken(input: StorageInput<'revokeToken'>): Promise<TokenRecord> {
     return access.revokeToken(this.#db, input);
   }
 
-  listTokens(query: {
-    tenant: string;
-    parentId?: string;
-    activeAt?: number;
-    afterId: string | null;
-    limit: number;
-  }): Promise<TokenRecord[]> {
+  listTokens(query: StorageInput<'listTokens'>): Promise<TokenRecord[]> {
     return access.listTokens(this.#db, query);
   }
 
   // ── approvals ──────────────────────────────────────────────────────────────
 
-  createApproval(input: { approval: ApprovalRecord; event: AuditEventInput }): Promise<void> {
+  createApproval(input: StorageInput<'createApproval'>): Promise<void> {
     return access.createApproval(this.#db, input);
   }
 
@@ -365,45 +261,23 @@ export class PostgresAdapter implements StorageAdapter {
     return access.getApproval(this.#db, tenant, id);
   }
 
-  decideApproval(input: {
-    tenant: string;
-    id: string;
-    decision: ApprovalDecision;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<ApprovalRecord> {
+  decideApproval(input: StorageInput<'decideApproval'>): Promise<ApprovalRecord> {
     return access.decideApproval(this.#db, input);
   }
 
-  claimApproval(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    token: TokenRecord;
-    event: AuditEventInput;
-  }): Promise<ApprovalRecord> {
+  claimApproval(input: StorageInput<'claimApproval'>): Promise<ApprovalRecord> {
     return access.claimApproval(this.#db, input);
   }
 
-  expireApproval(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<ApprovalRecord> {
+  expireApproval(input: StorageInput<'expireApproval'>): Promise<ApprovalRecord> {
     return access.expireApproval(this.#db, input);
   }
 
-  listExpiredApprovals(query: { now: number; limit: number }): Promise<ApprovalRecord[]> {
+  listExpiredApprovals(query: StorageInput<'listExpiredApprovals'>): Promise<ApprovalRecord[]> {
     return maintenance.listExpiredApprovals(this.#db, query);
   }
 
-  listApprovals(query: {
-    tenant: string;
-    status?: ApprovalStatus;
-    afterId: string | null;
-    limit: number;
-  }): Promise<ApprovalRecord[]> {
+  listApprovals(query: StorageInput<'listApprovals'>): Promise<ApprovalRecord[]> {
     return access.listApprovals(this.#db, query);
   }
 

@@ -11,6 +11,7 @@ import {
   type AuditEventInput,
   type AuditQuery,
   outcomeLabel,
+  type StorageInput,
 } from '@agentvault/core';
 import { AgentVaultConflictError } from '@agentvault/core/errors';
 import type { Db, Query } from './db';
@@ -119,7 +120,7 @@ export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditEvent[
 
 export async function readAuditChain(
   db: Db,
-  query: { tenant: string; chain: number; afterSeq: number; limit: number },
+  query: StorageInput<'readAuditChain'>,
 ): Promise<AuditEvent[]> {
   const rows = await db.rows(
     `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents}

@@ -4,7 +4,7 @@
  * the store holds) and expiry-warning claims. Leases and claims are decided by the database under
  * concurrency from any number of instances; times are the caller's (`now`), never the server's.
  */
-import type { ApprovalRecord, AuditEventInput, ExpiryWarningKind, SecretRecord } from '@agentvault/core';
+import type { ApprovalRecord, SecretRecord, StorageInput } from '@agentvault/core';
 import { appendAudit } from './audit';
 import type { Db } from './db';
 import { toApproval, toSecret } from './rows';
@@ -17,7 +17,7 @@ import { PAGE_COLUMNS } from './secrets';
  */
 export async function acquireLease(
   db: Db,
-  input: { name: string; owner: string; now: number; ttlMs: number },
+  input: StorageInput<'acquireLease'>,
 ): Promise<boolean> {
   const rows = await db.rows(
     `INSERT INTO ${db.t.leases} AS l (name, owner, expires_at) VALUES ($1, $2, $4)
@@ -29,7 +29,7 @@ export async function acquireLease(
   return rows.length === 1;
 }
 
-export async function releaseLease(db: Db, input: { name: string; owner: string }): Promise<void> {
+export async function releaseLease(db: Db, input: StorageInput<'releaseLease'>): Promise<void> {
   await db.rows(`DELETE FROM ${db.t.leases} WHERE name = $1 AND owner = $2`, [input.name, input.owner]);
 }
 
@@ -41,7 +41,7 @@ export async function releaseLease(db: Db, input: { name: string; owner: string 
 const ROTATION_DUE_AT = `(CASE WHEN s.pending_version IS NOT NULL THEN '-9223372036854775808'::bigint ELSE s.rotation_next_at END)`;
 const ROTATING = 's.trashed_at IS NULL AND (s.pending_version IS NOT NULL OR s.rotation_next_at IS NOT NULL)';
 
-export async function listDueRotations(db: Db, query: { now: number; limit: number }): Promise<SecretRecord[]> {
+export async function listDueRotations(db: Db, query: StorageInput<'listDueRotations'>): Promise<SecretRecord[]> {
   const rows = await db.rows(
     `SELECT ${PAGE_COLUMNS(db.t)} FROM ${db.t.secrets} s
      WHERE ${ROTATING} AND ${ROTATION_DUE_AT} <= $1
@@ -63,12 +63,7 @@ export async function listDueRotations(db: Db, query: { now: number; limit: numb
  */
 export async function listExpiringSecrets(
   db: Db,
-  query: {
-    from: number;
-    until: number;
-    after: { expiresAt: number; tenant: string; path: string } | null;
-    limit: number;
-  },
+  query: StorageInput<'listExpiringSecrets'>,
 ): Promise<SecretRecord[]> {
   const { after } = query;
   const live = `SELECT s.* FROM ${db.t.secrets} s WHERE s.trashed_at IS NULL`;
@@ -94,7 +89,7 @@ export async function listExpiringSecrets(
   return rows.map(toSecret);
 }
 
-export async function listPurgeableSecrets(db: Db, query: { now: number; limit: number }): Promise<SecretRecord[]> {
+export async function listPurgeableSecrets(db: Db, query: StorageInput<'listPurgeableSecrets'>): Promise<SecretRecord[]> {
   const rows = await db.rows(
     `SELECT ${PAGE_COLUMNS(db.t)} FROM ${db.t.secrets} s
      WHERE s.trashed_at IS NOT NULL AND s.purge_at <= $1
@@ -110,7 +105,7 @@ export async function listPurgeableSecrets(db: Db, query: { now: number; limit: 
  */
 export async function claimExpiryWarning(
   db: Db,
-  input: { tenant: string; path: string; expiresAt: number; kind: ExpiryWarningKind; event: AuditEventInput },
+  input: StorageInput<'claimExpiryWarning'>,
 ): Promise<boolean> {
   return db.transaction(async (q) => {
     const claimed = await q.rows(
@@ -124,7 +119,7 @@ export async function claimExpiryWarning(
   });
 }
 
-export async function listExpiredApprovals(db: Db, query: { now: number; limit: number }): Promise<ApprovalRecord[]> {
+export async function listExpiredApprovals(db: Db, query: StorageInput<'listExpiredApprovals'>): Promise<ApprovalRecord[]> {
   const rows = await db.rows(
     `SELECT * FROM ${db.t.approvals} WHERE status = 'pending' AND expires_at <= $1
      ORDER BY expires_at, id LIMIT $2`,

@@ -10,6 +10,7 @@ import type {
   RotationPolicy,
   SecretPatch,
   SecretRecord,
+  StorageInput,
   VersionInfo,
   VersionKey,
   VersionRecord,
@@ -147,7 +148,7 @@ export function versionInsertValues(v: VersionRecord): unknown[] {
 
 export async function createSecret(
   db: Db,
-  input: { secret: SecretRecord; version: VersionRecord; event: AuditEventInput },
+  input: StorageInput<'createSecret'>,
 ): Promise<void> {
   const { secret: s, version: v, event } = input;
   const t = db.t;
@@ -196,13 +197,7 @@ export async function createSecret(
 
 export async function appendVersion(
   db: Db,
-  input: {
-    version: VersionRecord;
-    expectedCurrentVersion: number;
-    patch: SecretPatch;
-    retirePreviousAt: number | null;
-    event: AuditEventInput;
-  },
+  input: StorageInput<'appendVersion'>,
 ): Promise<SecretRecord> {
   const v = input.version;
   const t = db.t;
@@ -233,15 +228,7 @@ export async function appendVersion(
 
 export async function updateSecretMetadata(
   db: Db,
-  input: {
-    tenant: string;
-    path: string;
-    expectedCurrentVersion: number | null;
-    patch: SecretPatch;
-    updatedAt: number;
-    updatedBy: string;
-    event: AuditEventInput;
-  },
+  input: StorageInput<'updateSecretMetadata'>,
 ): Promise<SecretRecord> {
   const t = db.t;
   return db.transaction(async (q) => {
@@ -261,15 +248,7 @@ export async function updateSecretMetadata(
 
 export async function rollbackSecret(
   db: Db,
-  input: {
-    tenant: string;
-    path: string;
-    toVersion: number;
-    expectedCurrentVersion: number | null;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  },
+  input: StorageInput<'rollbackSecret'>,
 ): Promise<SecretRecord> {
   const t = db.t;
   return db.transaction(async (q) => {
@@ -379,7 +358,7 @@ export async function listVersions(db: Db, tenant: string, path: string): Promis
 
 export async function trashSecret(
   db: Db,
-  input: { tenant: string; path: string; now: number; purgeAt: number; by: string; event: AuditEventInput },
+  input: StorageInput<'trashSecret'>,
 ): Promise<void> {
   const t = db.t;
   await db.transaction(async (q) => {
@@ -392,7 +371,7 @@ export async function trashSecret(
 
 export async function restoreSecret(
   db: Db,
-  input: { tenant: string; path: string; now: number; by: string; event: AuditEventInput },
+  input: StorageInput<'restoreSecret'>,
 ): Promise<SecretRecord> {
   const t = db.t;
   return db.transaction(async (q) => {
@@ -419,7 +398,7 @@ function isDue(row: LockedSecret, purgeDueBy: number): boolean {
  */
 export async function destroySecret(
   db: Db,
-  input: { tenant: string; path: string; purgeDueBy?: number; event: AuditEventInput },
+  input: StorageInput<'destroySecret'>,
 ): Promise<void> {
   const t = db.t;
   await db.transaction(async (q) => {
@@ -441,7 +420,7 @@ export async function destroySecret(
 
 export async function listWrappedKeys(
   db: Db,
-  query: { after: VersionKey | null; limit: number; notKeyId?: string },
+  query: StorageInput<'listWrappedKeys'>,
 ): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
   const values: unknown[] = [];
   const where: string[] = [];
@@ -470,7 +449,7 @@ export async function listWrappedKeys(
 
 export async function replaceWrappedKey(
   db: Db,
-  input: VersionKey & { expected: WrappedKey; next: WrappedKey },
+  input: StorageInput<'replaceWrappedKey'>,
 ): Promise<boolean> {
   const rows = await db.rows(
     `UPDATE ${db.t.versions} SET key_id = $4, wrapped_key = $5

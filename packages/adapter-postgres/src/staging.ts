@@ -3,7 +3,7 @@
  * discarded. Each step is one transaction that locks the secret row and decides its
  * compare-and-set on what is stored, like every other secret write (see secrets.ts).
  */
-import type { AuditEventInput, RotationPolicy, SecretRecord, VersionRecord } from '@agentvault/core';
+import type { SecretRecord, StorageInput } from '@agentvault/core';
 import { AgentVaultConflictError } from '@agentvault/core/errors';
 import type { Db } from './db';
 import { toSecret } from './rows';
@@ -23,7 +23,7 @@ const notPending = (path: string, version: number) =>
 
 export async function stageVersion(
   db: Db,
-  input: { version: VersionRecord; expectedCurrentVersion: number; event: AuditEventInput },
+  input: StorageInput<'stageVersion'>,
 ): Promise<SecretRecord> {
   const v = input.version;
   const t = db.t;
@@ -49,16 +49,7 @@ export async function stageVersion(
 /** The pending version becomes current only if it is still the latest: no write came after it. */
 export async function promoteVersion(
   db: Db,
-  input: {
-    tenant: string;
-    path: string;
-    version: number;
-    retirePreviousAt: number;
-    rotation: RotationPolicy | null;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  },
+  input: StorageInput<'promoteVersion'>,
 ): Promise<SecretRecord> {
   const t = db.t;
   return db.transaction(async (q) => {
@@ -85,14 +76,7 @@ export async function promoteVersion(
 /** The pending version retires at once (never readable again) and is pending no more. */
 export async function discardPending(
   db: Db,
-  input: {
-    tenant: string;
-    path: string;
-    version: number;
-    rotation: RotationPolicy | null;
-    now: number;
-    event: AuditEventInput;
-  },
+  input: StorageInput<'discardPending'>,
 ): Promise<SecretRecord> {
   const t = db.t;
   return db.transaction(async (q) => {

@@ -6,31 +6,27 @@
 import {
   type AgentKeyRecord,
   AgentVaultUnavailableError,
-  type ApprovalDecision,
   type ApprovalRecord,
   type AuditChainHead,
   type AuditDraft,
   type AuditEvent,
   type AuditEventInput,
   type AuditQuery,
-  type ExpiryWarningKind,
   type ListSecretsPage,
   type ListSecretsQuery,
   outcomeLabel,
   type ReadResult,
   type ReadSecretInput,
-  type RotationPolicy,
   SECRET_TYPES,
-  type SecretPatch,
   type SecretRecord,
   type StorageAdapter,
+  type StorageInput,
   TIERS,
   type TokenRecord,
   type TokenUseOutcome,
   tierRank,
   type VersionInfo,
   type VersionKey,
-  type VersionRecord,
   type WrappedKey,
 } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
@@ -234,11 +230,7 @@ export class RedisAdapter implements StorageAdapter {
 
   // ── secrets ────────────────────────────────────────────────────────────────
 
-  async createSecret(input: {
-    secret: SecretRecord;
-    version: VersionRecord;
-    event: AuditEventInput;
-  }): Promise<void> {
+  async createSecret(input: StorageInput<'createSecret'>): Promise<void> {
     const { secret, version, event } = input;
     const fields = secretFields(secret);
     await this.#write(
@@ -252,13 +244,7 @@ export class RedisAdapter implements StorageAdapter {
     this.#rememberVersion(secret.tenant, secret.path, secret.currentVersion);
   }
 
-  async appendVersion(input: {
-    version: VersionRecord;
-    expectedCurrentVersion: number;
-    patch: SecretPatch;
-    retirePreviousAt: number | null;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async appendVersion(input: StorageInput<'appendVersion'>): Promise<SecretRecord> {
     const { version, event } = input;
     const reply = await this.#write(
       'appendVersion',
@@ -277,15 +263,7 @@ export class RedisAdapter implements StorageAdapter {
     return this.#secret(version.tenant, version.path, reply[0]);
   }
 
-  async updateSecretMetadata(input: {
-    tenant: string;
-    path: string;
-    expectedCurrentVersion: number | null;
-    patch: SecretPatch;
-    updatedAt: number;
-    updatedBy: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async updateSecretMetadata(input: StorageInput<'updateSecretMetadata'>): Promise<SecretRecord> {
     const reply = await this.#write(
       'updateSecretMetadata',
       input.tenant,
@@ -303,15 +281,7 @@ export class RedisAdapter implements StorageAdapter {
     return this.#secret(input.tenant, input.path, reply[0]);
   }
 
-  async rollbackSecret(input: {
-    tenant: string;
-    path: string;
-    toVersion: number;
-    expectedCurrentVersion: number | null;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async rollbackSecret(input: StorageInput<'rollbackSecret'>): Promise<SecretRecord> {
     const reply = await this.#write(
       'rollbackSecret',
       input.tenant,
@@ -406,14 +376,7 @@ export class RedisAdapter implements StorageAdapter {
     }));
   }
 
-  async trashSecret(input: {
-    tenant: string;
-    path: string;
-    now: number;
-    purgeAt: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<void> {
+  async trashSecret(input: StorageInput<'trashSecret'>): Promise<void> {
     await this.#write(
       'trashSecret',
       input.tenant,
@@ -424,13 +387,7 @@ export class RedisAdapter implements StorageAdapter {
     );
   }
 
-  async restoreSecret(input: {
-    tenant: string;
-    path: string;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async restoreSecret(input: StorageInput<'restoreSecret'>): Promise<SecretRecord> {
     const reply = await this.#write(
       'restoreSecret',
       input.tenant,
@@ -442,12 +399,7 @@ export class RedisAdapter implements StorageAdapter {
     return this.#secret(input.tenant, input.path, reply[0]);
   }
 
-  async destroySecret(input: {
-    tenant: string;
-    path: string;
-    purgeDueBy?: number;
-    event: AuditEventInput;
-  }): Promise<void> {
+  async destroySecret(input: StorageInput<'destroySecret'>): Promise<void> {
     await this.#write(
       'destroySecret',
       input.tenant,
@@ -461,11 +413,7 @@ export class RedisAdapter implements StorageAdapter {
 
   // ── staged rotation ────────────────────────────────────────────────────────
 
-  async stageVersion(input: {
-    version: VersionRecord;
-    expectedCurrentVersion: number;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async stageVersion(input: StorageInput<'stageVersion'>): Promise<SecretRecord> {
     const { version, event } = input;
     const reply = await this.#write(
       'stageVersion',
@@ -478,16 +426,7 @@ export class RedisAdapter implements StorageAdapter {
     return this.#secret(version.tenant, version.path, reply[0]);
   }
 
-  async promoteVersion(input: {
-    tenant: string;
-    path: string;
-    version: number;
-    retirePreviousAt: number;
-    rotation: RotationPolicy | null;
-    now: number;
-    by: string;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async promoteVersion(input: StorageInput<'promoteVersion'>): Promise<SecretRecord> {
     const reply = await this.#write(
       'promoteVersion',
       input.tenant,
@@ -506,14 +445,7 @@ export class RedisAdapter implements StorageAdapter {
     return this.#secret(input.tenant, input.path, reply[0]);
   }
 
-  async discardPending(input: {
-    tenant: string;
-    path: string;
-    version: number;
-    rotation: RotationPolicy | null;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<SecretRecord> {
+  async discardPending(input: StorageInput<'discardPending'>): Promise<SecretRecord> {
     const reply = await this.#write(
       'discardPending',
       input.tenant,
@@ -527,7 +459,7 @@ export class RedisAdapter implements StorageAdapter {
 
   // ── maintenance ────────────────────────────────────────────────────────────
 
-  async acquireLease(input: { name: string; owner: string; now: number; ttlMs: number }): Promise<boolean> {
+  async acquireLease(input: StorageInput<'acquireLease'>): Promise<boolean> {
     const reply = (await this.#read('acquireLease', '', [
       input.name,
       input.owner,
@@ -537,20 +469,15 @@ export class RedisAdapter implements StorageAdapter {
     return reply === 1;
   }
 
-  async releaseLease(input: { name: string; owner: string }): Promise<void> {
+  async releaseLease(input: StorageInput<'releaseLease'>): Promise<void> {
     await this.#read('releaseLease', '', [input.name, input.owner]);
   }
 
-  async listDueRotations(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+  async listDueRotations(query: StorageInput<'listDueRotations'>): Promise<SecretRecord[]> {
     return this.#secretsOf(await this.#read('listDueRotations', '', [String(query.now), String(query.limit)]));
   }
 
-  async listExpiringSecrets(query: {
-    from: number;
-    until: number;
-    after: { expiresAt: number; tenant: string; path: string } | null;
-    limit: number;
-  }): Promise<SecretRecord[]> {
+  async listExpiringSecrets(query: StorageInput<'listExpiringSecrets'>): Promise<SecretRecord[]> {
     const { after } = query;
     const reply = await this.#read('listExpiringSecrets', '', [
       String(query.from),
@@ -562,19 +489,13 @@ export class RedisAdapter implements StorageAdapter {
     return this.#secretsOf(reply);
   }
 
-  async listPurgeableSecrets(query: { now: number; limit: number }): Promise<SecretRecord[]> {
+  async listPurgeableSecrets(query: StorageInput<'listPurgeableSecrets'>): Promise<SecretRecord[]> {
     return this.#secretsOf(
       await this.#read('listPurgeableSecrets', '', [String(query.now), String(query.limit)]),
     );
   }
 
-  async claimExpiryWarning(input: {
-    tenant: string;
-    path: string;
-    expiresAt: number;
-    kind: ExpiryWarningKind;
-    event: AuditEventInput;
-  }): Promise<boolean> {
+  async claimExpiryWarning(input: StorageInput<'claimExpiryWarning'>): Promise<boolean> {
     const claim = `${input.kind}\u0000${input.expiresAt}\u0000${input.path}`;
     const reply = await this.#write('claimExpiryWarning', input.tenant, [claim], input.event, outcomeLabel(input.event), {
       path: input.path,
@@ -611,11 +532,7 @@ export class RedisAdapter implements StorageAdapter {
     return { secrets, approvals };
   }
 
-  async listWrappedKeys(query: {
-    after: VersionKey | null;
-    limit: number;
-    notKeyId?: string;
-  }): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
+  async listWrappedKeys(query: StorageInput<'listWrappedKeys'>): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
     const { after } = query;
     const reply = await this.#read(
       'listWrappedKeys',
@@ -636,7 +553,7 @@ export class RedisAdapter implements StorageAdapter {
     }));
   }
 
-  async replaceWrappedKey(input: VersionKey & { expected: WrappedKey; next: WrappedKey }): Promise<boolean> {
+  async replaceWrappedKey(input: StorageInput<'replaceWrappedKey'>): Promise<boolean> {
     const reply = (await this.#read('replaceWrappedKey', input.tenant, [
       input.path,
       String(input.version),
@@ -691,12 +608,7 @@ export class RedisAdapter implements StorageAdapter {
     return reply.map((event) => decodeEvent(event));
   }
 
-  async readAuditChain(query: {
-    tenant: string;
-    chain: number;
-    afterSeq: number;
-    limit: number;
-  }): Promise<AuditEvent[]> {
+  async readAuditChain(query: StorageInput<'readAuditChain'>): Promise<AuditEvent[]> {
     const reply = await this.#read('readAuditChain', query.tenant, [
       String(query.chain),
       String(query.afterSeq),
@@ -717,7 +629,7 @@ export class RedisAdapter implements StorageAdapter {
 
   // ── agent keys ─────────────────────────────────────────────────────────────
 
-  async createAgentKey(input: { key: AgentKeyRecord; event: AuditEventInput }): Promise<void> {
+  async createAgentKey(input: StorageInput<'createAgentKey'>): Promise<void> {
     const { key, event } = input;
     await this.#write(
       'createAgentKey',
@@ -738,12 +650,7 @@ export class RedisAdapter implements StorageAdapter {
     return reply.map((fields) => decodeAgentKey(fields)!);
   }
 
-  async revokeAgentKey(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<AgentKeyRecord> {
+  async revokeAgentKey(input: StorageInput<'revokeAgentKey'>): Promise<AgentKeyRecord> {
     const reply = await this.#write(
       'revoke',
       input.tenant,
@@ -756,7 +663,7 @@ export class RedisAdapter implements StorageAdapter {
 
   // ── scoped tokens ──────────────────────────────────────────────────────────
 
-  async createToken(input: { token: TokenRecord; event: AuditEventInput }): Promise<void> {
+  async createToken(input: StorageInput<'createToken'>): Promise<void> {
     await this.#write(
       'createToken',
       input.token.tenant,
@@ -775,22 +682,13 @@ export class RedisAdapter implements StorageAdapter {
     return decodeToken(await this.#command('HGETALL', this.#key(tenant, `tok:${id}`)));
   }
 
-  async useToken(input: {
-    tenant: string;
-    id: string;
-    now: number;
-  }): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
+  async useToken(input: StorageInput<'useToken'>): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
     const reply = await this.#read('useToken', input.tenant, [input.id, String(input.now)]);
     const outcome = text(reply[0]) as TokenUseOutcome;
     return { outcome, token: outcome === 'ok' ? decodeToken(reply[1]) : null };
   }
 
-  async revokeToken(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<TokenRecord> {
+  async revokeToken(input: StorageInput<'revokeToken'>): Promise<TokenRecord> {
     const reply = await this.#write(
       'revoke',
       input.tenant,
@@ -801,13 +699,7 @@ export class RedisAdapter implements StorageAdapter {
     return decodeToken(reply[0])!;
   }
 
-  async listTokens(query: {
-    tenant: string;
-    parentId?: string;
-    activeAt?: number;
-    afterId: string | null;
-    limit: number;
-  }): Promise<TokenRecord[]> {
+  async listTokens(query: StorageInput<'listTokens'>): Promise<TokenRecord[]> {
     const reply = await this.#read('listTokens', query.tenant, [
       query.parentId ?? '',
       nullable(query.activeAt),
@@ -819,7 +711,7 @@ export class RedisAdapter implements StorageAdapter {
 
   // ── approvals ──────────────────────────────────────────────────────────────
 
-  async createApproval(input: { approval: ApprovalRecord; event: AuditEventInput }): Promise<void> {
+  async createApproval(input: StorageInput<'createApproval'>): Promise<void> {
     const { approval, event } = input;
     const fields = approvalFields(approval);
     await this.#write(
@@ -835,13 +727,7 @@ export class RedisAdapter implements StorageAdapter {
     return decodeApproval(await this.#command('HGETALL', this.#key(tenant, `apr:${id}`)));
   }
 
-  async decideApproval(input: {
-    tenant: string;
-    id: string;
-    decision: ApprovalDecision;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<ApprovalRecord> {
+  async decideApproval(input: StorageInput<'decideApproval'>): Promise<ApprovalRecord> {
     const { decision } = input;
     const reply = await this.#write(
       'decideApproval',
@@ -853,13 +739,7 @@ export class RedisAdapter implements StorageAdapter {
     return decodeApproval(reply[0])!;
   }
 
-  async claimApproval(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    token: TokenRecord;
-    event: AuditEventInput;
-  }): Promise<ApprovalRecord> {
+  async claimApproval(input: StorageInput<'claimApproval'>): Promise<ApprovalRecord> {
     const reply = await this.#write(
       'claimApproval',
       input.tenant,
@@ -870,12 +750,7 @@ export class RedisAdapter implements StorageAdapter {
     return decodeApproval(reply[0])!;
   }
 
-  async expireApproval(input: {
-    tenant: string;
-    id: string;
-    now: number;
-    event: AuditEventInput;
-  }): Promise<ApprovalRecord> {
+  async expireApproval(input: StorageInput<'expireApproval'>): Promise<ApprovalRecord> {
     const reply = await this.#write(
       'expireApproval',
       input.tenant,
@@ -886,17 +761,12 @@ export class RedisAdapter implements StorageAdapter {
     return decodeApproval(reply[0])!;
   }
 
-  async listExpiredApprovals(query: { now: number; limit: number }): Promise<ApprovalRecord[]> {
+  async listExpiredApprovals(query: StorageInput<'listExpiredApprovals'>): Promise<ApprovalRecord[]> {
     const reply = await this.#read('listExpiredApprovals', '', [String(query.now), String(query.limit)]);
     return reply.map((fields) => decodeApproval(fields)!);
   }
 
-  async listApprovals(query: {
-    tenant: string;
-    status?: ApprovalRecord['status'];
-    afterId: string | null;
-    limit: number;
-  }): Promise<ApprovalRecord[]> {
+  async listApprovals(query: StorageInput<'listApprovals'>): Promise<ApprovalRecord[]> {
     const reply = await this.#read('listApprovals', query.tenant, [
       query.status ?? '',
       query.afterId ?? '',

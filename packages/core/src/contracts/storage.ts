@@ -502,3 +502,7 @@ export interface StorageAdapter {
   /** Release connections. The adapter is unusable afterwards. */
   close?(): Promise<void>;
 }
+
+/** The argument of a `StorageAdapter` method, so adapters name it without restating its shape. */
+export type StorageInput<M extends keyof StorageAdapter> =
+  Parameters<Extract<StorageAdapter[M], (...args: never[]) => unknown>>[0];
