@@ -272,6 +272,19 @@ describe('vault', () => {
     expect(() => vault.startMaintenance({ intervalMs: 1 })).toThrow(TypeError);
   });
 
+  it('rotates every due secret in one maintenance pass, past the first page of 100', async () => {
+    const clock = manualClock();
+    const { vault } = setup({ clock });
+    vault.registerRotationHandler('due/*', { create: async ({ path }) => `rotated-${path}` });
+    for (let i = 0; i < 130; i++) {
+      await vault.setSecret(`due/s-${i}`, 'v1', { rotation: { everySeconds: 3600 } });
+    }
+    clock.advanceSeconds(3601);
+    const report = await vault.runMaintenance();
+    expect(report.rotations).toMatchObject({ rotated: 130, failed: 0 });
+    expect((await vault.getSecret('due/s-129')).value).toBe('rotated-due/s-129');
+  });
+
   it('stops waiting for an approval at the timeout', async () => {
     const { vault } = setup();
     await vault.setSecret('wait/crit', 'v', { tier: 'critical' });

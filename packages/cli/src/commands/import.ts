@@ -29,7 +29,7 @@ import { startProgress } from '../progress';
 
 interface ImportFlags {
   namespace?: string;
-  tier: Tier;
+  tier?: Tier;
   tierPrefix?: Record<string, Tier>;
   type?: SecretType;
   dryRun?: boolean;
@@ -157,7 +157,7 @@ export function registerImportCommand(program: Command, io: CliIo): void {
     .description('import a .env file: each KEY becomes the secret <namespace>/KEY')
     .argument('[file]', '.env file, or - (or nothing) to read stdin')
     .option('-n, --namespace <namespace>', 'put the secrets under this path prefix', '')
-    .addOption(tierOption('--tier <tier>', 'tier of every secret without a matching --tier-prefix').default('standard'))
+    .addOption(tierOption('--tier <tier>', 'tier of every secret without a matching --tier-prefix (default: standard; an overwrite keeps the stored tier)'))
     .option('--tier-prefix <PREFIX=tier>', 'tier for keys starting with PREFIX (longest wins); repeatable', tierPrefix)
     .addOption(typeOption('--type <type>', 'type of every imported secret (default custom)'))
     .option('--dry-run', 'show what would happen, write nothing')

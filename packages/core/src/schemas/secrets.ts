@@ -126,10 +126,12 @@ export const deleteOptionsSchema = z.strictObject({ permanent: z.boolean().defau
 export const importEnvOptionsSchema = z.strictObject({
   /** Secrets land at `<namespace>/<KEY>`; "" puts them at the top level. */
   namespace: namespaceField.default(''),
-  tier: tierField.default('standard'),
+  /** Tier of keys no prefix matches: new secrets default to standard; an overwrite keeps the stored tier. */
+  tier: tierField.optional(),
   /** Tier by key prefix, e.g. `{ DB_: 'critical' }`; the longest matching prefix wins. */
   tierByPrefix: z.record(z.string().min(1).max(128), tierField).default({}),
-  type: secretTypeField.default('custom'),
+  /** New secrets default to custom; an overwrite keeps the stored type unless this is given. */
+  type: secretTypeField.optional(),
   dryRun: z.boolean().default(false),
   overwrite: z.boolean().default(false),
   ...callShape,

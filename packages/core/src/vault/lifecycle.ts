@@ -151,20 +151,25 @@ function maintenanceSteps(rt: Runtime) {
   }
 
   async function runDueRotations(now: number, report: MaintenanceReport): Promise<void> {
-    const due = await storage.listDueRotations({ now, limit: PAGE });
-    await each(
-      due,
-      (record) => ({ type: 'secret.rotate', path: record.path }),
-      async (record) => {
-        const outcome = await rotateStaged(rt, systemCall(record.tenant, 'rotation'), record.path, now);
-        if (outcome.status === 'rotated') report.rotations.rotated++;
-        else if (outcome.status === 'failed') report.rotations.failed++;
-        else if (outcome.status === 'busy') report.rotations.busy++;
-        else if (outcome.status === 'superseded') report.rotations.superseded++;
-        return outcome.status === 'rotated';
-      },
-      report,
-    );
+    // A rotated secret leaves the due list, so the next page holds the rest; a page that rotated
+    // nothing (all busy elsewhere or failing) ends the pass, and the next pass tries again.
+    for (;;) {
+      const due = await storage.listDueRotations({ now, limit: PAGE });
+      const rotated = await each(
+        due,
+        (record) => ({ type: 'secret.rotate', path: record.path }),
+        async (record) => {
+          const outcome = await rotateStaged(rt, systemCall(record.tenant, 'rotation'), record.path, now);
+          if (outcome.status === 'rotated') report.rotations.rotated++;
+          else if (outcome.status === 'failed') report.rotations.failed++;
+          else if (outcome.status === 'busy') report.rotations.busy++;
+          else if (outcome.status === 'superseded') report.rotations.superseded++;
+          return outcome.status === 'rotated';
+        },
+        report,
+      );
+      if (due.length < PAGE || rotated === 0) return;
+    }
   }
 
   return { purgeTrash, expireApprovals, warnExpiring, runDueRotations };

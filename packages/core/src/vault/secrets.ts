@@ -554,7 +554,7 @@ export function secretOperations(rt: Runtime) {
         ]);
       }
       const { entries, issues } = parseEnvFile(text);
-      const planned: Array<ImportedSecret & { value: string }> = [];
+      const planned: Array<ImportedSecret & { value: string; explicitTier: boolean }> = [];
       const prefixes = Object.keys(opts.tierByPrefix).sort((a, b) => b.length - a.length);
       for (const entry of entries) {
         const path = opts.namespace ? `${opts.namespace}/${entry.key}` : entry.key;
@@ -570,7 +570,7 @@ export function secretOperations(rt: Runtime) {
         }
         const prefix = prefixes.find((candidate) => entry.key.startsWith(candidate));
         const tier = prefix === undefined ? opts.tier : opts.tierByPrefix[prefix]!;
-        planned.push({ path, tier, line: entry.line, value: entry.value });
+        planned.push({ path, tier: tier ?? 'standard', explicitTier: tier !== undefined, line: entry.line, value: entry.value });
       }
       if (issues.length > 0)
         throw new AgentVaultValidationError('Malformed .env input; nothing was imported', issues);
@@ -584,11 +584,16 @@ export function secretOperations(rt: Runtime) {
       // its own, and a one-entry import is atomic as a whole.
       const result: ImportResult = { created: [], updated: [], skipped: [], dryRun: opts.dryRun };
       const writes: Array<{ item: ImportedSecret; value: string; exists: boolean }> = [];
-      for (const { value, ...item } of planned) {
+      for (const { value, explicitTier, ...item } of planned) {
         const existing = await storage.getSecret(call.tenant, item.path);
         if (existing?.trashedAt != null) result.skipped.push({ ...item, reason: 'trashed' });
         else if (existing && !opts.overwrite) result.skipped.push({ ...item, reason: 'exists' });
         else {
+          // An overwrite never lowers a secret's tier by omission: without a tier for it, it keeps its own.
+          if (existing && !explicitTier) {
+            item.tier = existing.tier;
+            authorizeTier(call, 'write', item.path, item.tier);
+          }
           (existing ? result.updated : result.created).push(item);
           writes.push({ item, value, exists: existing !== null });
         }
@@ -605,13 +610,13 @@ export function secretOperations(rt: Runtime) {
       if (opts.dryRun) return result;
       for (const { item, value, exists } of writes) {
         if (!exists) {
-          await createWith(call, item.path, value, { tier: item.tier, type: opts.type });
+          await createWith(call, item.path, value, { tier: item.tier, type: opts.type ?? 'custom' });
           continue;
         }
         await appendWith(call, item.path, value, {
           action: 'write',
           type: 'secret.update',
-          patch: { tier: item.tier, type: opts.type },
+          patch: opts.type === undefined ? { tier: item.tier } : { tier: item.tier, type: opts.type },
           expectedVersion: undefined,
           retireAfterMs: null,
           details: { import: true },

@@ -70,7 +70,7 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RateLimiter 
         throw new AgentVaultUnavailableError('redisRateLimiter: Redis did not answer', { cause: error });
       }
       if (!Array.isArray(reply) || reply.length !== 2)
-        throw new Error('redisRateLimiter: unexpected reply from the rate-limit script');
+        throw new AgentVaultUnavailableError('redisRateLimiter: unexpected reply from the rate-limit script');
       const allowed = Number(reply[0]) === 1;
       return decisionFor(Number(reply[1]), allowed, now, config);
     },

@@ -263,6 +263,24 @@ export function secretTests(ctx: SuiteContext): void {
     expect((await vault.getSecret('production/EXISTING')).value).toBe('replaced');
   });
 
+  it('keeps a stored tier and type on overwrite unless the import names them, and honours tier and type', async () => {
+    const { vault } = ctx.setup();
+    await vault.setSecret('imp/KEPT', 'v1', { tier: 'critical', type: 'db_credential' });
+    await vault.setSecret('imp/NAMED', 'v1', { tier: 'critical' });
+    const result = await vault.importEnv('KEPT=v2\nNAMED=v2\nNEW=v1', {
+      namespace: 'imp',
+      overwrite: true,
+      tierByPrefix: { NAMED: 'sensitive' },
+    });
+    expect(result.updated.map((u) => [u.path, u.tier])).toEqual([['imp/KEPT', 'critical'], ['imp/NAMED', 'sensitive']]);
+    expect(await vault.getSecret('imp/KEPT')).toMatchObject({ value: 'v2', tier: 'critical', type: 'db_credential' });
+    expect(await vault.getSecret('imp/NAMED')).toMatchObject({ value: 'v2', tier: 'sensitive' });
+    expect(await vault.getSecret('imp/NEW')).toMatchObject({ tier: 'standard', type: 'custom' });
+    await vault.importEnv('KEPT=v3\nOTHER=x', { namespace: 'imp', overwrite: true, tier: 'sensitive', type: 'api_key' });
+    expect(await vault.getSecret('imp/KEPT')).toMatchObject({ value: 'v3', tier: 'sensitive', type: 'api_key' });
+    expect(await vault.getSecret('imp/OTHER')).toMatchObject({ tier: 'sensitive', type: 'api_key' });
+  });
+
   it('reports every malformed .env line by number and writes nothing', async () => {
     const { vault } = ctx.setup();
     const env = 'GOOD=1\nthis line is wrong\nALSO_GOOD=2\n=novalue\nQUOTE="s3cr3t-unterminated\n';
