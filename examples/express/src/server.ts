@@ -66,9 +66,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const vault = createVault({ storage, keys: localKeyring({ env, generateDevKey: true, warn: log }) });
 
   // A key given in the environment is imported (only its hash is stored; importing it again on
-  // the next start finds the same key); otherwise one is minted and shown once.
+  // the next start finds the same key). Otherwise one is minted and shown once — unless storage
+  // kept the one an earlier start minted: a restart must not pile up live admin keys.
+  const existing = await vault.listAgentKeys();
   for (const { name, value, roles, label } of keysFromEnv) {
-    const key = await vault.createAgentKey({ value, roles: [...roles], description: value ? name : `${label} (created at start)` });
+    const description = `${label} (created at start)`;
+    const earlier = value ? undefined : existing.find((k) => k.revokedAt === null && k.description === description);
+    if (earlier) {
+      log(`${label}: ${earlier.id}, created at an earlier start and shown then; set ${name} or revoke it to get a new one`);
+      continue;
+    }
+    const key = await vault.createAgentKey({ value, roles: [...roles], description: value ? name : description });
     if (!value) log(`${label}, shown once: ${key.value}`);
   }
 

@@ -64,6 +64,32 @@ describe('the server on real backends', () => {
     }
   });
 
+  it.skipIf(pgProblem !== null)('mints its keys once on PostgreSQL: a restart without key variables reuses them', async () => {
+    const schema = `agentvault_test_example_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    const env = { PORT: '0', AGENTVAULT_LOCAL_KEK: KEK, AGENTVAULT_STORAGE: PG_URL, AGENTVAULT_PG_SCHEMA: schema };
+    try {
+      const firstLog: string[] = [];
+      const first = await startServer({ env, log: (line) => void firstLog.push(line) });
+      const keys = (await first.vault.listAgentKeys()).map((k) => k.id);
+      await first.close();
+      expect(keys).toHaveLength(2);
+      expect(firstLog.filter((line) => line.includes('shown once'))).toHaveLength(2);
+      const secondLog: string[] = [];
+      const second = await startServer({ env, log: (line) => void secondLog.push(line) });
+      try {
+        expect((await second.vault.listAgentKeys()).map((k) => k.id)).toEqual(keys);
+        expect(secondLog.some((line) => line.includes('shown once'))).toBe(false);
+        expect(secondLog.filter((line) => line.includes('created at an earlier start'))).toHaveLength(2);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  });
+
   it.skipIf(redisProblem !== null)('keeps secrets and its root key across a restart on Redis', async () => {
     const prefix = `agentvault-test-example-${randomBytes(5).toString('hex')}:`;
     try {
