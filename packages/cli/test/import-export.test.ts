@@ -56,6 +56,14 @@ describe('import', () => {
     const overwrite = await cli(['import', file, '-n', 'production', '--overwrite', '--json'], as);
     expect(JSON.parse(overwrite.stdout)).toMatchObject({ counts: { updated: 1 }, updated: [{ path: 'production/DB_URL', line: 1 }] });
     expect((await admin.getSecret('production/DB_URL')).value).toBe('postgresql://new@host/db');
+    // Without --tier the overwrite keeps the stored tier; the flags apply when given.
+    expect(JSON.parse(overwrite.stdout).updated[0].tier).toBe('critical');
+    expect((await admin.getSecret('production/DB_URL')).tier).toBe('critical');
+    await writeFile(file, 'DB_URL=postgresql://newer@host/db\nNEW_KEY=sk-new\n');
+    expect((await cli(['import', file, '-n', 'production', '--overwrite', '--tier', 'sensitive', '--type', 'api_key'], as)).code).toBe(0);
+    for (const path of ['production/DB_URL', 'production/NEW_KEY']) {
+      expect(await admin.getSecret(path)).toMatchObject({ tier: 'sensitive', type: 'api_key' });
+    }
   });
 
   it('reads stdin (- or nothing), and writes nothing when a line is malformed (exit 1, the line named, not its content)', async () => {
