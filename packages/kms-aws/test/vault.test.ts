@@ -2,6 +2,7 @@ import { memoryAdapter } from '@agentvault/adapter-memory';
 import { createVault } from '@agentvault/core';
 import { AgentVaultNotFoundError, AgentVaultUnavailableError } from '@agentvault/core/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { awsKmsKeyWrapper } from '../src/index';
 import { type KmsWorld, kmsWorld } from './support';
 
 const quiet = { warn() {}, error() {} };
@@ -26,6 +27,15 @@ describe('a vault on the AWS KMS wrapper', () => {
     vault.clearCaches();
     expect((await vault.getSecret('app/api-key')).value).toBe('v2');
     expect(world.fake.calls.Decrypt).toBe(1);
+  });
+
+  it('works from client settings alone ({ keyId, clientConfig }), creating its own client', async () => {
+    const keys = awsKmsKeyWrapper({ keyId: world.key, clientConfig: world.fake.clientConfig(world.me) });
+    const vault = createVault({ storage: memoryAdapter(), keys, logger: quiet });
+    await vault.setSecret('app/from-config', 'configured');
+    vault.clearCaches();
+    expect((await vault.getSecret('app/from-config')).value).toBe('configured');
+    expect(world.fake.calls).toMatchObject({ GenerateDataKey: 1, Decrypt: 1 });
   });
 
   it('writes nothing when KMS is down, and the secret does not exist afterwards', async () => {

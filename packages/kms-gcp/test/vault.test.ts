@@ -2,7 +2,8 @@ import { memoryAdapter } from '@agentvault/adapter-memory';
 import { createVault } from '@agentvault/core';
 import { AgentVaultNotFoundError, AgentVaultUnavailableError } from '@agentvault/core/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type GcpWorld, gcpWorld } from './support';
+import { gcpKmsKeyWrapper } from '../src/index';
+import { type GcpWorld, gcpWorld, RETRY } from './support';
 
 const quiet = { warn() {}, error() {} };
 
@@ -15,6 +16,15 @@ afterEach(async () => {
 });
 
 describe('a vault on the Cloud KMS wrapper', () => {
+  it('works from client options alone ({ keyName, clientOptions }), creating its own client', async () => {
+    const keys = gcpKmsKeyWrapper({ keyName: world.key, clientOptions: world.fake.clientOptions(world.me), retry: RETRY });
+    const vault = createVault({ storage: memoryAdapter(), keys, logger: quiet });
+    await vault.setSecret('app/from-options', 'configured');
+    vault.clearCaches();
+    expect((await vault.getSecret('app/from-options')).value).toBe('configured');
+    expect(world.fake.calls).toEqual({ Encrypt: 1, Decrypt: 1 });
+  });
+
   it('costs one Encrypt per written version, nothing for warm reads, one Decrypt for a cold read', async () => {
     const vault = createVault({ storage: memoryAdapter(), keys: world.wrapper(), logger: quiet });
     await vault.setSecret('app/api-key', 'v1');
