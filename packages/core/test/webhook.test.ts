@@ -1,8 +1,10 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signWebhook, verifyWebhookSignature, webhookNotifier } from '../src/notify/webhook';
+import { manualClock } from '../src/testing/clock';
 import { testKeyWrapper } from '../src/testing/key-wrappers';
 import { createVault } from '../src/vault/create-vault';
 
@@ -12,6 +14,18 @@ interface Received {
   headers: IncomingMessage['headers'];
   body: string;
   verified: boolean;
+  /** Checked by hand from the documented scheme, without the library's code. */
+  independentlyVerified: boolean;
+}
+
+/** `AgentVault-Signature: t=<unix>,v1=<hex>`, v1 = HMAC-SHA256(secret, `${t}.${rawBody}`), recomputed here. */
+function checkSignatureByHand(header: string | undefined, rawBody: string): boolean {
+  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  if (!match) return false;
+  const [, t, v1] = match as unknown as [string, string, string];
+  if (Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
+  const expected = createHmac('sha256', SECRET).update(`${t}.${rawBody}`).digest('hex');
+  return timingSafeEqual(Buffer.from(v1, 'hex'), Buffer.from(expected, 'hex'));
 }
 
 /** A receiver that verifies every request the way the README tells receivers to. */
@@ -26,6 +40,7 @@ async function receiver(answer: (attempt: number) => { status: number; delayMs?:
         headers: request.headers,
         body,
         verified: verifyWebhookSignature({ secret: SECRET, header: request.headers['agentvault-signature'] as string, body }),
+        independentlyVerified: checkSignatureByHand(request.headers['agentvault-signature'] as string | undefined, body),
       });
       const { status, delayMs = 0, headers = {} } = answer(received.length);
       setTimeout(() => response.writeHead(status, headers).end(), delayMs);
@@ -58,6 +73,48 @@ describe('webhook notifier', () => {
     expect(body).toMatchObject({ type: 'approval.decided', data: { approvalId: pending.approvalRequestId, status: 'approved', decidedBy: 'app:alice' } });
     expect(body.id).toBe(received[1]!.headers['agentvault-delivery']);
     expect(received.map((r) => r.body).join('')).not.toContain('webhook-canary-value');
+  });
+
+  it('delivers the maintenance events by default: secret.expiring and rotation.failed, signed as documented', async () => {
+    const { url, received } = await receiver(() => ({ status: 204 }));
+    const notifier = webhookNotifier({ url, secret: SECRET });
+    const clock = manualClock();
+    const logger = { warn() {}, error() {} };
+    const vault = createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), clock, logger });
+    vault.on(notifier);
+    const DAY = 86_400_000;
+
+    await vault.setSecret('hooks/expiring', 'expiring-canary-value', { expiresInDays: 10 });
+    await vault.runMaintenance(); // ten days out: no warning yet
+    await notifier.flush();
+    expect(received).toEqual([]);
+    clock.advance(3.5 * DAY); // inside the 7-day window
+    await vault.runMaintenance();
+    await notifier.flush();
+
+    await vault.setSecret('hooks/rotating', 'rotating-canary-value', { rotation: { everySeconds: 3600 } });
+    vault.registerRotationHandler('hooks/rotating', {
+      create: async () => {
+        throw new Error('provider refused');
+      },
+    });
+    clock.advanceSeconds(3600);
+    await vault.runMaintenance();
+    await notifier.flush();
+
+    expect(received.map((r) => r.headers['agentvault-event'])).toEqual(['secret.expiring', 'rotation.failed']);
+    expect(received.every((r) => r.independentlyVerified)).toBe(true);
+    expect(received.every((r) => r.verified)).toBe(true);
+    type Delivery = { id: string; type: string; data: Record<string, unknown> };
+    const [expiring, failed] = received.map((r) => JSON.parse(r.body) as Delivery);
+    expect(expiring).toMatchObject({ type: 'secret.expiring', data: { path: 'hooks/expiring', warning: '7d' } });
+    expect(failed).toMatchObject({ type: 'rotation.failed', data: { path: 'hooks/rotating', stage: 'create' } });
+    expect([expiring!.id, failed!.id]).toEqual(received.map((r) => r.headers['agentvault-delivery']));
+    const all = received.map((r) => r.body).join('');
+    expect(all).not.toContain('expiring-canary-value');
+    expect(all).not.toContain('rotating-canary-value');
+    // A body touched in transit fails the hand-made check too, so the check is not vacuous.
+    expect(checkSignatureByHand(received[0]!.headers['agentvault-signature'] as string, `${received[0]!.body} `)).toBe(false);
   });
 
   it('retries server errors and timeouts with the same delivery id, honouring Retry-After', async () => {

@@ -1,10 +1,11 @@
 /** Refusals of the HTTP layer itself, internal failures, rate limits and the OpenAPI document. */
+import { request as httpRequest } from 'node:http';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { expect, it } from 'vitest';
 import type { StorageAdapter } from '../../../src/contracts/storage';
 import { AgentVaultIntegrityError, AgentVaultUnavailableError } from '../../../src/errors';
 import { memoryRateLimiter } from '../../../src/http/rate-limit/memory';
-import { enc } from '../support/world';
+import { enc, type Reply } from '../support/world';
 import { type ContractContext, expectError } from './context';
 
 /** Storage whose secret reads fail with `error` while `failing` is set. */
@@ -25,7 +26,67 @@ function failingReads(error: () => Error) {
   return { state, wrap };
 }
 
+/**
+ * POST `chunks` with Transfer-Encoding: chunked and no Content-Length, so the server cannot refuse
+ * on the header and has to count while it reads. Each chunk is its own write.
+ */
+function postChunked(url: string, credential: string, chunks: string[]): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, {
+      method: 'POST',
+      headers: {
+        'authorization': `Bearer ${credential}`,
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+      },
+    });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      const parts: Buffer[] = [];
+      res.on('data', (part: Buffer) => parts.push(part));
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers))
+          if (value !== undefined) for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+        const text = Buffer.concat(parts).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers, text, body: text === '' ? null : JSON.parse(text) });
+      });
+      res.on('error', reject);
+    });
+    // Once the answer is in, the server may drop the connection while we still write: not a failure.
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    expect(req.getHeader('content-length')).toBeUndefined();
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
 export function errorContract(ctx: ContractContext): void {
+  it('counts a chunked body with no Content-Length: 413 past the limit, nothing stored; read in full under it', async () => {
+    const w = await ctx.world({ handler: { bodyLimitBytes: 1024 } });
+    const api = w.api(w.admin);
+    const body = (path: string, valueBytes: number) => JSON.stringify({ path, value: 'x'.repeat(valueBytes) });
+    const split = (text: string, size: number) =>
+      Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+
+    const over = body('chunked/big', 4096);
+    const big = await postChunked(`${w.server.url}/secrets`, w.admin, split(over, 512));
+    expectError(big, 413, 'payload_too_large');
+    expectError(await api.request('GET', `/secrets/${enc('chunked/big')}`), 404, 'not_found');
+    expect((await w.vault.listSecrets()).items).toEqual([]);
+
+    const under = body('chunked/small', 700);
+    expect(under.length).toBeLessThan(1024);
+    const small = await postChunked(`${w.server.url}/secrets`, w.admin, split(under, 100));
+    expect(small.status).toBe(201);
+    const read = await api.request('GET', `/secrets/${enc('chunked/small')}`);
+    expect(read.status).toBe(200);
+    expect(read.body.value).toBe('x'.repeat(700));
+  });
+
   it('refuses malformed requests in the documented shape: 400, 401, 404, 413, 422', async () => {
     const w = await ctx.world({ handler: { bodyLimitBytes: 1024 } });
     const api = w.api(w.admin);
