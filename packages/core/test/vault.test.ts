@@ -9,6 +9,8 @@ import {
   AgentVaultConflictError,
   AgentVaultError,
   AgentVaultIntegrityError,
+  AgentVaultNotFoundError,
+  AgentVaultPermissionError,
   AgentVaultUnavailableError,
   AgentVaultValidationError,
 } from '../src/errors';
@@ -294,5 +296,31 @@ describe('vault', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentVaultApprovalPendingError);
     expect((error as AgentVaultApprovalPendingError).approvalRequestId).toBe(pending.approvalRequestId);
+  });
+
+  it('audits every refused decision and wait, without storing the rejected note', async () => {
+    const { vault } = setup();
+    await vault.setSecret('refuse/crit', 'v', { tier: 'critical' });
+    const pending = await vault.requestToken({ scope: 'secrets:read:refuse/*' }, { actor: 'agent' });
+    const id = pending.approvalRequestId!;
+    const note = `refused-note-canary-${'x'.repeat(1100)}`;
+    const failures = async () => (await vault.queryAudit({ success: false, limit: 200 })).events;
+    const refusals: [() => Promise<unknown>, new (...args: never[]) => Error, string][] = [
+      [() => vault.approve(id, { comment: note }, { actor: 'alice' }), AgentVaultValidationError, 'approval.approve'],
+      [() => vault.deny(id, { reason: note }, { actor: 'alice' }), AgentVaultValidationError, 'approval.deny'],
+      [() => vault.waitForApproval(id, { actor: 'mallory', timeoutMs: 30, pollIntervalMs: 10 }), AgentVaultPermissionError, 'approval.read'],
+      [() => vault.waitForApproval(id, { actor: 'agent', timeoutMs: 30, pollIntervalMs: 10 }), AgentVaultApprovalPendingError, 'approval.read'],
+      [() => vault.waitForApproval('apr_unknown', { actor: 'agent', timeoutMs: 30 }), AgentVaultNotFoundError, 'approval.read'],
+    ];
+    for (const [attempt, errorClass, type] of refusals) {
+      const before = await failures();
+      await expect(attempt()).rejects.toBeInstanceOf(errorClass);
+      const after = await failures();
+      expect(after).toHaveLength(before.length + 1);
+      const added = after.filter((e) => !before.some((b) => b.id === e.id));
+      expect(added).toMatchObject([{ type, success: false }]);
+    }
+    const all = JSON.stringify((await vault.queryAudit({ limit: 200 })).events);
+    expect(all).not.toContain('refused-note-canary');
   });
 });

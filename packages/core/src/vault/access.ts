@@ -36,14 +36,13 @@ import {
 } from '../schemas/access';
 import { parseInput } from '../schemas/fields';
 import { type CallOptions, callSchema } from '../schemas/secrets';
-import { auditFailure, type OperationFacts, operation, successEvent } from './auditing';
+import { alreadyAudited, auditFailure, type OperationFacts, operation, successEvent } from './auditing';
 import {
   anonymousCall,
   type CallContext,
   type CallFields,
   principalFor,
   requireRole,
-  resolveCall,
   tokenRefusal,
   tokenScope,
 } from './authorization';
@@ -757,14 +756,16 @@ export function accessOperations(rt: Runtime) {
     });
   }
 
+  /** Decide a request; the note is validated inside the audited operation, so bad input is audited too. */
   async function decide(
     id: string,
     decision: 'approve' | 'deny',
-    note: string | null,
+    readNote: () => string | null,
     options: CallOptions | undefined,
   ): Promise<Approval> {
     const type = decision === 'approve' ? 'approval.approve' : 'approval.deny';
     return run(type, callSchema, options, async (call) => {
+      const note = readNote();
       requireRole(call, 'approver', 'decide approval requests');
       const record = await findApproval(call, id);
       if (record.requestedBy === call.actor)
@@ -798,8 +799,7 @@ export function accessOperations(rt: Runtime) {
     input: z.input<typeof approveSchema> = {},
     options?: CallOptions,
   ): Promise<Approval> {
-    const data = parseInput(approveSchema, input, 'approval');
-    return decide(id, 'approve', data.comment ?? null, options);
+    return decide(id, 'approve', () => parseInput(approveSchema, input, 'approval').comment ?? null, options);
   }
 
   async function deny(
@@ -807,8 +807,7 @@ export function accessOperations(rt: Runtime) {
     input: z.input<typeof denySchema> = {},
     options?: CallOptions,
   ): Promise<Approval> {
-    const data = parseInput(denySchema, input, 'denial');
-    return decide(id, 'deny', data.reason ?? null, options);
+    return decide(id, 'deny', () => parseInput(denySchema, input, 'denial').reason ?? null, options);
   }
 
   async function listApprovals(options?: ListApprovalsOptions): Promise<Page<Approval>> {
@@ -846,10 +845,22 @@ export function accessOperations(rt: Runtime) {
    * AgentVaultApprovalPendingError; abort → the signal's reason.
    */
   async function waitForApproval(id: string, options?: WaitForApprovalOptions): Promise<ScopedToken> {
-    const opts = parseInput(waitForApprovalSchema, options ?? {}, 'options');
-    const { timeoutMs, pollIntervalMs, signal, ...callOptions } = opts;
+    // A refusal (or timeout) appends one approval.read failure; a success is audited by getApproval.
+    return run('approval.read', waitForApprovalSchema, options, async (call, opts) => {
+      const { timeoutMs, pollIntervalMs, signal, ...callOptions } = opts;
+      return awaitDecision(call, id, timeoutMs, pollIntervalMs, signal, callOptions);
+    });
+  }
+
+  async function awaitDecision(
+    call: CallContext,
+    id: string,
+    timeoutMs: number,
+    pollIntervalMs: number,
+    signal: AbortSignal | undefined,
+    callOptions: CallOptions,
+  ): Promise<ScopedToken> {
     const deadline = performance.now() + timeoutMs;
-    const call = await resolveCall(rt, callOptions);
     let wake = new AbortController();
     const stopListening = on('approval.decided', (event) => {
       if (event.approvalId === id) wake.abort();
@@ -864,7 +875,10 @@ export function accessOperations(rt: Runtime) {
         if (status === 'denied') throw new AgentVaultPermissionError(`Approval request ${id} was denied`);
         if (status === 'expired') throw new AgentVaultGoneError(`Approval request ${id} expired undecided`);
         if (status === 'approved') {
-          const approval = await getApproval(id, callOptions);
+          // getApproval audits its own outcome, success or failure: do not audit its refusal twice.
+          const approval = await getApproval(id, callOptions).catch((error: unknown) => {
+            throw error instanceof Object ? alreadyAudited(error) : error;
+          });
           if (approval.token) return approval.token;
           throw new AgentVaultConflictError(`The token of approval request ${id} was already collected`);
         }
