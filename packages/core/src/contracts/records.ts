@@ -117,8 +117,6 @@ export interface AuditDraft {
   /** `evt_…`, unique within the whole store. */
   id: string;
   tenant: string;
-  /** Which of the tenant's hash chains the event joins (0 ≤ chain < the vault's `auditChains`). */
-  chain: number;
   type: AuditEventType;
   path: string | null;
   /** `key:<id>`, `token:<id>`, `app:<name>` or `user:<id>`; never a credential. */
@@ -128,8 +126,6 @@ export interface AuditDraft {
   userAgent: string | null;
   timestamp: number;
   details: AuditDetails;
-  /** SHA-256 (hex) of the draft's canonical form (domain/audit-chain `auditDigest`). */
-  digest: string;
 }
 
 /** How the operation ended. For an audited read, storage decides it (see `readSecret`). */
@@ -144,17 +140,43 @@ export interface AuditOutcome {
 export type AuditEventInput = AuditDraft & AuditOutcome;
 
 /** A stored audit event. */
-export interface AuditEvent extends Omit<AuditEventInput, 'digest'> {
-  /** Position in its chain: 1, 2, 3… with no gaps. */
+export interface AuditEvent extends AuditEventInput {
+  /** Position in the tenant's trail: 1, 2, 3… with no gaps, assigned by storage at append. */
   seq: number;
-  /** The chain link (hex): `auditLink(previous hash, digest, outcome)`; the first event links to `GENESIS_HASH`. */
-  hash: string;
 }
 
-export interface AuditChainHead {
-  chain: number;
-  seq: number;
-  hash: string;
+/**
+ * The tenant's audit seal (one record, id `AUDIT_SEAL_ID`): the seal key, wrapped by the vault's
+ * KeyWrapper (bound to `{ tenant, purpose: 'audit-seal' }`), and the head of the checkpoint chain.
+ * Storage never sees the seal key in the clear.
+ */
+export interface AuditSealRecord {
+  tenant: string;
+  id: string;
+  wrappedKey: WrappedKey;
+  /** Checkpoints written so far; the last one is `checkpoints` (0 = none). */
+  checkpoints: number;
+  /** The last sealed event's seq (0 = none). */
+  sealedSeq: number;
+  /** The last checkpoint's MAC (hex); '' before the first. */
+  lastMac: string;
+}
+
+/**
+ * One checkpoint: HMAC-SHA256 under the seal key over the previous checkpoint's MAC and the digests
+ * of the events `fromSeq..toSeq` (vault/audit-seal). Id: the checkpoint number, zero-padded to 12 digits.
+ */
+export interface AuditCheckpointRecord {
+  tenant: string;
+  id: string;
+  n: number;
+  fromSeq: number;
+  toSeq: number;
+  /** Per-event digests (hex, truncated), so verification names the first event that differs. */
+  digests: string[];
+  prevMac: string;
+  mac: string;
+  sealedAt: number;
 }
 
 export const ROLES = ['admin', 'approver'] as const;
@@ -198,6 +220,13 @@ export interface TokenRecord {
   issuedBy: string;
   /** The token it was minted from, if a token minted it. */
   parentId: string | null;
+  /**
+   * Every principal above it, nearest first: its ancestors (`token:<id>`) and the actor that minted
+   * the root (`key:<id>`, `user:<id>`, `app:<name>`). None of them may decide a request it makes.
+   */
+  lineage: string[];
+  /** The root of its tree (itself for a root token): the tree shares the root's rate-limit bucket. */
+  rootId: string;
   approvalRequestId: string | null;
   revokedAt: number | null;
 }
@@ -219,6 +248,8 @@ export interface ApprovalRecord {
   tenant: string;
   /** Actor id of the requester; only it may claim the token. */
   requestedBy: string;
+  /** The requester's lineage (see `TokenRecord.lineage`); with `requestedBy`, who may never decide it. */
+  lineage: string[];
   requesterDescription: string | null;
   /** The requested token, minted on the first claim after approval. */
   request: {
@@ -239,4 +270,72 @@ export interface ApprovalRecord {
   /** Set when the requester collected the token; a token is handed out once. */
   claimedAt: number | null;
   tokenId: string | null;
+}
+
+/** A named lease (store-wide: tenant `STORE_TENANT`, id = the lease name). */
+export interface LeaseRecord {
+  tenant: string;
+  id: string;
+  owner: string;
+  expiresAt: number;
+}
+
+/** Which warning before expiry: 7 days or 1 day. */
+export type ExpiryWarningKind = '7d' | '1d';
+
+/** One expiry warning sent; id `expiryWarningId(path, expiresAt, kind)`. A new expiresAt is a new warning. */
+export interface ExpiryWarningRecord {
+  tenant: string;
+  id: string;
+  path: string;
+  expiresAt: number;
+  kind: ExpiryWarningKind;
+  sentAt: number;
+}
+
+/** Every kind of record storage keeps, by kind. */
+export interface RecordTypes {
+  secret: SecretRecord;
+  version: VersionRecord;
+  agent_key: AgentKeyRecord;
+  token: TokenRecord;
+  approval: ApprovalRecord;
+  lease: LeaseRecord;
+  expiry_warning: ExpiryWarningRecord;
+  audit_seal: AuditSealRecord;
+  audit_checkpoint: AuditCheckpointRecord;
+}
+export type RecordKind = keyof RecordTypes;
+
+/** Kinds keyed by `(tenant, id)`; secrets are keyed by path and versions by (path, version). */
+export type IdKind = Exclude<RecordKind, 'secret' | 'version'>;
+
+export type RecordKey =
+  | { kind: 'secret'; tenant: string; path: string }
+  | { kind: 'version'; tenant: string; path: string; version: number }
+  | { kind: IdKind; tenant: string; id: string };
+
+/** The key a record is stored under. */
+export function recordKey<K extends RecordKind>(kind: K, record: RecordTypes[K]): RecordKey {
+  if (kind === 'secret') {
+    const secret = record as SecretRecord;
+    return { kind: 'secret', tenant: secret.tenant, path: secret.path };
+  }
+  if (kind === 'version') {
+    const version = record as VersionRecord;
+    return { kind: 'version', tenant: version.tenant, path: version.path, version: version.version };
+  }
+  const { tenant, id } = record as { tenant: string; id: string };
+  return { kind: kind as IdKind, tenant, id };
+}
+
+/** The id of the tenant's audit seal record. */
+export const AUDIT_SEAL_ID = 'seal';
+
+export function expiryWarningId(path: string, expiresAt: number, kind: ExpiryWarningKind): string {
+  return `${path}|${expiresAt}|${kind}`;
+}
+
+export function checkpointId(n: number): string {
+  return String(n).padStart(12, '0');
 }
