@@ -2,7 +2,6 @@
 
 import type { z } from 'zod';
 import type { AuditDetails, AuditDraft, AuditEventInput, AuditEventType } from '../contracts/records';
-import { auditDigest } from '../domain/audit-chain';
 import { newId } from '../domain/ids';
 import { pathProblem } from '../domain/paths';
 import { AgentVaultError } from '../errors';
@@ -17,10 +16,9 @@ export function draftEvent(
   path: string | null,
   details: AuditDetails = {},
 ): AuditDraft {
-  const draft: AuditDraft = {
+  return {
     id: newId('evt'),
     tenant: call.tenant,
-    chain: Math.floor(Math.random() * rt.config.auditChains),
     type,
     path,
     actor: call.actor,
@@ -29,10 +27,12 @@ export function draftEvent(
     userAgent: call.userAgent,
     timestamp: rt.clock.now(),
     details,
-    digest: '',
   };
-  draft.digest = auditDigest(draft);
-  return draft;
+}
+
+/** Append events on their own (no record writes): the plain audit append. */
+export async function appendEvent(rt: Runtime, ...events: AuditEventInput[]): Promise<void> {
+  await rt.storage.commit({ writes: [], events });
 }
 
 export function successEvent(
@@ -104,7 +104,7 @@ export async function auditFailure(
 ): Promise<void> {
   if (error instanceof Object && audited.has(error)) return;
   try {
-    await rt.storage.appendAudit(failureEvent(rt, call, facts.type, facts.path, error));
+    await appendEvent(rt, failureEvent(rt, call, facts.type, facts.path, error));
   } catch (auditError) {
     rt.logger.error('could not audit a failed operation', {
       type: facts.type,
