@@ -16,7 +16,7 @@ import type {
 import { type CreateAgentKeyInput, agentKeyOperations } from './agent-keys';
 import { approvalOperations, type ListApprovalsOptions, type WaitForApprovalOptions } from './approvals';
 import { auditFailure } from './auditing';
-import { anonymousCall, principalFor } from './authorization';
+import { anonymousCall, principalFor, tokenTreeOf } from './authorization';
 import type { VaultEvent, VaultEventListener, VaultEventType } from './events';
 import type { Runtime } from './runtime';
 import { type ListTokensOptions, type TokenRequest, tokenOperations } from './tokens';
@@ -46,6 +46,11 @@ export interface AccessOperations {
    * requests themselves. Failures throw (401/403) and are audited as `auth.authenticate`.
    */
   authenticate(credential: string, options?: { ip?: string; userAgent?: string; tenant?: string }): Promise<Principal>;
+  /**
+   * The tree a scoped token value belongs to (tenant and root token id), so an HTTP edge keys its
+   * rate limit by the root: a token's children share its bucket. Null for anything else. Not audited.
+   */
+  tokenTree(credential: string): Promise<{ tenant: string; rootId: string } | null>;
 
   /**
    * Request a scoped token: standard tier at once; sensitive held for approval unless the vault
@@ -108,6 +113,7 @@ export function accessOperations(rt: Runtime): AccessOperations {
   return {
     on: on as AccessOperations['on'],
     authenticate,
+    tokenTree: (credential) => tokenTreeOf(rt, String(credential)),
     ...agentKeyOperations(rt),
     ...tokenOperations(rt),
     ...approvalOperations(rt),

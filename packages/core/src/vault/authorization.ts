@@ -59,6 +59,16 @@ async function findToken(rt: Runtime, value: string): Promise<TokenRecord | null
   return found.record;
 }
 
+/**
+ * The tree a scoped token value belongs to (its tenant and root token id), for rate limits: every
+ * token of a tree shares its root's bucket. Null for anything that is not a known token. Not audited.
+ */
+export async function tokenTreeOf(rt: Runtime, credential: string): Promise<{ tenant: string; rootId: string } | null> {
+  if (!credential.startsWith(TOKEN_PREFIX)) return null;
+  const token = await findToken(rt, credential);
+  return token ? { tenant: token.tenant, rootId: token.rootId } : null;
+}
+
 async function findAgentKey(rt: Runtime, value: string): Promise<AgentKeyRecord | null> {
   const found = await rt.storage.findCredential(hashCredential(value));
   return found?.kind === 'agent_key' ? found.record : null;
