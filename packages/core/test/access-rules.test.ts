@@ -65,7 +65,10 @@ describe('token rules', () => {
       expiresAt: 1000,
       parentNext: { usesRemaining: 1 },
     });
-    expect(carveChild(parent, { maxUses: 4, expiresAt: 10 }, 0)).toMatchObject({ expiresAt: 10, parentNext: { usesRemaining: 0 } });
+    expect(carveChild(parent, { maxUses: 4, expiresAt: 10 }, 0)).toMatchObject({
+      expiresAt: 10,
+      parentNext: { usesRemaining: 0 },
+    });
     expect(carveChild(parent, { maxUses: 5, expiresAt: 10 }, 0)).toEqual({ refusal: 'budget_exceeded', left: 4 });
     expect(carveChild(parent, { maxUses: null, expiresAt: 10 }, 0)).toEqual({ refusal: 'budget_required', left: 4 });
     expect(carveChild(token({ usesRemaining: 0 }), { maxUses: 1, expiresAt: 10 }, 0)).toEqual({ refusal: 'token_exhausted' });
