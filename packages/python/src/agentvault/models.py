@@ -51,7 +51,7 @@ def _masked_repr(obj: Any, hidden: frozenset[str]) -> str:
     parts = []
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        shown = _HIDDEN if f.name in hidden and value is not None else repr(value)
+        shown = repr(_HIDDEN) if f.name in hidden and value is not None else repr(value)
         parts.append(f"{f.name}={shown}")
     return f"{type(obj).__name__}({', '.join(parts)})"
 
