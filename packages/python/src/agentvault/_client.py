@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
+from time import monotonic, time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
@@ -130,7 +130,7 @@ class AgentVault:
             user_agent=f"agentvault-python/{__version__}",
             transport=transport,
             sleep=self._sleep,
-            now=time.time,
+            now=time,
         )
 
     def __repr__(self) -> str:
@@ -419,7 +419,7 @@ class AgentVault:
         ``AgentVaultApprovalPendingError``. Polls start ``poll_interval`` apart and grow 1.5x up to
         ``max_poll_interval``.
         """
-        deadline = time.monotonic() + timeout
+        deadline = monotonic() + timeout
         interval = poll_interval
         while True:
             approval = await self.get_approval(approval_request_id, token=token)
@@ -431,7 +431,7 @@ class AgentVault:
                 raise AgentVaultGoneError(f"Approval request {approval_request_id} expired undecided")
             if approval.status == "approved":
                 raise AgentVaultConflictError(f"The token of approval request {approval_request_id} was already collected")
-            left = deadline - time.monotonic()
+            left = deadline - monotonic()
             if left <= 0:
                 raise AgentVaultApprovalPendingError(
                     f"Approval request {approval_request_id} is still pending", approval_request_id=approval_request_id
