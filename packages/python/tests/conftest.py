@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -46,10 +47,11 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
+@contextmanager
+def running_server(**settings: str) -> Iterator[Server]:
     """``npm start`` from the repository root, configured only by the variables the README
-    documents; waits until the API answers and stops the whole process group afterwards."""
+    documents (``settings`` override them); waits until the API answers, and stops the whole
+    process group afterwards. The one place that knows how to start the server."""
     port = _free_port()
     root_key, approver_key = _agent_key(), _agent_key()
     env = {
@@ -60,6 +62,7 @@ def server() -> Iterator[Server]:
         "AGENTVAULT_ROOT_KEY": root_key,
         "AGENTVAULT_APPROVER_KEY": approver_key,
         "AGENTVAULT_RATE_LIMIT": "off",
+        **settings,
     }
     url = f"http://127.0.0.1:{port}/v1"
     with tempfile.TemporaryFile() as log:
@@ -77,6 +80,13 @@ def server() -> Iterator[Server]:
             yield Server(url=url, root_key=root_key, approver_key=approver_key)
         finally:
             _stop(process)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    """The server every test shares: memory storage, no rate limit."""
+    with running_server() as started:
+        yield started
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:

@@ -12,6 +12,7 @@ import sys
 import types
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from agentvault import (
     SyncAgentVault,
 )
 from agentvault import models
-from conftest import Server
+from conftest import Server, running_server
 from examples import run_example, run_example_async
 
 
@@ -632,6 +633,36 @@ async def test_001_error_handling(
     monkeypatch.setenv("AGENTVAULT_URL", "http://127.0.0.1:9/v1")  # nothing listens on the discard port
     assert await safe_get_secret("production/openai/api-key") is None
     assert capsys.readouterr().out == "Network error: Could not reach http://127.0.0.1:9/v1 (ConnectError)\n"
+
+
+@pytest.fixture(scope="module")
+def rate_limited_server() -> Iterator[Server]:
+    with running_server(AGENTVAULT_RATE_LIMIT="2") as started:
+        yield started
+
+
+async def test_001_error_handling_rate_limited(
+    rate_limited_server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The example builds its own client, so its retries sleep with asyncio.sleep: record instead.
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setenv("ASS_AGENT_KEY", rate_limited_server.root_key)
+    monkeypatch.setenv("AGENTVAULT_URL", rate_limited_server.url)
+    async with AgentVault() as vault:
+        await vault.set_secret("production/openai/api-key", "sk-proj-abc123...")  # two requests: the budget
+    namespace = await run_example_async(ERROR_HANDLING_PY)
+    monkeypatch.setattr("agentvault._client.asyncio.sleep", record)
+    assert await namespace["safe_get_secret"]("production/openai/api-key") is None
+    match = re.fullmatch(r"Rate limited\. Retry after (\d+(?:\.\d+)?)s\n", capsys.readouterr().out)
+    assert match is not None
+    retry_after = float(match.group(1))
+    assert 1 <= retry_after <= 60
+    # Each retry waited what that answer's Retry-After said (the window may tick by a second).
+    assert len(slept) == 3 and all(retry_after <= waited <= retry_after + 1 for waited in slept)
 
 
 def test_001_type_reference_fields_exist_in_models() -> None:
