@@ -31,4 +31,5 @@ def test_the_seed_names_are_exported() -> None:
         "AgentVaultGoneError", "AgentVaultConflictError",
     ):
         assert hasattr(exceptions, name), name
-    assert models.AccessTier.CRITICAL == "critical" and f"{models.SecretTier.SENSITIVE}" == "sensitive"
+    critical: models.SecretTier = models.AccessTier.CRITICAL
+    assert critical == "critical" and f"{models.SecretTier.SENSITIVE}" == "sensitive"
