@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 import types
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +28,9 @@ from agentvault import (
 from agentvault import models
 from conftest import Server, running_server
 from examples import run_example, run_example_async
+
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def admin(server: Server) -> SyncAgentVault:
@@ -910,3 +914,50 @@ async def test_003_expiration_policies(empty_vault: Server, agent_env: Server) -
         with pytest.raises(AgentVaultGoneError):
             await vault.get_secret("production/google/refresh-token")
         assert (await vault.get_secret("production/stripe/restricted-key")).value == "rk_live_1"
+
+
+# ── The examples type-check against the package's annotations ────────────────
+
+EXAMPLES = {
+    "store_secret": STORE_SECRET_PY,
+    "retrieve": RETRIEVE_PY,
+    "token": TOKEN_PY,
+    "setup": SETUP_PY,
+    "context_manager": CONTEXT_MANAGER_PY,
+    "sync_client": SYNC_CLIENT_PY,
+    "get_secret": GET_SECRET_PY,
+    "set_secret": SDK_PAGE_IMPORTS + SET_SECRET_PY,
+    "list_secrets": SDK_PAGE_IMPORTS + LIST_SECRETS_PY,
+    "request_token": SDK_PAGE_IMPORTS + REQUEST_TOKEN_PY,
+    "rotate_secret": SDK_PAGE_IMPORTS + ROTATE_SECRET_PY,
+    "error_handling": ERROR_HANDLING_PY,
+    "agent": AGENT_PY,
+    "provision_secrets": PROVISION_SECRETS_PY,
+    "rotate_and_rollback": ROTATE_AND_ROLLBACK_PY,
+    "import_env": IMPORT_ENV_PY,
+    "expiration": EXPIRATION_PY,
+}
+
+
+def test_every_example_type_checks_against_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mypy (bodies of unannotated functions included) accepts every example as written: the
+    seed's documented types (``secret: Secret``, ``items: list[SecretMetadata]``,
+    ``tier=SecretTier.SENSITIVE`` or ``"sensitive"``, ``version="v2"``) match the package's annotations."""
+    from mypy import api
+
+    files = []
+    for name, source in EXAMPLES.items():
+        if name == "token":  # mypy stops at a top-level await: check its body as a coroutine's
+            source = "async def top_level() -> None:\n" + textwrap.indent(textwrap.dedent(source), "    ")
+        file = tmp_path / f"{name}.py"
+        file.write_text(source)
+        files.append(str(file))
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n")  # not the package's strict settings: the seeds do not annotate
+    monkeypatch.setenv("MYPYPATH", str(PACKAGE_DIR / "src"))
+    out, err, status = api.run([
+        "--config-file", str(config), "--python-version", "3.11", "--check-untyped-defs",
+        "--ignore-missing-imports", "--show-error-codes",
+        "--cache-dir", str(PACKAGE_DIR / ".mypy_cache" / "examples"), *files,
+    ])
+    assert status == 0, out + err
