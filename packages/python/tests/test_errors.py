@@ -135,3 +135,19 @@ def test_every_exception_is_an_agentvault_error() -> None:
         cls = getattr(exceptions, name)
         if name != "ValidationIssue":
             assert issubclass(cls, AgentVaultError), name
+
+
+def test_exceptions_survive_pickling_with_their_fields() -> None:
+    import pickle
+
+    from agentvault import AgentVaultApprovalPendingError
+
+    for original in (
+        AgentVaultRateLimitError("slow down", retry_after=7.0),
+        AgentVaultPermissionError("no", path="a/b", required_scope="secrets:read:a/*"),
+        AgentVaultApprovalPendingError("wait", approval_request_id="apr_1"),
+        AgentVaultValidationError("bad", issues=(ValidationIssue(("path",), "path", "bad segment"),)),
+    ):
+        copy = pickle.loads(pickle.dumps(original))
+        assert type(copy) is type(original) and str(copy) == str(original)
+        assert copy.__dict__ == original.__dict__

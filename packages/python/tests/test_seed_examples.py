@@ -635,8 +635,15 @@ async def test_001_error_handling(
 
     monkeypatch.setenv("ASS_AGENT_KEY", agent_env.root_key)
     monkeypatch.setenv("AGENTVAULT_URL", "http://127.0.0.1:9/v1")  # nothing listens on the discard port
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("agentvault._client.asyncio.sleep", record)  # the example's own client retries
     assert await safe_get_secret("production/openai/api-key") is None
     assert capsys.readouterr().out == "Network error: Could not reach http://127.0.0.1:9/v1 (ConnectError)\n"
+    assert len(slept) == 3 and 0.375 <= slept[0] < slept[1] < slept[2] <= 2.0
 
 
 @pytest.fixture(scope="module")

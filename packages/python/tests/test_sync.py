@@ -85,3 +85,16 @@ def test_request_encoding() -> None:
     with client:
         client.list_secrets("production/openai", limit=10, tier=["critical", "sensitive"], trashed=True)
     assert seen[0].url.query == b"namespace=production%2Fopenai&limit=10&tier=critical&tier=sensitive&trashed=true"
+
+
+def test_a_client_dropped_without_close_stops_its_thread() -> None:
+    import gc
+
+    client, _ = mock_sync_client(lambda _: httpx.Response(200, json=SECRET_WIRE))
+    client.get_secret("a/b")
+    thread = client._thread
+    assert thread.is_alive()
+    del client
+    gc.collect()
+    thread.join(timeout=5)
+    assert not thread.is_alive()

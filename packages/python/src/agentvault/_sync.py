@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
+import weakref
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from types import TracebackType
@@ -32,6 +33,11 @@ def _blocking(
     return call
 
 
+def _stop(loop: asyncio.AbstractEventLoop) -> None:
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(loop.stop)
+
+
 class SyncAgentVault:
     """Blocking client with the same methods and signatures as ``AgentVault``; use ``with`` or ``close()``."""
 
@@ -56,6 +62,8 @@ class SyncAgentVault:
         self._thread = threading.Thread(target=self._loop.run_forever, name="agentvault-sync", daemon=True)
         self._thread.start()
         self._closed = False
+        # A client dropped without close() still stops its thread when collected.
+        weakref.finalize(self, _stop, self._loop)
 
     def __repr__(self) -> str:
         return f"SyncAgentVault(base_url={self.base_url!r})"

@@ -31,6 +31,17 @@ class AgentVaultError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, status_code={self.status_code!r}, message={self.message!r})"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only fields do not survive Exception's default pickling (multiprocessing, Celery).
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[AgentVaultError], message: str, state: dict[str, object]) -> AgentVaultError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class AgentVaultAuthError(AgentVaultError):
     """401: a missing, invalid, expired or revoked agent key or token."""
