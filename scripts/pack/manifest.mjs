@@ -21,6 +21,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const SOURCE_CONDITION = '@agentvault/source';
 const BACKUP = '.package.repo.json';
@@ -86,7 +87,8 @@ function prepack(dir) {
   writeFileSync(manifestPath, `${JSON.stringify(published, null, 2)}\n`);
 }
 
-const [command] = process.argv.slice(2);
+const main = process.argv[1] === fileURLToPath(import.meta.url);
+const [command] = main ? process.argv.slice(2) : [];
 if (command === 'prepack') prepack(process.cwd());
 else if (command === 'postpack') restore(process.cwd());
 else if (command === 'prepublishOnly') {
