@@ -11,6 +11,7 @@
 //
 //   npm run smoke                 # apps in a temp dir, removed afterwards
 //   npm run smoke -- --keep       # keep the temp dir (its path is printed) to poke at a failure
+//   npm run smoke -- --tarballs release   # pack into ./release and keep the tarballs there
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,8 +60,11 @@ const lastLines = (text, n = 6) => text.trim().split('\n').slice(-n).join(' | ')
 // 1. Pack every package (dist must be built: the prepack check fails on a missing file).
 
 const work = mkdtempSync(join(tmpdir(), 'agentvault-smoke-'));
-const tarDir = join(work, 'tarballs');
-mkdirSync(tarDir);
+// --tarballs <dir>: pack there and leave the tarballs for `npm run release` to publish.
+const tarballsAt = process.argv.indexOf('--tarballs');
+const tarDir = tarballsAt > 0 ? join(process.cwd(), process.argv[tarballsAt + 1]) : join(work, 'tarballs');
+rmSync(tarDir, { recursive: true, force: true });
+mkdirSync(tarDir, { recursive: true });
 log(`packing ${packages.length} packages into ${tarDir}`);
 const packed = await sh('npm', ['pack', '--json', '--pack-destination', tarDir, ...packages.flatMap((p) => ['-w', `packages/${p.dir}`])], {
   cwd: ROOT,
