@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console */
+/* global process, console, URL */
 // `npm run release`: build, pack every package into ./release and smoke-test those tarballs
 // (npm run smoke), then publish exactly those tarballs and tag the release. Publishing a tarball,
 // not a directory, is what puts the published manifest (scripts/pack/manifest.mjs) into the

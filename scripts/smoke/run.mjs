@@ -171,7 +171,7 @@ await Promise.all([installWorker(), installWorker(), lintTarballs()]);
 const secretPath = 'smoke/app/token';
 const secretValue = `v-${randomBytes(12).toString('hex')}`;
 const children = [];
-let clientBytes = NaN;
+let clientBytes;
 
 function startServer(server) {
   return new Promise((resolve) => {
