@@ -85,7 +85,7 @@ for (const { name } of packages) {
   if (stdout.includes(SOURCE_CONDITION)) problems.push(`the ${SOURCE_CONDITION} condition is published`);
   const manifest = JSON.parse(stdout);
   for (const target of Object.values(manifest.bin ?? {})) if (!files.has(target.replace(/^\.\//, ''))) problems.push(`bin ${target} not shipped`);
-  for (const required of ['LICENSE', 'README.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.cts']) {
+  for (const required of ['LICENSE', 'README.md', 'CHANGELOG.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.cts']) {
     if (!files.has(required)) problems.push(`${required} not shipped`);
   }
   if (manifest.scripts || manifest.devDependencies) problems.push('scripts or devDependencies published');
