@@ -64,7 +64,8 @@ export function referencedFiles(pkg) {
   return [...files].filter((file) => !file.endsWith('/package.json') && !file.includes('*'));
 }
 
-function restore(dir) {
+/** The repository's manifest back, if a pack left the published one in place (idempotent). */
+export function restore(dir) {
   const backup = join(dir, BACKUP);
   if (existsSync(backup)) renameSync(backup, join(dir, 'package.json'));
 }

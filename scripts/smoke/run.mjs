@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { SOURCE_CONDITION } from '../pack/manifest.mjs';
+import { restore, SOURCE_CONDITION } from '../pack/manifest.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));
@@ -66,10 +66,17 @@ const tarDir = tarballsAt > 0 ? join(process.cwd(), process.argv[tarballsAt + 1]
 rmSync(tarDir, { recursive: true, force: true });
 mkdirSync(tarDir, { recursive: true });
 log(`packing ${packages.length} packages into ${tarDir}`);
+// An interrupted pack would leave a published manifest in the working tree: put them back.
+const restoreManifests = () => packages.forEach(({ dir }) => restore(join(ROOT, 'packages', dir)));
+process.once('SIGINT', () => {
+  restoreManifests();
+  process.exit(130);
+});
 const packed = await sh('npm', ['pack', '--json', '--pack-destination', tarDir, ...packages.flatMap((p) => ['-w', `packages/${p.dir}`])], {
   cwd: ROOT,
   env: { ...process.env, AGENTVAULT_PACK_PREBUILT: '1' },
 });
+restoreManifests();
 if (!packed.ok) {
   console.error(`npm pack failed (run \`npm run build\` first):\n${packed.stderr}`);
   process.exit(1);
