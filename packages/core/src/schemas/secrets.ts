@@ -15,7 +15,7 @@ import {
   versionField,
 } from './fields';
 
-const tenantField = z
+export const tenantField = z
   .string()
   .min(1)
   .max(128)

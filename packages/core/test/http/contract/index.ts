@@ -6,6 +6,7 @@ import { describe } from 'vitest';
 import type { StartServer } from '../support/servers';
 import { accessContract } from './access';
 import { contractContext } from './context';
+import { edgeContract } from './edge';
 import { errorContract } from './errors';
 import { secretContract } from './secrets';
 
@@ -15,5 +16,6 @@ export function runHttpContract(name: string, start: StartServer): void {
     describe('secrets', () => secretContract(ctx));
     describe('tokens, approvals, audit', () => accessContract(ctx));
     describe('errors, limits, OpenAPI', () => errorContract(ctx));
+    describe('floods and refusals at the edge', () => edgeContract(ctx));
   });
 }
