@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../domain/clock';
 import { actorOf, type Principal } from '../domain/principals';
+import { escapeText } from '../domain/text';
 import {
   AgentVaultAuthError,
   AgentVaultPermissionError,
@@ -343,7 +344,9 @@ export function createRequestHandler<Native>(
         body = parseWith(route.body, parseJsonBody(bytes, request.header('content-type')), 'request body');
       }
 
-      const userAgent = request.header('user-agent')?.slice(0, MAX_USER_AGENT_LENGTH);
+      // Header bytes 0x80–0xFF arrive as C1 controls: stored escaped, so no printer of the trail meets one.
+      const rawUserAgent = request.header('user-agent');
+      const userAgent = rawUserAgent && escapeText(rawUserAgent).slice(0, MAX_USER_AGENT_LENGTH);
       const call: CallOptions = principal ? { principal } : { token: refusedToken! };
       if (ip !== null) call.ip = ip;
       if (userAgent) call.userAgent = userAgent;

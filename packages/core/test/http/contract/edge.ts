@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect, it, vi } from 'vitest';
-import type { AuditEvent } from '../../../src/contracts/records';
+import type { AuditEventView as AuditEvent } from '../../../src/vault/views';
 import type { StorageAdapter } from '../../../src/contracts/storage';
 import { memoryRateLimiter } from '../../../src/http/rate-limit/memory';
 import { enc, type World } from '../support/world';

@@ -8,6 +8,7 @@ import { accessContract } from './access';
 import { contractContext } from './context';
 import { edgeContract } from './edge';
 import { errorContract } from './errors';
+import { freeTextContract } from './free-text';
 import { secretContract } from './secrets';
 
 export function runHttpContract(name: string, start: StartServer): void {
@@ -17,5 +18,6 @@ export function runHttpContract(name: string, start: StartServer): void {
     describe('tokens, approvals, audit', () => accessContract(ctx));
     describe('errors, limits, OpenAPI', () => errorContract(ctx));
     describe('floods and refusals at the edge', () => edgeContract(ctx));
+    describe('free text and scope bounds', () => freeTextContract(ctx));
   });
 }
