@@ -8,8 +8,9 @@ import type { OutStream } from './io';
  * vault refuses in free text (core's domain/text). Records stored before that rule, or by a server
  * that does not apply it, still reach this printer: it shows them as visible escapes (`\u001b`).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
-/** What JSON.stringify leaves raw: the same list but for C0 and DEL, which it already escapes or which are harmless in JSON text. */
+/** What JSON.stringify leaves raw: the same list but for C0 controls, which it escapes itself. */
 const JSON_UNPRINTABLE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
 const escapeChar = (char: string) => `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`;

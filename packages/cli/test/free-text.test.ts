@@ -20,6 +20,7 @@ const RLO = '\u202e';
 const C1_CSI = '\u009b';
 
 /** Anything a terminal would act on. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /**
@@ -29,7 +30,11 @@ const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202
 async function vaultWithOldRows() {
   const storage = memoryAdapter();
   const spoof = <
-    T extends { request: { description: string | null }; requesterDescription: string | null; decisions: { note: string | null }[] },
+    T extends {
+      request: { description: string | null };
+      requesterDescription: string | null;
+      decisions: { note: string | null }[];
+    },
   >(
     record: T,
   ): T => ({

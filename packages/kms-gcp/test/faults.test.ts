@@ -188,7 +188,8 @@ describe('configuration failures name the key', () => {
   it('access to an older key revoked: its data keys no longer unwrap', async () => {
     const wrapped = await world.wrapper().wrap(randomBytes(32), context);
     world.fake.revoke(world.me, world.key);
-    const error = await failure(world.wrapper(world.second, world.me, { previousKeyNames: [world.key] }).unwrap(wrapped, context));
+    const rotated = world.wrapper(world.second, world.me, { previousKeyNames: [world.key] });
+    const error = await failure(rotated.unwrap(wrapped, context));
     expect(error).toBeInstanceOf(AgentVaultConfigurationError);
     expect(error.message).toContain(wrapped.keyId);
   });

@@ -14,10 +14,12 @@
  * reaches past the next character, and right-to-left writers need them to place punctuation.
  */
 
+/* eslint-disable no-control-regex -- matching control characters is the point */
 /** Characters free text refuses (the multi-line variant allows \n and \t). */
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const FORBIDDEN_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+/* eslint-enable no-control-regex */
 
 export type TextKind = 'single-line' | 'multi-line';
 

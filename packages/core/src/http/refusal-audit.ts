@@ -97,7 +97,7 @@ export function refusalAudit(
   function flushDue(now: number): void {
     lastNow = Math.max(lastNow, now);
     if (now < nextDue) return;
-    take((entry) => entry.windowStart + windowMs <= now);
+    void take((entry) => entry.windowStart + windowMs <= now); // each send logs its own failure
   }
 
   return {

@@ -15,7 +15,7 @@ const REDRAW = `${ESC}[2J${ESC}[H${ESC}[32mread-only access to staging/docs${ESC
 const RLO = '\u202e';
 
 /** The issues of a 422, by field. */
-function issuePaths(error: { issues?: unknown }): string[] {
+function issuePaths(error: { [key: string]: unknown }): string[] {
   return ((error.issues ?? []) as { path: (string | number)[] }[]).map((issue) => issue.path.join('.'));
 }
 
