@@ -19,7 +19,7 @@ import type { Vault } from '../vault/create-vault';
 import type { Logger } from '../vault/runtime';
 import { addressGuard } from './address-guard';
 import { DEFAULT_BODY_LIMIT_BYTES, parseJsonBody } from './body';
-import { clientIp, type TrustProxy } from './client-ip';
+import { addressBucket, clientIp, type TrustProxy } from './client-ip';
 import { errorResponse, HttpError } from './errors';
 import { openApiDocument } from './openapi';
 import { memoryRateLimiter } from './rate-limit/memory';
@@ -251,7 +251,7 @@ export function createRequestHandler<Native>(
     };
     try {
       ip = clientIp(request.socketIp, request.header('x-forwarded-for'), trustProxy);
-      const address = ip ?? 'unknown';
+      const address = addressBucket(ip);
       refusals?.flushDue(clock.now());
       // Who is calling. A failure here is answered after the rate limit, so it carries the headers.
       let bearer: string | null = null;

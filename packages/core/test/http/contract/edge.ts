@@ -152,6 +152,10 @@ export function edgeContract(ctx: ContractContext): void {
     expectError(await elsewhere.api(randomToken()).request('GET', '/secrets', from('203.0.113.1')), 429, 'rate_limited');
     expectError(await elsewhere.api(randomToken()).request('GET', '/secrets', from('203.0.113.2')), 401, 'unauthorized');
     expect((await elsewhere.api(elsewhere.admin).request('GET', '/secrets', from('203.0.113.3'))).status).toBe(200);
+    // IPv6 by /64: one host holds the whole /64, so its addresses share one budget.
+    expectError(await elsewhere.api(randomToken()).request('GET', '/secrets', from('2001:db8:1:2::1')), 401, 'unauthorized');
+    expectError(await elsewhere.api(randomToken()).request('GET', '/secrets', from('2001:db8:1:2:ffff::9')), 429, 'rate_limited');
+    expectError(await elsewhere.api(randomToken()).request('GET', '/secrets', from('2001:db8:1:3::1')), 401, 'unauthorized');
   });
 
   it('keeps the aggregate audit bounded under a flood from many distinct addresses', async () => {
