@@ -80,8 +80,13 @@ export const probe: Probe = {
           target: fmt(limited + unauthorized),
           ok: after.aggregatedRefusals - before.aggregatedRefusals === limited + unauthorized,
         },
-        { name: 'server RSS before → after', value: `${mib(before.rss)} → ${mib(after.rss)}` },
-        { name: 'server heap before → after', value: `${mib(before.heapUsed)} → ${mib(after.heapUsed)}` },
+        { name: 'server RSS before → after (after a full GC)', value: `${mib(before.rss)} → ${mib(after.rss)}` },
+        {
+          name: 'server heap in use before → after (after a full GC)',
+          value: `${mib(before.heapUsed)} → ${mib(after.heapUsed)}`,
+          target: '< +16 MiB',
+          ok: after.heapUsed - before.heapUsed < 16 * 1024 * 1024,
+        },
       ];
       return figures;
     } finally {

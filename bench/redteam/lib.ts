@@ -44,6 +44,7 @@ export function printFigures(probe: Probe, figures: Figure[]): void {
 
 /** What the vault server child reports about itself. */
 export interface ServerStats {
+  /** Resident set size and V8 heap in use, after a full garbage collection. */
   rss: number;
   heapUsed: number;
   /** Audit events storage appended since the server started. */
@@ -74,7 +75,7 @@ export interface VaultServerOptions {
  */
 export async function startVaultServer(options: VaultServerOptions = {}): Promise<VaultServer> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./vault-server.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--conditions=@agentvault/source'],
+    execArgv: ['--import', 'tsx', '--conditions=@agentvault/source', '--expose-gc'],
     env: { ...process.env, REDTEAM_REFUSAL_WINDOW_SECONDS: String(options.refusalWindowSeconds ?? 60) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
