@@ -1,5 +1,6 @@
 import { accessOperations } from './access';
 import { auditOperations } from './audit';
+import { edgeOperations } from './edge';
 import { keyOperations } from './keys';
 import { lifecycleOperations } from './lifecycle';
 import { createRuntime, type VaultOptions } from './runtime';
@@ -9,7 +10,8 @@ export type Vault = ReturnType<typeof secretOperations>
   & ReturnType<typeof auditOperations>
   & ReturnType<typeof keyOperations>
   & ReturnType<typeof accessOperations>
-  & ReturnType<typeof lifecycleOperations> & {
+  & ReturnType<typeof lifecycleOperations>
+  & ReturnType<typeof edgeOperations> & {
     /** Forget cached data keys and token records (e.g. after an incident). */
     clearCaches(): void;
     /** Close the storage adapter's connections. */
@@ -28,6 +30,7 @@ export function createVault(options: VaultOptions): Vault {
     ...keyOperations(rt),
     ...accessOperations(rt),
     ...lifecycleOperations(rt),
+    ...edgeOperations(rt),
     clearCaches() {
       rt.dataKeys.clear();
       rt.tokens.clear();
