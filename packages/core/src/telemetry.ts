@@ -4,7 +4,7 @@
  * receives these; without one every call is a no-op. Attributes never carry a value, a credential
  * or a secret's path.
  */
-import { type Counter, type Histogram, metrics } from '@opentelemetry/api';
+import { type Counter, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
 
 interface Instruments {
   dataKeyCache: Counter;
@@ -13,11 +13,14 @@ interface Instruments {
 }
 
 let instruments: Instruments | null = null;
+let madeBy: MeterProvider | null = null;
 
-/** Created on first use, so a provider registered after import still receives them. */
+/** Made from the global provider in force, so one registered after import (or swapped) receives them. */
 function get(): Instruments {
-  if (instruments) return instruments;
-  const meter = metrics.getMeter('@agentvault/core');
+  const provider = metrics.getMeterProvider();
+  if (instruments && madeBy === provider) return instruments;
+  madeBy = provider;
+  const meter = provider.getMeter('@agentvault/core');
   instruments = {
     dataKeyCache: meter.createCounter('agentvault.data_key_cache.lookups', {
       description: 'Data-key cache lookups by result (hit, miss, shared: joined an unwrap in flight)',
@@ -25,6 +28,7 @@ function get(): Instruments {
     keyService: meter.createHistogram('agentvault.key_service.duration', {
       description: 'Key-wrapper (KMS) call latency by operation and outcome',
       unit: 's',
+      advice: { explicitBucketBoundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10] },
     }),
     maintenance: meter.createCounter('agentvault.maintenance.outcomes', {
       description: 'Maintenance work done, by step and outcome',
@@ -43,9 +47,4 @@ export function recordKeyServiceCall(operation: string, wrapper: string, seconds
 
 export function recordMaintenance(step: string, outcome: string, count: number): void {
   if (count > 0) get().maintenance.add(count, { step, outcome });
-}
-
-/** Forget the instruments (tests that swap the global provider). */
-export function resetTelemetry(): void {
-  instruments = null;
 }

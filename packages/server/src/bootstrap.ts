@@ -41,7 +41,11 @@ export async function bootstrapKeys(
         continue;
       }
     }
-    const key = await vault.createAgentKey({ value: spec.value, roles: spec.roles, description: spec.value ? spec.variable : description });
+    const key = await vault.createAgentKey({
+      value: spec.value,
+      roles: spec.roles,
+      description: spec.value ? spec.variable : description,
+    });
     if (spec.value) logger.info({ keyId: key.id }, `${spec.label} imported from ${spec.variable}`);
     else minted.push(`${spec.label} ${key.id}: ${key.value}`);
   }

@@ -111,12 +111,12 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     maintenanceIntervalSeconds: e.AGENTVAULT_MAINTENANCE_INTERVAL,
     ...(e.AGENTVAULT_WEBHOOK_URL
       ? {
-        webhook: {
-          url: e.AGENTVAULT_WEBHOOK_URL,
-          secret: e.AGENTVAULT_WEBHOOK_SECRET!,
-          ...(e.AGENTVAULT_WEBHOOK_EVENTS ? { events: e.AGENTVAULT_WEBHOOK_EVENTS } : {}),
-        },
-      }
+          webhook: {
+            url: e.AGENTVAULT_WEBHOOK_URL,
+            secret: e.AGENTVAULT_WEBHOOK_SECRET!,
+            ...(e.AGENTVAULT_WEBHOOK_EVENTS ? { events: e.AGENTVAULT_WEBHOOK_EVENTS } : {}),
+          },
+        }
       : {}),
     shutdownTimeoutSeconds: e.AGENTVAULT_SHUTDOWN_TIMEOUT,
     logLevel: e.AGENTVAULT_LOG_LEVEL,

@@ -59,12 +59,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   const notifier = config.webhook
     ? webhookNotifier({
-      url: config.webhook.url,
-      secret: config.webhook.secret,
-      ...(config.webhook.events ? { events: config.webhook.events } : {}),
-      onFailure: (delivery, error) =>
-        logger.error({ delivery: delivery.id, type: delivery.type, error: error instanceof Error ? error.message : String(error) }, 'webhook delivery given up'),
-    })
+        url: config.webhook.url,
+        secret: config.webhook.secret,
+        ...(config.webhook.events ? { events: config.webhook.events } : {}),
+        onFailure: (delivery, error) =>
+          logger.error({ delivery: delivery.id, type: delivery.type, error: error instanceof Error ? error.message : String(error) }, 'webhook delivery given up'),
+      })
     : null;
   if (notifier) vault.on(notifier);
 
@@ -95,7 +95,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     res.once('close', () => {
       inFlight--;
       const seconds = (performance.now() - started) / 1000;
-      const route = routeLabel(req.path);
+      const route = routeLabel(new URL(req.originalUrl, 'http://x').pathname);
       metrics.observeRequest(req.method, route, res.statusCode, seconds);
       // Route template only: a path can name a secret, and a query can carry a cursor.
       logger.info({ reqId: id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, completed: res.writableFinished }, 'request');

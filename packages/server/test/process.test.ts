@@ -64,7 +64,7 @@ describe.skipIf(pgProblem !== null)(`on PostgreSQL${pgProblem ? ` (skipped: ${pg
     const kek = await stat(join(dataDir.path, KEK_FILE));
     expect(kek.mode & 0o777).toBe(0o600);
     expect(first.logs.some((entry) => String(entry.msg).includes('generated a local key-encryption key'))).toBe(true);
-    const auth = { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' };
+    const auth = { 'authorization': `Bearer ${rootKey}`, 'content-type': 'application/json' };
     const created = await fetch(`${first.url}/secrets`, { method: 'POST', headers: auth, body: JSON.stringify({ path: 'prod/db/password', value }) });
     expect(created.status).toBe(201);
 
@@ -95,7 +95,9 @@ describe.skipIf(pgProblem !== null)(`on PostgreSQL${pgProblem ? ` (skipped: ${pg
     expect(code).toBe(0);
     const accepted = first.logs.filter((entry) => entry.msg === 'request' && String(entry.reqId).startsWith('load-'));
     expect(accepted.length).toBeGreaterThanOrEqual(60);
-    const failed = accepted.filter((entry) => entry.status !== 200 || entry.completed !== true || answered.get(String(entry.reqId)) !== 200);
+    const failed = accepted.filter(
+      (entry) => entry.status !== 200 || entry.completed !== true || answered.get(String(entry.reqId)) !== 200,
+    );
     expect(failed).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(accepted.length);
     expect(first.logs.at(-1)?.msg).toBe('stopped');
