@@ -5,7 +5,8 @@ import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**'] },
+  // scripts/smoke/fixtures/ts: type-checked by the smoke test inside apps that install the tarballs
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'scripts/smoke/fixtures/ts/**'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   stylistic.configs.customize({ indent: 2, quotes: 'single', semi: true, arrowParens: true, braceStyle: '1tbs', commaDangle: 'always-multiline' }),

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** The `agentvault` process: real streams, Ctrl-C as an abort signal, the exit code from runCli. */
 import { EXIT_CODES } from './errors';
 import { runCli } from './program';

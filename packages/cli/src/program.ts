@@ -8,7 +8,7 @@ import { registerSecretCommands } from './commands/secrets';
 import { registerTokenCommands } from './commands/tokens';
 import { errorLines, errorObject, EXIT_CODE_HELP, EXIT_CODES, exitCodeFor } from './errors';
 import type { CliIo } from './io';
-import { printJson } from './output';
+import { printJson, safe } from './output';
 import { positiveInt, nonNegativeInt } from './parsers';
 
 export const CLI_VERSION = '0.1.0';
@@ -68,7 +68,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT_CODES.usage;
     }
     if (json) printJson(io.stdout, { error: errorObject(error) });
-    else io.stderr.write(`${errorLines(error).join('\n')}\n`);
+    else io.stderr.write(`${errorLines(error).map(safe).join('\n')}\n`);
     return exitCodeFor(error);
   }
 }

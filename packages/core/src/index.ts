@@ -21,6 +21,7 @@ export { AGENT_KEY_PREFIX, hashCredential, TOKEN_PREFIX } from './domain/credent
 export { AGENT_KEY_FORMAT } from './schemas/access';
 export { isUnderNamespace, MAX_PATH_LENGTH, MAX_PATH_SEGMENTS, pathProblem } from './domain/paths';
 export { actorOf, type Principal } from './domain/principals';
+export { escapeText, type TextKind, textProblem } from './domain/text';
 export {
   parseScope,
   patternMatches,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { entryWithin, ipAllowed, normalizeAllowlistEntry } from '../src/domain/ip-allowlist';
+import { addressBucket } from '../src/http/client-ip';
 
 describe('IP allowlists', () => {
   it('normalizes valid entries and refuses the rest', () => {
@@ -38,5 +39,15 @@ describe('IP allowlists', () => {
     expect(entryWithin('10.0.0.0/7', ['10.0.0.0/8'])).toBe(false);
     expect(entryWithin('11.0.0.0/16', ['10.0.0.0/8'])).toBe(false);
     expect(entryWithin('2001:db8::/48', ['10.0.0.0/8'])).toBe(false);
+  });
+});
+
+describe('addressBucket', () => {
+  it('limits IPv4 by address and IPv6 by its /64', () => {
+    expect(addressBucket('203.0.113.9')).toBe('203.0.113.9');
+    expect(addressBucket('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(addressBucket(null)).toBe('unknown');
   });
 });

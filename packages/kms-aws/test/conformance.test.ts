@@ -7,7 +7,7 @@ runKeyWrapperConformance('aws kms (key ARN, real SDK client on the fake)', async
   return {
     wrapper: world.wrapper(),
     twin: () => world.wrapper(),
-    rotated: () => world.wrapper(world.newer),
+    rotated: () => world.wrapper(world.newer, world.me, [world.key]),
     stranger: () => world.wrapper(world.foreignKey, world.stranger),
     close: () => world.close(),
   };
@@ -23,7 +23,7 @@ runKeyWrapperConformance('aws kms (alias, real SDK client on the fake)', async (
     twin: () => world.wrapper(alias),
     rotated: () => {
       world.fake.setAlias('agentvault', world.newer);
-      return world.wrapper(alias);
+      return world.wrapper(alias, world.me, [world.key]);
     },
     stranger: () => world.wrapper(world.foreignKey, world.stranger),
     close: () => world.close(),

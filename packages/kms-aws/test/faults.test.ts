@@ -115,8 +115,8 @@ describe('integrity failures (never retried)', () => {
     expect(world.fake.calls.Decrypt).toBe(1);
   });
 
-  it('refuses a wrapped key whose recorded key id was swapped for another usable key', async () => {
-    const wrapper = world.wrapper();
+  it('refuses a wrapped key whose recorded key id was swapped for another usable, allowed key (KMS checks)', async () => {
+    const wrapper = world.wrapper(world.key, world.me, [world.newer]);
     const { wrapped } = await wrapper.generateDataKey(context);
     const error = await failure(wrapper.unwrap({ ...wrapped, keyId: world.newer }, context));
     expect(error).toBeInstanceOf(AgentVaultIntegrityError);
@@ -124,7 +124,7 @@ describe('integrity failures (never retried)', () => {
   });
 
   it('refuses to re-wrap under another context', async () => {
-    const wrapper = world.wrapper(world.newer);
+    const wrapper = world.wrapper(world.newer, world.me, [world.key]);
     const { wrapped } = await world.wrapper().generateDataKey(context);
     const error = await failure(wrapper.rewrap(wrapped, { ...context, version: '2' }));
     expect(error).toBeInstanceOf(AgentVaultIntegrityError);
@@ -143,7 +143,7 @@ describe('configuration failures name the key', () => {
   it('access to an older key revoked: its data keys no longer unwrap', async () => {
     const { wrapped } = await world.wrapper().generateDataKey(context);
     world.fake.revoke(world.me, world.key);
-    const error = await failure(world.wrapper(world.newer).unwrap(wrapped, context));
+    const error = await failure(world.wrapper(world.newer, world.me, [world.key]).unwrap(wrapped, context));
     expect(error).toBeInstanceOf(AgentVaultConfigurationError);
     expect(error.message).toContain(world.key);
   });

@@ -34,7 +34,8 @@ export interface KmsWorld {
   stranger: Credentials;
   clients: KMSClient[];
   client(principal?: Credentials, overrides?: KMSClientConfig): KMSClient;
-  wrapper(keyId?: string, principal?: Credentials): ReturnType<typeof awsKmsKeyWrapper>;
+  /** A wrapper on `keyId` (default `key`) that also accepts the stored ids `previousKeyIds`. */
+  wrapper(keyId?: string, principal?: Credentials, previousKeyIds?: string[]): ReturnType<typeof awsKmsKeyWrapper>;
   close(): Promise<void>;
 }
 
@@ -59,8 +60,8 @@ export async function kmsWorld(): Promise<KmsWorld> {
       clients.push(client);
       return client;
     },
-    wrapper(keyId = key, principal = me) {
-      return awsKmsKeyWrapper({ keyId, client: world.client(principal) });
+    wrapper(keyId = key, principal = me, previousKeyIds) {
+      return awsKmsKeyWrapper({ keyId, client: world.client(principal), ...(previousKeyIds ? { previousKeyIds } : {}) });
     },
     async close() {
       for (const client of clients) client.destroy();

@@ -61,7 +61,7 @@ describe('a vault on the AWS KMS wrapper', () => {
     const storage = memoryAdapter();
     const before = createVault({ storage, keys: world.wrapper(world.key), logger: quiet });
     for (const name of ['a', 'b', 'c']) await before.setSecret(`app/${name}`, `value-${name}`);
-    const after = createVault({ storage, keys: world.wrapper(world.newer), logger: quiet });
+    const after = createVault({ storage, keys: world.wrapper(world.newer, world.me, [world.key]), logger: quiet });
     expect((await after.getSecret('app/b')).value).toBe('value-b');
     world.fake.resetCalls();
     const result = await after.rewrap();

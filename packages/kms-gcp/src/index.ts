@@ -28,6 +28,11 @@ export {
 interface CommonOptions {
   /** CryptoKey name (recommended; its primary version is used), or a CryptoKeyVersion name to pin one. */
   keyName: string;
+  /**
+   * Earlier CryptoKeys (or single versions) whose data keys are still in storage. Stored rows
+   * naming any other key are refused as integrity failures.
+   */
+  previousKeyNames?: readonly string[];
   /** Deadline of each attempt in ms. Default 10,000. */
   timeoutMs?: number;
   retry?: GcpRetryOptions;
@@ -52,5 +57,6 @@ export function gcpKmsKeyWrapper(options: GcpKmsWrapperOptions): GcpKmsKeyWrappe
     keyName: options.keyName,
     kms: kmsClientOperations(client, { timeoutMs: options.timeoutMs }),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.previousKeyNames ? { previousKeyNames: options.previousKeyNames } : {}),
   });
 }

@@ -11,7 +11,9 @@
  *
  * Each wrapped key records the CryptoKeyVersion Encrypt used. Decrypt is called on that
  * version's CryptoKey (Cloud KMS picks the version from the ciphertext), so data keys wrapped
- * before a rotation — or under another key, after `keyName` changed — still unwrap.
+ * before a rotation still unwrap. That name comes from storage, so it is checked first: only
+ * versions of the configured CryptoKey and of the `previousKeyNames` are accepted; any other is an
+ * integrity failure, refused without a KMS call (a database writer must not choose the key).
  *
  * There is no server-side re-encrypt in Cloud KMS, so `rewrap` is left to the vault (unwrap, then
  * wrap under the current primary version); the data key passes through this process either way.
@@ -19,7 +21,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EncryptionContext, KeyWrapper, WrappedKey } from '@agentvault/core';
 import { canonicalContext } from '@agentvault/core';
-import { AgentVaultConfigurationError } from '@agentvault/core/errors';
+import { AgentVaultConfigurationError, AgentVaultIntegrityError } from '@agentvault/core/errors';
 import { crc32cOf } from './crc32c';
 import { ChecksumMismatch, gcpKmsError, isRetryableKmsFailure, type KmsCall } from './errors';
 import type { GcpKmsOperations } from './operations';
@@ -40,6 +42,12 @@ export interface GcpKmsKeyWrapperOptions {
    * `projects/P/locations/L/keyRings/R/cryptoKeys/K`; or one CryptoKeyVersion to pin it.
    */
   keyName: string;
+  /**
+   * CryptoKeys (any of their versions) or single CryptoKeyVersions that wrapped data keys still in
+   * storage, after `keyName` changed. Rows naming any other key are refused as integrity failures.
+   * Drop an entry once `vault.rewrap()` has moved everything off it.
+   */
+  previousKeyNames?: readonly string[];
   kms: GcpKmsOperations;
   /**
    * Retries of transient failures (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, INTERNAL,
@@ -55,6 +63,9 @@ export class GcpKmsKeyWrapper implements KeyWrapper {
   readonly #retry: Required<GcpRetryOptions>;
   /** The CryptoKeyVersion the last Encrypt used; `#keyName` until one answers. */
   #current: string;
+  /** CryptoKeys whose every version is accepted in stored rows, and single versions accepted. */
+  readonly #allowedKeys = new Set<string>();
+  readonly #allowedVersions = new Set<string>();
 
   constructor(options: GcpKmsKeyWrapperOptions) {
     if (typeof options?.keyName !== 'string' || !isKeyOrVersionName(options.keyName)) {
@@ -65,6 +76,16 @@ export class GcpKmsKeyWrapper implements KeyWrapper {
     this.#keyName = options.keyName;
     this.#current = options.keyName;
     this.#kms = options.kms;
+    this.#allowedKeys.add(cryptoKeyOf(options.keyName)!);
+    for (const name of options.previousKeyNames ?? []) {
+      if (typeof name !== 'string' || !isKeyOrVersionName(name)) {
+        throw new AgentVaultConfigurationError(
+          `gcp-kms: previousKeyNames holds '${String(name)}', not a CryptoKey or CryptoKeyVersion name`,
+        );
+      }
+      if (cryptoKeyOf(name) === name) this.#allowedKeys.add(name);
+      else this.#allowedVersions.add(name);
+    }
     this.#retry = {
       maxAttempts: Math.max(1, Math.floor(options.retry?.maxAttempts ?? 3)),
       baseDelayMs: options.retry?.baseDelayMs ?? 100,
@@ -142,9 +163,16 @@ export class GcpKmsKeyWrapper implements KeyWrapper {
 
   async unwrap(wrapped: WrappedKey, context: EncryptionContext): Promise<Uint8Array> {
     const keyName = cryptoKeyOf(wrapped.keyId);
-    if (!keyName) {
-      throw new AgentVaultConfigurationError(
+    if (!keyName || keyName === wrapped.keyId) {
+      throw new AgentVaultIntegrityError(
         `gcp-kms: wrapped key id '${wrapped.keyId}' is not a Cloud KMS CryptoKeyVersion name`,
+      );
+    }
+    if (!this.#allowedKeys.has(keyName) && !this.#allowedVersions.has(wrapped.keyId)) {
+      throw new AgentVaultIntegrityError(
+        `gcp-kms: the wrapped data key names '${wrapped.keyId}', which is neither a version of the configured key `
+        + `'${cryptoKeyOf(this.#keyName)}' nor in previousKeyNames; refused without asking Cloud KMS `
+        + '(a row altered in storage, or a retired key missing from the configuration)',
       );
     }
     const aad = canonicalContext(context);

@@ -22,7 +22,7 @@ runKeyWrapperConformance('gcp kms (second key, real SDK client over gRPC on the 
   return {
     wrapper: world.wrapper(),
     twin: () => world.wrapper(),
-    rotated: () => world.wrapper(world.second),
+    rotated: () => world.wrapper(world.second, world.me, { previousKeyNames: [world.key] }),
     stranger: () => world.wrapper(world.foreignKey, world.stranger),
     close: () => world.close(),
   };

@@ -165,8 +165,8 @@ describe('integrity failures (never retried)', () => {
     expect(world.fake.calls.Decrypt).toBe(1);
   });
 
-  it('refuses a wrapped key whose recorded version was swapped for another key it may use', async () => {
-    const wrapper = world.wrapper();
+  it('refuses a wrapped key whose recorded version was swapped for another allowed key it may use (Cloud KMS checks)', async () => {
+    const wrapper = world.wrapper(world.key, world.me, { previousKeyNames: [world.second] });
     const wrapped = await wrapper.wrap(randomBytes(32), context);
     const other = await world.wrapper(world.second).wrap(randomBytes(32), context);
     const error = await failure(wrapper.unwrap({ ...wrapped, keyId: other.keyId }, context));
@@ -188,7 +188,8 @@ describe('configuration failures name the key', () => {
   it('access to an older key revoked: its data keys no longer unwrap', async () => {
     const wrapped = await world.wrapper().wrap(randomBytes(32), context);
     world.fake.revoke(world.me, world.key);
-    const error = await failure(world.wrapper(world.second).unwrap(wrapped, context));
+    const rotated = world.wrapper(world.second, world.me, { previousKeyNames: [world.key] });
+    const error = await failure(rotated.unwrap(wrapped, context));
     expect(error).toBeInstanceOf(AgentVaultConfigurationError);
     expect(error.message).toContain(wrapped.keyId);
   });
@@ -219,7 +220,7 @@ describe('configuration failures name the key', () => {
     expect(unauthenticated.message).not.toContain(nobody.token);
   });
 
-  it('a key name or wrapped key id that is not a Cloud KMS resource name', async () => {
+  it('a key name that is not a Cloud KMS resource name; a stored key id that is not one is an integrity failure', async () => {
     expect(() => gcpKmsKeyWrapper({ keyName: 'data-keys', client: world.client() })).toThrow(
       AgentVaultConfigurationError,
     );
@@ -228,7 +229,7 @@ describe('configuration failures name the key', () => {
         .wrapper()
         .unwrap({ keyId: 'arn:aws:kms:us-east-1:1:key/x', ciphertext: randomBytes(40) }, context),
     );
-    expect(error).toBeInstanceOf(AgentVaultConfigurationError);
+    expect(error).toBeInstanceOf(AgentVaultIntegrityError);
     expect(world.fake.calls.Decrypt).toBe(0);
   });
 });

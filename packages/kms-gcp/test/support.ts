@@ -21,7 +21,7 @@ export interface GcpWorld {
   wrapper(
     keyName?: string,
     principal?: Principal,
-    options?: Partial<Pick<GcpKmsWrapperOptions, 'timeoutMs' | 'retry'>>,
+    options?: Partial<Pick<GcpKmsWrapperOptions, 'timeoutMs' | 'retry' | 'previousKeyNames'>>,
   ): ReturnType<typeof gcpKmsKeyWrapper>;
   close(): Promise<void>;
 }

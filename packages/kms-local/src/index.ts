@@ -135,7 +135,12 @@ export class LocalKeyring implements KeyWrapper {
 
   #key(id: string): Buffer {
     const key = this.#keys.get(id);
-    if (!key) throw new AgentVaultConfigurationError(`local keyring has no key '${id}'`);
+    // Only a stored row can name a key outside the ring (the current key is checked at construction).
+    if (!key) {
+      throw new AgentVaultIntegrityError(
+        `local keyring: the wrapped data key names key '${id}', which is not in the keyring (a row altered in storage, or a retired key missing from the ring)`,
+      );
+    }
     return key;
   }
 

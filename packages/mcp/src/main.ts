@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** The `agentvault-mcp` process: an MCP server on stdio. stdout carries only the protocol; notes go to stderr. */
 import { AgentVault } from '@agentvault/client';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';

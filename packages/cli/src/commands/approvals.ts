@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import { act } from '../action';
 import type { CommandContext } from '../context';
 import type { CliIo } from '../io';
-import { printJson, printTable, when } from '../output';
+import { printJson, printTable, safe, when } from '../output';
 import { positiveInt } from '../parsers';
 
 const STATUSES = ['pending', 'approved', 'denied', 'expired'] as const;
@@ -34,7 +34,7 @@ function printApproval(ctx: CommandContext, approval: Approval, verb: string): v
     ctx.io.stdout.write(`${token.value}\n`);
     lines.push(`  token:        ${token.id}, collected by this look (printed on stdout, shown once)`);
   }
-  (token ? ctx.io.stderr : ctx.io.stdout).write(`${lines.join('\n')}\n`);
+  (token ? ctx.io.stderr : ctx.io.stdout).write(`${lines.map(safe).join('\n')}\n`);
 }
 
 export function registerApprovalCommands(program: Command, io: CliIo): void {

@@ -11,7 +11,7 @@ import { act } from '../action';
 import type { CommandContext } from '../context';
 import { isAbort } from '../errors';
 import type { CliIo } from '../io';
-import { printJson, printJsonLine, printTable, when } from '../output';
+import { printJson, printJsonLine, printTable, safe, when } from '../output';
 import { collect, instant, positiveInt } from '../parsers';
 
 interface AuditFlags {
@@ -69,7 +69,7 @@ async function follow(ctx: CommandContext, o: AuditFlags): Promise<void> {
       newest = newest === null ? at : Math.max(newest, at);
       if (!shown(event)) continue;
       if (ctx.json) printJsonLine(ctx.io.stdout, event);
-      else ctx.io.stdout.write(`${eventLine(event)}\n`);
+      else ctx.io.stdout.write(`${safe(eventLine(event))}\n`);
       printed++;
       if (o.maxEvents !== undefined && printed >= o.maxEvents) return false;
     }

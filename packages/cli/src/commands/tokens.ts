@@ -15,7 +15,7 @@ import { act } from '../action';
 import type { CommandContext } from '../context';
 import { CliError, isAbort } from '../errors';
 import type { CliIo } from '../io';
-import { printJson, when } from '../output';
+import { printJson, safe, when } from '../output';
 import { collect, positiveInt } from '../parsers';
 import { startSpinner } from '../progress';
 
@@ -37,7 +37,7 @@ function printToken(ctx: CommandContext, token: ScopedToken): void {
   }
   ctx.io.stdout.write(`${token.value}\n`);
   ctx.io.stderr.write(
-    `Token ${token.id} for "${token.scope}" (tier ${token.approvedTier}), expires ${when(token.expiresAt)}`
+    `Token ${token.id} for "${safe(token.scope)}" (tier ${token.approvedTier}), expires ${when(token.expiresAt)}`
     + `${token.maxUses === null ? '' : `, ${token.maxUses} uses`}. It is shown once.\n`,
   );
 }

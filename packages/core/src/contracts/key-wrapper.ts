@@ -6,8 +6,9 @@
  *
  * Errors a wrapper throws (classes from `@agentvault/core/errors`):
  * - AgentVaultUnavailableError (with `cause`): throttled, timed out, unreachable — retryable;
- * - AgentVaultIntegrityError: the ciphertext was altered or the context differs — never retried;
- * - AgentVaultConfigurationError: unknown key id, access denied, disabled key — names the key.
+ * - AgentVaultIntegrityError: the ciphertext was altered, the context differs, or a stored row
+ *   names a key the wrapper was not configured with — never retried;
+ * - AgentVaultConfigurationError: access denied, disabled or missing configured key — names the key.
  *
  * The conformance suite (`runKeyWrapperConformance`) checks every MUST.
  */
@@ -35,9 +36,12 @@ export interface KeyWrapper {
 
   /**
    * Unwrap a key wrapped by this wrapper or another instance holding the same keys, under any key
-   * id it still holds (not only the current one). MUST throw AgentVaultIntegrityError if the bytes
-   * were altered or `context` differs from the one used to wrap, and AgentVaultConfigurationError
-   * naming the key if it does not hold `wrapped.keyId`.
+   * id it is configured with (the current one and the previous ones it was given). MUST throw
+   * AgentVaultIntegrityError if the bytes were altered or `context` differs from the one used to
+   * wrap. `wrapped.keyId` comes from storage: MUST refuse, with AgentVaultIntegrityError naming the
+   * key and before any call to a key service, an id it was not configured with — even one its
+   * credentials could use — so a database writer cannot choose the key (and so the data key).
+   * `rewrap` MUST check its source key id the same way.
    */
   unwrap(wrapped: WrappedKey, context: EncryptionContext): Promise<Uint8Array>;
 

@@ -106,6 +106,10 @@ export const AUDIT_EVENT_TYPES = [
   'audit.read',
   'audit.verify',
   'auth.authenticate',
+  /** Failed authentications from one client address over one window, counted (HTTP layer). */
+  'auth.failed',
+  /** Refusals raised before the vault (bad input, rate limits) from one address over one window, counted. */
+  'request.refused',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -6,6 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { WrappedKey } from '../contracts/records';
+import { recordDataKeyLookup } from '../telemetry';
 
 export interface DataKeyCacheOptions {
   /** Most data keys held at once. Default 10,000. */
@@ -54,9 +55,16 @@ export class DataKeyCache {
   /** The cached key, or the result of `unwrap` — called once however many callers wait for it. */
   get(cacheKey: string, unwrap: () => Promise<Uint8Array>): Promise<Uint8Array> | Uint8Array {
     const hit = this.#cache?.get(cacheKey);
-    if (hit) return hit;
+    if (hit) {
+      recordDataKeyLookup('hit');
+      return hit;
+    }
     const pending = this.#inFlight.get(cacheKey);
-    if (pending) return pending;
+    if (pending) {
+      recordDataKeyLookup('shared');
+      return pending;
+    }
+    recordDataKeyLookup('miss');
     const started = unwrap().then(
       (dataKey) => {
         this.#inFlight.delete(cacheKey);

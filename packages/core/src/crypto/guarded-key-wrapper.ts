@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { EncryptionContext, KeyWrapper } from '../contracts/key-wrapper';
 import type { WrappedKey } from '../contracts/records';
 import { AgentVaultError, AgentVaultIntegrityError } from '../errors';
+import { recordKeyServiceCall } from '../telemetry';
 import { DATA_KEY_BYTES } from './envelope';
 
 function checkContext(context: EncryptionContext): void {
@@ -51,6 +52,19 @@ export interface GuardedKeyWrapper {
   rewrap(wrapped: WrappedKey, context: EncryptionContext): Promise<WrappedKey>;
 }
 
+/** Time one call to the wrapper for the key-service latency metric. */
+async function timed<T>(operation: string, wrapper: string, call: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await call();
+    recordKeyServiceCall(operation, wrapper, (performance.now() - started) / 1000, 'ok');
+    return result;
+  } catch (error) {
+    recordKeyServiceCall(operation, wrapper, (performance.now() - started) / 1000, 'error');
+    throw error;
+  }
+}
+
 export function guardKeyWrapper(wrapper: KeyWrapper): GuardedKeyWrapper {
   const name = wrapper.name;
   const guarded: GuardedKeyWrapper = {
@@ -60,7 +74,7 @@ export function guardKeyWrapper(wrapper: KeyWrapper): GuardedKeyWrapper {
       checkDataKey(name, dataKey);
       checkContext(context);
       try {
-        return checkWrapped(name, await wrapper.wrap(dataKey, context));
+        return checkWrapped(name, await timed('wrap', name, () => wrapper.wrap(dataKey, context)));
       } catch (error) {
         rethrow(name, error);
       }
@@ -68,7 +82,7 @@ export function guardKeyWrapper(wrapper: KeyWrapper): GuardedKeyWrapper {
     async unwrap(wrapped, context) {
       checkContext(context);
       try {
-        return checkDataKey(name, await wrapper.unwrap(wrapped, context));
+        return checkDataKey(name, await timed('unwrap', name, () => wrapper.unwrap(wrapped, context)));
       } catch (error) {
         rethrow(name, error);
       }
@@ -80,7 +94,8 @@ export function guardKeyWrapper(wrapper: KeyWrapper): GuardedKeyWrapper {
       }
       checkContext(context);
       try {
-        const generated = await wrapper.generateDataKey(context);
+        const generate = wrapper.generateDataKey.bind(wrapper);
+        const generated = await timed('generate_data_key', name, () => generate(context));
         return {
           dataKey: checkDataKey(name, generated.dataKey),
           wrapped: checkWrapped(name, generated.wrapped),
@@ -93,7 +108,8 @@ export function guardKeyWrapper(wrapper: KeyWrapper): GuardedKeyWrapper {
       if (!wrapper.rewrap) return guarded.wrap(await guarded.unwrap(wrapped, context), context);
       checkContext(context);
       try {
-        return checkWrapped(name, await wrapper.rewrap(wrapped, context));
+        const rewrap = wrapper.rewrap.bind(wrapper);
+        return checkWrapped(name, await timed('rewrap', name, () => rewrap(wrapped, context)));
       } catch (error) {
         rethrow(name, error);
       }

@@ -24,6 +24,17 @@ export function canonicalIp(text: string | null | undefined): string | null {
   return ipaddr.process(bare).toString();
 }
 
+/**
+ * The network a client address stands for in rate limits: an IPv4 address itself, an IPv6 address
+ * by its /64 — one host usually holds a whole /64, so limiting single IPv6 addresses limits nothing.
+ */
+export function addressBucket(ip: string | null): string {
+  if (ip === null) return 'unknown';
+  if (!ip.includes(':')) return ip;
+  const parts = ipaddr.IPv6.parse(ip).parts;
+  return `${parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+}
+
 export function clientIp(
   socketAddress: string | null | undefined,
   forwardedFor: string | null | undefined,

@@ -7,16 +7,24 @@ import * as crypto from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../domain/clock';
 import { actorOf, type Principal } from '../domain/principals';
-import { AgentVaultAuthError, AgentVaultRateLimitError, type ValidationIssue } from '../errors';
+import { escapeText } from '../domain/text';
+import {
+  AgentVaultAuthError,
+  AgentVaultPermissionError,
+  AgentVaultRateLimitError,
+  type ValidationIssue,
+} from '../errors';
 import type { CallOptions } from '../schemas/secrets';
 import type { Vault } from '../vault/create-vault';
 import type { Logger } from '../vault/runtime';
+import { addressGuard } from './address-guard';
 import { DEFAULT_BODY_LIMIT_BYTES, parseJsonBody } from './body';
-import { clientIp, type TrustProxy } from './client-ip';
+import { addressBucket, clientIp, type TrustProxy } from './client-ip';
 import { errorResponse, HttpError } from './errors';
 import { openApiDocument } from './openapi';
 import { memoryRateLimiter } from './rate-limit/memory';
 import type { RateLimitDecision, RateLimiter } from './rate-limit/token-bucket';
+import { type RefusalAudit, type RefusalAuditOptions, refusalAudit } from './refusal-audit';
 import { compileTemplate, decodeParam, matchTemplate, splitPath, type Template } from './router';
 import { type Route, routes } from './routes';
 
@@ -34,8 +42,26 @@ export interface VaultHandlerOptions<Native = unknown> {
   trustProxy?: TrustProxy;
   /** Largest request body in bytes (413 past it). Default 1 MiB. */
   bodyLimitBytes?: number;
-  /** Per-credential limits. Default: in memory, 1,000 requests per 60 s. `false` turns limits (and their headers) off. */
+  /**
+   * Limits per authenticated principal, and per client address for requests without a credential.
+   * Default: in memory, 1,000 requests per 60 s. `false` turns limits (and their headers) off.
+   * A credential's own bucket applies only once it has authenticated, so made-up credentials
+   * create no buckets.
+   */
   rateLimiter?: RateLimiter | false;
+  /**
+   * Failed authentications per client address (unknown, revoked, expired or malformed credentials).
+   * Once an address has used its budget, its requests with a credential are refused (429) before
+   * the credential is hashed or looked up. Default: in memory, 100 per 60 s; pass a
+   * `redisRateLimiter` to share the budget between instances. `false` turns it off.
+   */
+  failedAuthLimiter?: RateLimiter | false;
+  /**
+   * Failed authentications and refusals raised before the vault (bad input, unknown routes, rate
+   * limits) are audited in aggregate: one `auth.failed` / `request.refused` event per client
+   * address and window, with counts by error code. `false` turns that audit off.
+   */
+  refusalAudit?: RefusalAuditOptions | false;
   /** When the limiter itself fails (Redis down): let requests through (default) or answer 503. */
   rateLimiterFailure?: 'allow' | 'deny';
   /** The `approve_url` of a 202 (e.g. your dashboard). Default: this API's `GET /approvals/{id}`. */
@@ -156,10 +182,19 @@ export function createRequestHandler<Native>(
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0)
     throw new TypeError('createVaultHandler: `bodyLimitBytes` must be a positive integer');
   const limiter = options.rateLimiter === false ? null : (options.rateLimiter ?? memoryRateLimiter());
+  const failureLimiter =
+    options.failedAuthLimiter === false
+      ? null
+      : (options.failedAuthLimiter ?? memoryRateLimiter({ limit: 100, windowSeconds: 60, maxKeys: 10_000 }));
+  const guard = addressGuard();
   const trustProxy = options.trustProxy ?? false;
   const logger = options.logger ?? consoleLogger;
   const clock = options.clock ?? systemClock;
   const errorOptions = { logger, unavailableRetryAfterSeconds: options.unavailableRetryAfterSeconds ?? 1 };
+  const refusals: RefusalAudit | null =
+    options.refusalAudit === false
+      ? null
+      : refusalAudit((batch) => vault.auditRefusals(batch), logger, options.refusalAudit ?? {});
   const compiled: CompiledRoute[] = routes.map((route) => ({
     route,
     template: compileTemplate(route.path),
@@ -176,7 +211,7 @@ export function createRequestHandler<Native>(
     return text;
   }
 
-  async function rateLimit(key: string): Promise<RateLimitDecision | null> {
+  async function rateLimit(limiter: RateLimiter | null, key: string): Promise<RateLimitDecision | null> {
     if (!limiter) return null;
     try {
       return await limiter.take(key, clock.now());
@@ -195,12 +230,33 @@ export function createRequestHandler<Native>(
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
     };
+    let ip: string | null = null;
+    let principal: Principal | null = null;
+    // Refusals before the vault call are audited here, in aggregate; the vault audits its own.
+    let beforeVault = true;
+    let failedAuth = false;
+    const setLimitHeaders = (decision: RateLimitDecision | null) => {
+      if (!decision) return;
+      headers['x-ratelimit-limit'] = String(decision.limit);
+      headers['x-ratelimit-remaining'] = String(decision.remaining);
+      headers['x-ratelimit-reset'] = String(decision.reset);
+      if (!decision.allowed)
+        throw new AgentVaultRateLimitError('Too many requests; retry later', decision.retryAfter);
+    };
+    /** Spend one of the address's failed-authentication budget; an empty budget blocks the address. */
+    const chargeFailure = async (address: string) => {
+      const decision = await rateLimit(failureLimiter, `f:${address}`);
+      if (decision && !decision.allowed) guard.block(address, decision, clock.now());
+      return decision;
+    };
     try {
-      const ip = clientIp(request.socketIp, request.header('x-forwarded-for'), trustProxy);
+      ip = clientIp(request.socketIp, request.header('x-forwarded-for'), trustProxy);
+      const address = addressBucket(ip);
+      refusals?.flushDue(clock.now());
       // Who is calling. A failure here is answered after the rate limit, so it carries the headers.
-      let principal: Principal | null = null;
       let bearer: string | null = null;
       let credentialError: unknown;
+      let refusedToken: string | null = null;
       const authorization = request.header('authorization');
       try {
         principal = (options.authenticate && (await options.authenticate(request.native, { ip }))) || null;
@@ -208,28 +264,40 @@ export function createRequestHandler<Native>(
       } catch (error) {
         credentialError = error;
       }
+      if (bearer !== null) {
+        // An address out of failed-authentication budget: refused before any hashing or lookup.
+        const blocked = guard.blocked(address, clock.now());
+        if (blocked) setLimitHeaders(blocked);
+        try {
+          principal = await vault.resolveCredential(bearer, { ip });
+        } catch (error) {
+          if (error instanceof AgentVaultAuthError) credentialError = error;
+          // A known token used from outside its allowlist: the vault refuses (and audits) it in the call.
+          else if (error instanceof AgentVaultPermissionError) refusedToken = bearer;
+          else throw error;
+        }
+      }
 
-      // The bucket: a token's tree (children share their root's), else the host's principal, else the
-      // credential (or a malformed header) by hash, else the address.
-      const credential = bearer ?? authorization;
-      const tree = principal?.kind === 'token' ? principal.token : bearer ? await vault.tokenTree(bearer) : null;
+      if (credentialError !== undefined || refusedToken !== null) {
+        failedAuth = credentialError !== undefined;
+        const decision = await chargeFailure(address);
+        if (failedAuth) setLimitHeaders(decision);
+        else if (decision) setLimitHeaders({ ...decision, allowed: true });
+        if (failedAuth) throw credentialError;
+      }
+      // The bucket: an authenticated token's tree (children share their root's), another
+      // authenticated principal's own, a token refused by its allowlist by hash, else the address's.
       const decision = await rateLimit(
-        tree
-          ? `t:${hash(`${tree.tenant}\u0000${tree.rootId}`)}`
+        limiter,
+        principal?.kind === 'token'
+          ? `t:${hash(`${principal.tenant}\u0000${principal.token.rootId}`)}`
           : principal
             ? `p:${hash(`${principal.tenant}\u0000${actorOf(principal)}`)}`
-            : credential
-              ? `c:${hash(credential)}`
-              : `ip:${ip ?? 'unknown'}`,
+            : refusedToken !== null
+              ? `c:${hash(refusedToken)}`
+              : `ip:${address}`,
       );
-      if (decision) {
-        headers['x-ratelimit-limit'] = String(decision.limit);
-        headers['x-ratelimit-remaining'] = String(decision.remaining);
-        headers['x-ratelimit-reset'] = String(decision.reset);
-        if (!decision.allowed)
-          throw new AgentVaultRateLimitError('Too many requests; retry later', decision.retryAfter);
-      }
-      if (credentialError !== undefined) throw credentialError;
+      setLimitHeaders(decision);
       if (request.refusal !== undefined) throw request.refusal;
 
       const queryAt = request.target.indexOf('?');
@@ -255,7 +323,7 @@ export function createRequestHandler<Native>(
       if (!found || !rawParams) throw unknownRoute(method, segments);
       const { route, template, emptyQuery } = found;
 
-      if (!principal && !bearer) {
+      if (!principal && refusedToken === null) {
         throw new AgentVaultAuthError(
           'Missing credential: send Authorization: Bearer <agent key or scoped token>',
         );
@@ -279,11 +347,14 @@ export function createRequestHandler<Native>(
         body = parseWith(route.body, parseJsonBody(bytes, request.header('content-type')), 'request body');
       }
 
-      const userAgent = request.header('user-agent')?.slice(0, MAX_USER_AGENT_LENGTH);
-      const call: CallOptions = principal ? { principal } : { token: bearer! };
+      // Header bytes 0x80–0xFF arrive as C1 controls: stored escaped, so no printer of the trail meets one.
+      const rawUserAgent = request.header('user-agent');
+      const userAgent = rawUserAgent && escapeText(rawUserAgent).slice(0, MAX_USER_AGENT_LENGTH);
+      const call: CallOptions = principal ? { principal } : { token: refusedToken! };
       if (ip !== null) call.ip = ip;
       if (userAgent) call.userAgent = userAgent;
 
+      beforeVault = false;
       const result = await route.run({
         params,
         query,
@@ -301,6 +372,15 @@ export function createRequestHandler<Native>(
       return { status: result.status, headers, body: JSON.stringify(result.body) };
     } catch (error) {
       const mapped = errorResponse(error, errorOptions);
+      if (refusals && beforeVault && mapped.status < 500) {
+        refusals.record(
+          failedAuth ? 'auth.failed' : 'request.refused',
+          mapped.body.error.code,
+          ip,
+          principal?.tenant,
+          clock.now(),
+        );
+      }
       if (mapped.retryAfter !== undefined) headers['retry-after'] = String(mapped.retryAfter);
       if (mapped.status === 401) headers['www-authenticate'] = 'Bearer realm="agentvault"';
       if (mapped.status === 413) headers.connection = 'close';

@@ -21,7 +21,8 @@ export {
   type VaultRequestHandler,
   type VaultResponse,
 } from './handler';
-export { type MemoryRateLimiterOptions, memoryRateLimiter } from './rate-limit/memory';
+export { type MemoryRateLimiter, type MemoryRateLimiterOptions, memoryRateLimiter } from './rate-limit/memory';
+export { type RefusalAuditOptions } from './refusal-audit';
 export { type RedisRateLimiterOptions, type RedisScriptClient, redisRateLimiter } from './rate-limit/redis';
 export type { RateLimitDecision, RateLimiter, TokenBucketOptions } from './rate-limit/token-bucket';
 

@@ -1,7 +1,7 @@
 /** Input schemas of agent keys, scoped tokens and approvals (in-process, camelCase). */
 import { z } from 'zod';
 import { ROLES } from '../contracts/records';
-import { descriptionField } from './fields';
+import { descriptionField, noteField, scopeField } from './fields';
 import { callShape } from './secrets';
 
 /** What a well-formed agent key looks like: the prefix and at least 192 random bits in base64url. */
@@ -19,7 +19,7 @@ export const createAgentKeySchema = z.strictObject({
 });
 
 export const tokenRequestSchema = z.strictObject({
-  scope: z.string().min(1).max(4096),
+  scope: scopeField,
   /** Default 1 h; at most the vault's `tokens.maxTtlSeconds`. */
   ttlSeconds: z.number().int().positive().optional(),
   description: descriptionField.nullable().optional(),
@@ -34,8 +34,8 @@ export const tokenRequestSchema = z.strictObject({
   waiveApproval: z.boolean().optional(),
 });
 
-export const approveSchema = z.strictObject({ comment: z.string().max(1024).nullable().optional() });
-export const denySchema = z.strictObject({ reason: z.string().max(1024).nullable().optional() });
+export const approveSchema = z.strictObject({ comment: noteField.nullable().optional() });
+export const denySchema = z.strictObject({ reason: noteField.nullable().optional() });
 
 export const waitForApprovalSchema = z.strictObject({
   /** Give up (AgentVaultApprovalPendingError) after this long. Default 5 minutes. */

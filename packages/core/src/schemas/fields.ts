@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { SECRET_TYPES, TIERS } from '../domain/classification';
 import { namespaceProblem, pathProblem } from '../domain/paths';
+import { type TextKind, textProblem } from '../domain/text';
 import { AgentVaultValidationError, type ValidationIssue } from '../errors';
 
 export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
@@ -12,6 +13,7 @@ export const MAX_TAGS = 50;
 export const MAX_TAG_KEY_LENGTH = 128;
 export const MAX_TAG_VALUE_LENGTH = 512;
 export const MAX_DESCRIPTION_LENGTH = 1024;
+export const MAX_NOTE_LENGTH = 1024;
 
 export const pathField = z.string().check((ctx) => {
   const problem = pathProblem(ctx.value);
@@ -23,6 +25,20 @@ export const namespaceField = z.string().check((ctx) => {
   if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
 });
 
+/**
+ * Free text that people read (domain/text): no control characters, no bidirectional overrides or
+ * isolates; `multi-line` text may hold newlines and tabs.
+ */
+export function textField(maxLength: number, kind: TextKind = 'single-line') {
+  return z
+    .string()
+    .max(maxLength)
+    .check((ctx) => {
+      const problem = textProblem(ctx.value, kind);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    });
+}
+
 export const tierField = z.enum(TIERS);
 export const secretTypeField = z.enum(SECRET_TYPES);
 
@@ -33,11 +49,35 @@ export const tagsField = z
       .min(1)
       .max(MAX_TAG_KEY_LENGTH)
       .regex(/^[A-Za-z0-9_.:/-]+$/, 'tag keys may only hold A-Z a-z 0-9 _ . : / -'),
-    z.string().max(MAX_TAG_VALUE_LENGTH),
+    textField(MAX_TAG_VALUE_LENGTH),
   )
   .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`);
 
-export const descriptionField = z.string().max(MAX_DESCRIPTION_LENGTH);
+/** One line of printable text (a secret's, key's or token request's description). */
+export const descriptionField = textField(MAX_DESCRIPTION_LENGTH);
+/** An approver's comment or denial reason: printable text, newlines and tabs allowed. */
+export const noteField = textField(MAX_NOTE_LENGTH, 'multi-line');
+
+export const MAX_SCOPE_LENGTH = 4096;
+export const MAX_SCOPE_GRANTS = 20;
+
+/**
+ * A scope string's size: at most MAX_SCOPE_GRANTS space-separated grants and MAX_SCOPE_LENGTH
+ * characters, so the work of a token request (one tier lookup per grant) stays bounded. Its
+ * grammar is checked where it is parsed (domain/scopes).
+ */
+export const scopeField = z
+  .string()
+  .min(1)
+  .max(MAX_SCOPE_LENGTH)
+  .check((ctx) => {
+    const grants = ctx.value.split(/\s+/).filter((grant) => grant !== '').length;
+    if (grants > MAX_SCOPE_GRANTS)
+      ctx.issues.push({ code: 'custom', message: `a scope holds at most ${MAX_SCOPE_GRANTS} grants`, input: ctx.value });
+  })
+  .meta({
+    description: `Space-separated grants (secrets:<action>:<pattern>, audit:read): at most ${MAX_SCOPE_GRANTS} grants and ${MAX_SCOPE_LENGTH} characters`,
+  });
 
 /** An automatic rotation policy; `null` switches automatic rotation off. */
 export const rotationField = z.strictObject({

@@ -10,12 +10,13 @@ import {
   rotationField,
   secretTypeField,
   tagsField,
+  textField,
   tierField,
   valueField,
   versionField,
 } from './fields';
 
-const tenantField = z
+export const tenantField = z
   .string()
   .min(1)
   .max(128)
@@ -41,7 +42,7 @@ export const callShape = {
     .regex(/^[A-Za-z0-9._@:-]+$/, 'actor names may only hold A-Z a-z 0-9 . _ @ : -')
     .optional(),
   ip: z.string().max(64).optional(),
-  userAgent: z.string().max(512).optional(),
+  userAgent: textField(512).optional(),
 };
 export const callSchema = z.strictObject(callShape);
 export type CallOptions = z.input<typeof callSchema>;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncryptionContext, KeyWrapper } from '../contracts/key-wrapper';
 import { guardKeyWrapper } from '../crypto/guarded-key-wrapper';
-import { AgentVaultConfigurationError, AgentVaultIntegrityError } from '../errors';
+import { AgentVaultIntegrityError } from '../errors';
 
 export interface KeyWrapperFixture {
   wrapper: KeyWrapper;
@@ -93,13 +93,19 @@ export function runKeyWrapperConformance(name: string, factory: KeyWrapperFactor
       );
     });
 
-    it('fails clearly, naming the key, for a key it does not hold', async () => {
+    it('refuses a stored key id it was not configured with: an integrity failure naming the key', async () => {
       const foreign = await guardKeyWrapper(await fixture.stranger()).wrap(randomBytes(32), context);
       const error = await guarded()
         .unwrap(foreign, context)
         .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(AgentVaultConfigurationError);
+      expect(error).toBeInstanceOf(AgentVaultIntegrityError);
       expect((error as Error).message).toContain(foreign.keyId);
+      // The same for a row of ours whose key id was rewritten, and for a rewrap.
+      const ours = await guarded().wrap(randomBytes(32), context);
+      await expect(guarded().unwrap({ ...ours, keyId: foreign.keyId }, context)).rejects.toBeInstanceOf(
+        AgentVaultIntegrityError,
+      );
+      await expect(guarded().rewrap(foreign, context)).rejects.toBeInstanceOf(AgentVaultIntegrityError);
     });
 
     it('re-wraps under a newer key, and still unwraps what the older key wrapped', async () => {

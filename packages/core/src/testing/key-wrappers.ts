@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EncryptionContext, KeyWrapper } from '../contracts/key-wrapper';
 import type { WrappedKey } from '../contracts/records';
 import { openValue, sealValue } from '../crypto/envelope';
-import { AgentVaultConfigurationError } from '../errors';
+import { AgentVaultIntegrityError } from '../errors';
 
 /**
  * An in-memory keyring for tests: real AES-256-GCM wrapping bound to the context (it reuses the
@@ -17,7 +17,7 @@ export function testKeyWrapper(
   const current = options.currentKeyId ?? [...keys.keys()][0]!;
   const key = (id: string) => {
     const found = keys.get(id);
-    if (!found) throw new AgentVaultConfigurationError(`test keyring has no key '${id}'`);
+    if (!found) throw new AgentVaultIntegrityError(`test keyring has no key '${id}'`);
     return found;
   };
   return {

@@ -1,5 +1,6 @@
 import { accessOperations } from './access';
 import { auditOperations } from './audit';
+import { edgeOperations } from './edge';
 import { keyOperations } from './keys';
 import { lifecycleOperations } from './lifecycle';
 import { createRuntime, type VaultOptions } from './runtime';
@@ -20,6 +21,7 @@ export function createVault(options: VaultOptions): Vault {
     ...keyOperations(rt),
     ...accessOperations(rt),
     ...lifecycleOperations(rt),
+    ...edgeOperations(rt),
     clearCaches() {
       rt.dataKeys.clear();
       rt.tokens.clear();

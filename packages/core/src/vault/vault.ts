@@ -1,6 +1,7 @@
 /** The public `Vault`: every operation an embedding app (and the HTTP layer) calls. */
 import type { CallOptions } from '../schemas/secrets';
 import type { AccessOperations } from './access';
+import type { EdgeOperations } from './edge';
 import type { AuditQueryOptions, AuditVerification, SealResult } from './audit';
 import type { RewrapOptions, RewrapResult } from './keys';
 import type { MaintenanceHandle, MaintenanceReport } from './lifecycle';
@@ -24,7 +25,7 @@ import type { AuditPage, RotateResult, Secret, SecretList, SecretMetadata, Secre
  * `principal`, `actor`, `tenant`, `ip`, `userAgent`), checks the caller's rights, and appends one
  * audit event, refusals included. Any number of instances may share one storage backend.
  */
-export interface Vault extends AccessOperations {
+export interface Vault extends AccessOperations, EdgeOperations {
   // ── Secrets ────────────────────────────────────────────────────────────────
 
   /** Create a secret with its first version. 409 if the path exists (trashed included). */
@@ -83,5 +84,6 @@ export interface Vault extends AccessOperations {
   close(): Promise<void>;
 
   // ── Access (core-B) ────────────────────────────────────────────────────────
-  // Agent keys, tokens, approvals and events (`on`) are declared by `AccessOperations` in vault/access.ts.
+  // Agent keys, tokens, approvals and events (`on`) are declared by `AccessOperations` in vault/access.ts;
+  // the HTTP layer's credential resolution and aggregate refusals by `EdgeOperations` in vault/edge.ts.
 }

@@ -1,15 +1,18 @@
 /** Token buckets: the arithmetic, the in-memory limiter, and the Redis limiter on the real Redis. */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentVaultUnavailableError } from '../../src/errors';
+import { addressGuard } from '../../src/http/address-guard';
 import { memoryRateLimiter } from '../../src/http/rate-limit/memory';
 import { type RedisScriptClient, redisRateLimiter } from '../../src/http/rate-limit/redis';
 import type { RateLimiter } from '../../src/http/rate-limit/token-bucket';
 import { bucketConfig, takeFromBucket } from '../../src/http/rate-limit/token-bucket';
+import { refusalAudit } from '../../src/http/refusal-audit';
 import { testKeyWrapper } from '../../src/testing/key-wrappers';
 import { createVault } from '../../src/vault/create-vault';
+import type { RefusalBatch } from '../../src/vault/edge';
 import { startExpress } from './support/servers';
 import { client } from './support/world';
 
@@ -69,6 +72,49 @@ describe('memoryRateLimiter', () => {
     // `a` was evicted and comes back full; `c` is still empty.
     expect((limiter.take('a', T0) as { allowed: boolean }).allowed).toBe(true);
     expect((limiter.take('c', T0) as { allowed: boolean }).allowed).toBe(false);
+  });
+
+  it('stays bounded under a flood of distinct keys (addresses or credentials)', () => {
+    const limiter = memoryRateLimiter({ limit: 5, windowSeconds: 60, maxKeys: 1000 });
+    for (let i = 0; i < 50_000; i++) void limiter.take(`ip:10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, T0);
+    expect(limiter.size).toBe(1000);
+  });
+});
+
+describe('the edge bounds', () => {
+  it('the address guard keeps at most maxAddresses blocks, and forgets a block once it ends', () => {
+    const guard = addressGuard(100);
+    const refusal = { allowed: false, limit: 100, remaining: 0, reset: 0, retryAfter: 2 };
+    for (let i = 0; i < 10_000; i++) guard.block(`2001:db8::${i.toString(16)}`, refusal, T0);
+    expect(guard.size).toBe(100);
+    expect(guard.blocked('2001:db8::270f', T0 + 1000)).toMatchObject({ allowed: false, retryAfter: 1 });
+    expect(guard.blocked('2001:db8::0', T0)).toBeNull(); // evicted
+    expect(guard.blocked('2001:db8::270f', T0 + 2000)).toBeNull();
+    expect(guard.size).toBe(99);
+  });
+
+  it('the refusal audit holds at most maxAddresses entries per window, plus one overflow, and writes each once', async () => {
+    const batches: RefusalBatch[] = [];
+    const audit = refusalAudit(
+      async (batch) => {
+        batches.push(batch);
+      },
+      { warn() {}, error() {} },
+      { windowSeconds: 60, maxAddresses: 50 },
+    );
+    const start = Math.floor(T0 / 60_000) * 60_000;
+    for (let i = 0; i < 20_000; i++)
+      audit.record('auth.failed', 'unauthorized', `10.0.${(i >> 8) & 255}.${i & 255}`, undefined, start + (i % 1000));
+    expect(audit.size).toBe(51);
+    audit.flushDue(start + 59_999);
+    expect(batches).toHaveLength(0);
+    audit.flushDue(start + 60_000);
+    await vi.waitFor(() => expect(batches).toHaveLength(51));
+    expect(audit.size).toBe(0);
+    expect(batches.reduce((sum, batch) => sum + batch.counts.unauthorized!, 0)).toBe(20_000);
+    expect(batches.filter((batch) => batch.overflow)).toEqual([
+      expect.objectContaining({ ip: null, counts: { unauthorized: 20_000 - 50 }, windowStart: start }),
+    ]);
   });
 });
 
@@ -192,6 +238,40 @@ describe.skipIf(!redisUp)('redisRateLimiter (real Redis)', () => {
     } finally {
       await Promise.all([open.close(), closed.close()]);
       down.disconnect();
+    }
+  });
+
+  it('limits a random-credential flood per address across two servers, with no key per credential', async () => {
+    const vault = createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), logger: { warn() {}, error() {} } });
+    const floodPrefix = `${prefix}flood:${randomUUID()}:`;
+    const limiters = () => ({
+      rateLimiter: redisRateLimiter({ client: connect(), keyPrefix: floodPrefix }),
+      failedAuthLimiter: redisRateLimiter({ client: connect(), limit: 20, windowSeconds: 3600, keyPrefix: floodPrefix }),
+    });
+    const a = await startExpress(vault, limiters());
+    const b = await startExpress(vault, limiters());
+    try {
+      const statuses: number[] = [];
+      for (let batch = 0; batch < 20; batch++) {
+        const replies = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            client((i % 2 === 0 ? a : b).url, `ast_tok_${randomBytes(24).toString('base64url')}`).request(
+              'GET',
+              '/secrets',
+            ),
+          ),
+        );
+        statuses.push(...replies.map((reply) => reply.status));
+      }
+      const unauthorized = statuses.filter((s) => s === 401).length;
+      expect(unauthorized).toBeGreaterThanOrEqual(20);
+      // The shared budget, plus requests in flight on each instance when it ran out.
+      expect(unauthorized).toBeLessThanOrEqual(20 + 10);
+      expect(statuses.filter((s) => s === 429).length).toBe(200 - unauthorized);
+      // One bucket for the address; none for the 200 made-up credentials.
+      expect(await redis.keys(`${floodPrefix}*`)).toEqual([`${floodPrefix}f:127.0.0.1`]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });

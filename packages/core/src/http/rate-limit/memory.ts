@@ -18,10 +18,21 @@ export interface MemoryRateLimiterOptions extends TokenBucketOptions {
   maxKeys?: number;
 }
 
-export function memoryRateLimiter(options: MemoryRateLimiterOptions = {}): RateLimiter {
+export interface MemoryRateLimiter extends RateLimiter {
+  /** Buckets held now (at most `maxKeys`). */
+  readonly size: number;
+}
+
+export function memoryRateLimiter(options: MemoryRateLimiterOptions = {}): MemoryRateLimiter {
   const config = bucketConfig(options);
-  const buckets = new LRUCache<string, BucketState>({ max: options.maxKeys ?? 100_000 });
+  const maxKeys = options.maxKeys ?? 100_000;
+  if (!Number.isSafeInteger(maxKeys) || maxKeys <= 0)
+    throw new TypeError('memoryRateLimiter: `maxKeys` must be a positive integer');
+  const buckets = new LRUCache<string, BucketState>({ max: maxKeys });
   return {
+    get size() {
+      return buckets.size;
+    },
     take(key, now) {
       const { state, allowed } = takeFromBucket(buckets.get(key), now, config);
       buckets.set(key, state);

@@ -9,7 +9,9 @@ import { AUDIT_EVENT_TYPES } from '../../contracts/records';
 import {
   descriptionField,
   namespaceField,
+  noteField,
   pathField,
+  scopeField,
   secretTypeField,
   tagsField,
   tierField,
@@ -78,7 +80,7 @@ export const emptyBody = z.strictObject({}).meta({ id: 'EmptyRequest' });
 
 export const tokenRequestBody = z
   .strictObject({
-    scope: z.string().min(1).max(4096).meta({ example: 'secrets:read:production/openai/*' }),
+    scope: scopeField.meta({ example: 'secrets:read:production/openai/*' }),
     ttl_seconds: z.number().int().positive().optional().meta({ description: 'Default 3600' }),
     description: descriptionField.nullable().optional(),
     allowed_ips: z
@@ -107,10 +109,10 @@ export const tokenRequestBody = z
   .meta({ id: 'TokenRequest' });
 
 export const approveBody = z
-  .strictObject({ comment: z.string().max(1024).nullable().optional() })
+  .strictObject({ comment: noteField.nullable().optional() })
   .meta({ id: 'ApproveRequest' });
 export const denyBody = z
-  .strictObject({ reason: z.string().max(1024).nullable().optional() })
+  .strictObject({ reason: noteField.nullable().optional() })
   .meta({ id: 'DenyRequest' });
 
 export const importEnvBody = z

@@ -165,12 +165,14 @@ export function accessContract(ctx: ContractContext): void {
     await api.request('GET', `/secrets/${enc('production/openai/api-key')}`, {
       headers: { 'user-agent': 'agentsecretstore-python/1.0.0' },
     });
+    // A made-up credential is refused before the vault: audited in aggregate (see the edge contract), not here.
     await w.api('ass_live_unknown').request('GET', `/secrets/${enc('production/openai/api-key')}`);
+    await api.request('GET', `/secrets/${enc('production/nothing-here')}`);
     const reads = await api.request('GET', '/audit?namespace=production&type=secret.read&limit=100');
     expect(reads.status).toBe(200);
     const page = expectWire(auditPageWire, reads);
     expect(page.events).toHaveLength(2);
-    expect(page.events[0]).toMatchObject({ success: false, error: 'unauthorized', actor: 'anonymous' });
+    expect(page.events[0]).toMatchObject({ success: false, error: 'not_found', path: 'production/nothing-here' });
     expect(page.events[1]).toMatchObject({
       type: 'secret.read',
       path: 'production/openai/api-key',

@@ -6,7 +6,9 @@ import { describe } from 'vitest';
 import type { StartServer } from '../support/servers';
 import { accessContract } from './access';
 import { contractContext } from './context';
+import { edgeContract } from './edge';
 import { errorContract } from './errors';
+import { freeTextContract } from './free-text';
 import { secretContract } from './secrets';
 
 export function runHttpContract(name: string, start: StartServer): void {
@@ -15,5 +17,7 @@ export function runHttpContract(name: string, start: StartServer): void {
     describe('secrets', () => secretContract(ctx));
     describe('tokens, approvals, audit', () => accessContract(ctx));
     describe('errors, limits, OpenAPI', () => errorContract(ctx));
+    describe('floods and refusals at the edge', () => edgeContract(ctx));
+    describe('free text and scope bounds', () => freeTextContract(ctx));
   });
 }
