@@ -20,6 +20,7 @@ header.top nav a[aria-current="page"] { background: #2b3a50; color: #fff; }
 header.top nav a:hover { background: #243246; }
 header.top .who { margin-left: auto; display: flex; align-items: center; gap: .75rem; color: #c9d3e0; font-size: .9rem; }
 header.top .who form { margin: 0; }
+header.top .muted { color: #c3ccd8; }
 header.top .who button { background: transparent; border: 1px solid #5b6b82; color: #fff; }
 main { max-width: 1160px; margin: 0 auto; padding: 1.25rem; }
 h1 { font-size: 1.5rem; margin: .25rem 0 1rem; }

@@ -214,9 +214,10 @@ export function createConsoleRequestHandler<Native>(vault: Vault, options: Conso
         }
         if (method === 'POST') {
           checkSameSite();
-          const form = parse(signInForm, Object.fromEntries(await readForm()));
-          if (!sameToken(form.csrf, cookies.get(SIGN_IN_COOKIE)))
+          const fields = Object.fromEntries(await readForm());
+          if (!sameToken(fields.csrf, cookies.get(SIGN_IN_COOKIE)))
             throw new Refusal(403, 'Request refused', 'The sign-in form has expired or did not come from this console. Open the sign-in page again.');
+          const form = parse(signInForm, fields);
           let principal: Principal | null = null;
           try {
             principal = await vault.authenticate(form.key, { ...(ip ? { ip } : {}), ...(userAgent ? { userAgent } : {}) });
@@ -252,9 +253,10 @@ export function createConsoleRequestHandler<Native>(vault: Vault, options: Conso
 
       if (method === 'POST') {
         checkSameSite();
-        const form = parse(decisionForm, Object.fromEntries(await readForm()));
-        if (!sameToken(form.csrf, signed.csrf))
+        const fields = Object.fromEntries(await readForm());
+        if (!sameToken(fields.csrf, signed.csrf))
           throw new Refusal(403, 'Request refused', 'This form has expired or did not come from this console. Reload the page and try again.');
+        const form = parse(decisionForm, fields);
         if (path === '/sign-out' && signed.sessionId) {
           sessions.destroy(signed.sessionId);
           setCookie(cookie(SESSION_COOKIE, '', { path: cookiePath, secure, maxAgeSeconds: 0 }));

@@ -35,7 +35,6 @@ function shell(base: string, title: string, top: SafeHtml, body: SafeHtml): stri
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>${title} · AgentVault console</title>
 <link rel="stylesheet" href="${base}/console.css">
 </head>
