@@ -29,6 +29,7 @@ h3 { font-size: 1rem; margin: 0 0 .4rem; }
 .lede { color: var(--muted); margin-top: -.5rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 1rem 1.15rem; margin-bottom: 1rem; box-shadow: 0 1px 2px rgba(20,30,50,.04); }
 .card header { display: flex; align-items: baseline; gap: .6rem; flex-wrap: wrap; margin-bottom: .5rem; }
+.card header h2, .card header h3 { margin: 0; }
 .card header .id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: .25rem 0 .75rem; }
 dl.facts dt { color: var(--muted); }
@@ -45,6 +46,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .quorum { font-weight: 600; }
 .lineage { list-style: none; padding: 0; margin: 0; }
 .lineage li { padding-left: 1.1rem; position: relative; }
+.lineage li:first-child { padding-left: 0; }
 .lineage li + li::before { content: "\\2191"; position: absolute; left: 0; color: var(--muted); }
 .reach ul { margin: .2rem 0 0; padding-left: 1.2rem; }
 .decide { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; margin-top: .75rem; }

@@ -30,7 +30,7 @@ function reachView(reach: Reach | null): SafeHtml {
 
 function lineageView(steps: LineageStep[]): SafeHtml {
   return html`<ol class="lineage">${steps.map(
-    (s, i) => html`<li><code>${s.actor}</code>${s.description ? html` — ${s.description}` : ''}${s.note ? html` <span class="muted">(${s.note})</span>` : ''}${i === 0 ? html` <span class="muted">asked</span>` : ''}</li>`,
+    (s, i) => html`<li>${i > 0 ? html`<span class="muted">minted by</span> ` : ''}<code>${s.actor}</code>${s.description ? html` — ${s.description}` : ''}${s.note ? html` <span class="muted">(${s.note})</span>` : ''}</li>`,
   )}</ol>`;
 }
 
