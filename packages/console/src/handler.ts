@@ -34,7 +34,10 @@ export interface ConsoleOptions<Native = unknown> {
    * to a principal, `{ kind: 'user', id, tenant, roles }`, or null when nobody is signed in. When
    * given, the console shows no sign-in form of its own (unless `keySignIn` is true).
    */
-  authenticate?: (request: Native, info: { ip: string | null }) => Principal | null | undefined | Promise<Principal | null | undefined>;
+  authenticate?: (
+    request: Native,
+    info: { ip: string | null },
+  ) => Principal | null | undefined | Promise<Principal | null | undefined>;
   /** Where a host sends people who are not signed in (with `authenticate`). Default: a "not signed in" page. */
   signInUrl?: string;
   /** Offer the standalone sign-in with an approver or admin agent key. Default: true without `authenticate`. */
@@ -127,7 +130,10 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 }
 
 /** Build the request handler every binding shares. */
-export function createConsoleRequestHandler<Native>(vault: Vault, options: ConsoleOptions<Native> = {}): ConsoleRequestHandler<Native> {
+export function createConsoleRequestHandler<Native>(
+  vault: Vault,
+  options: ConsoleOptions<Native> = {},
+): ConsoleRequestHandler<Native> {
   if (!vault || typeof vault.listApprovals !== 'function')
     throw new TypeError('createConsole: `vault` (from createVault) is required');
   const keySignIn = options.keySignIn ?? !options.authenticate;
@@ -336,7 +342,9 @@ export function createConsoleRequestHandler<Native>(vault: Vault, options: Conso
           },
           call,
         );
-        const verification = await vault.verifyAudit(call).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+        const verification = await vault
+          .verifyAudit(call)
+          .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
         return render(auditPage(ctx, q, events, verification));
       }
       throw new Refusal(404, 'Not found', 'No such page in the console.');

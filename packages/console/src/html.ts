@@ -15,6 +15,7 @@ type Part = SafeHtml | string | number | boolean | null | undefined | readonly P
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\'': '&#39;' };
 
 // C0 and C1 controls (tab and newline stay whitespace), zero-width and bidi controls, line/paragraph separators, BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/gu;
 
 function escapeMarkup(text: string): string {

@@ -29,6 +29,13 @@ export interface LineageStep {
   note: string | null;
 }
 
+interface TokenFacts {
+  issuedBy: string;
+  parentId: string | null;
+  description: string | null;
+  revoked: boolean;
+}
+
 export interface Inspector {
   reach(scope: string): Promise<Reach>;
   lineage(approval: Approval): Promise<LineageStep[]>;
@@ -76,13 +83,16 @@ export function inspector(vault: Vault, principal: Principal): Inspector {
     async lineage(approval) {
       const steps: LineageStep[] = [{ actor: approval.requestedBy, description: approval.requesterDescription, note: null }];
       if (!approval.requestedBy.startsWith('token:') && !approval.requestedBy.startsWith('key:')) return steps;
-      const tokens = new Map<string, { issuedBy: string; parentId: string | null; description: string | null; revoked: boolean }>();
+      const tokens = new Map<string, TokenFacts>();
       let cursor: string | null = null;
       let scanned = 0;
       do {
         const page = await vault.listTokens({ ...call, limit: PAGE, cursor, activeOnly: false });
         for (const t of page.items)
-          tokens.set(t.id, { issuedBy: t.issuedBy, parentId: t.parentId, description: t.description, revoked: t.revokedAt !== null });
+          tokens.set(t.id, {
+            issuedBy: t.issuedBy, parentId: t.parentId, description: t.description,
+            revoked: t.revokedAt !== null,
+          });
         scanned += page.items.length;
         cursor = scanned < MAX_SCANNED ? page.nextCursor : null;
       } while (cursor);

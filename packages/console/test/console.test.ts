@@ -50,7 +50,7 @@ describe.each(['express', 'koa', 'fetch'] as const)('console on %s', (binding) =
     const page = await s.get(`/console/approvals/${id}`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toBe(
-      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'default-src \'none\'; style-src \'self\'; img-src \'self\'; form-action \'self\'; frame-ancestors \'none\'; base-uri \'none\'',
     );
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('cache-control')).toBe('no-store');
@@ -72,13 +72,13 @@ describe.each(['express', 'koa', 'fetch'] as const)('console on %s', (binding) =
     const approve = `/console/approvals/${id}/approve`;
     expect((await s.post(approve, { comment: 'x' })).status).toBe(403);
     expect((await s.post(approve, { csrf: 'A'.repeat(43) })).status).toBe(403);
-    const evilOrigin = await s.post(approve, { csrf }, { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' });
+    const evilOrigin = await s.post(approve, { csrf }, { 'origin': 'http://evil.example', 'sec-fetch-site': 'cross-site' });
     expect(evilOrigin.status).toBe(403);
     expect(evilOrigin.text).toContain('cross-site request');
     expect((await s.post(approve, { csrf }, { 'sec-fetch-site': 'same-site' })).status).toBe(403);
     const headersOnly = await s.request('POST', approve, { form: { csrf }, headers: { origin: 'http://evil.example' } });
     expect(headersOnly.status).toBe(403);
-    const json = await s.request('POST', approve, { headers: { 'content-type': 'application/json', origin: w.origin }, form: { csrf } });
+    const json = await s.request('POST', approve, { headers: { 'content-type': 'application/json', 'origin': w.origin }, form: { csrf } });
     expect(json.status).toBe(415);
     expect((await w.vault.getApproval(id)).status).toBe('pending');
     // Signed out, a post is refused whatever it carries.
@@ -161,7 +161,7 @@ describe('host sign-in', () => {
     return null;
   };
 
-  it("uses the host's authenticate hook: no key sign-in, decisions attributed to user:<id>", async () => {
+  it('uses the host\'s authenticate hook: no key sign-in, decisions attributed to user:<id>', async () => {
     const w = await world('express', { authenticate: authenticate as never });
     const id = await pendingRequest(w);
     const anonymous = new ConsoleSession(w.origin);
@@ -184,7 +184,7 @@ describe('host sign-in', () => {
 });
 
 describe('pages', () => {
-  it("shows a token requester's lineage up to the key, and what the scope reaches", async () => {
+  it('shows a token requester\'s lineage up to the key, and what the scope reaches', async () => {
     const w = await world();
     await w.vault.setSecret('production/app/flag', 'on');
     const parent = await w.vault.requestToken({ scope: 'secrets:read:production/*', description: 'release pipeline' }, { token: w.agentKey });

@@ -21,7 +21,12 @@ ${error ? notice('error', error) : ''}
   );
 }
 
-export function messagePage(base: string, title: string, message: SafeHtml | string, link?: { href: string; label: string }): string {
+export function messagePage(
+  base: string,
+  title: string,
+  message: SafeHtml | string,
+  link?: { href: string; label: string },
+): string {
   return bareLayout(
     base,
     title,

@@ -26,7 +26,11 @@ export class ConsoleSession {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  async request(method: string, path: string, init: { form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Reply> {
+  async request(
+    method: string,
+    path: string,
+    init: { form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
     const headers: Record<string, string> = { ...init.headers };
     if (this.cookies.size > 0) headers.cookie = this.cookieHeader;
     let body: string | undefined;
@@ -44,7 +48,7 @@ export class ConsoleSession {
   }
 
   post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply> {
-    return this.request('POST', path, { form, headers: { origin: this.origin, 'sec-fetch-site': 'same-origin', ...headers } });
+    return this.request('POST', path, { form, headers: { 'origin': this.origin, 'sec-fetch-site': 'same-origin', ...headers } });
   }
 
   /** The CSRF token of the first form on a page. */

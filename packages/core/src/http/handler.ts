@@ -45,7 +45,10 @@ export interface VaultHandlerOptions<Native = unknown> {
    * API's `GET /approvals/{id}` as a path without a host (`/v1/approvals/{id}`).
    */
   publicUrl?: string;
-  /** Where the console (`@agentvault/console`) is mounted under `publicUrl`. Default `/console`; `false`: no console, link the API's JSON. */
+  /**
+   * Where the console (`@agentvault/console`) is mounted under `publicUrl`. Default `/console`;
+   * `false`: no console, link the API's JSON.
+   */
   consolePath?: string | false;
   /** The `approve_url` of a 202, overriding `publicUrl` (e.g. your own dashboard). */
   approveUrl?: (approvalId: string) => string;
@@ -167,7 +170,7 @@ function publicBaseUrl(text: string | undefined): string | null {
 }
 
 function normalizeMountPath(path: string): string {
-  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path)) throw new TypeError('createVaultHandler: `consolePath` must be a path like /console');
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(path)) throw new TypeError('createVaultHandler: `consolePath` must be a path like /console');
   return path.replace(/\/+$/, '');
 }
 

@@ -33,7 +33,7 @@ function postWithHost(url: string, host: string, credential: string, json: unkno
         port: target.port,
         path: target.pathname,
         method: 'POST',
-        headers: { host, authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+        headers: { host, 'authorization': `Bearer ${credential}`, 'content-type': 'application/json' },
       },
       (res) => {
         let body = '';
