@@ -34,8 +34,9 @@ h3 { font-size: 1rem; margin: 0 0 .4rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: .25rem 0 .75rem; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+dl.facts dd > ul { margin: 0; padding-left: 1.1rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .88em; background: #eef1f6; padding: .05rem .3rem; border-radius: 4px; }
-.badge { display: inline-block; font-size: .78rem; font-weight: 600; padding: .1rem .5rem; border-radius: 999px; border: 1px solid transparent; text-transform: uppercase; letter-spacing: .03em; }
+.badge { white-space: nowrap; display: inline-block; font-size: .78rem; font-weight: 600; padding: .1rem .5rem; border-radius: 999px; border: 1px solid transparent; text-transform: uppercase; letter-spacing: .03em; }
 .tier-standard { background: #eef1f6; color: #3d4756; }
 .tier-sensitive { background: var(--warn-bg); color: var(--warn); }
 .tier-critical { background: var(--crit-bg); color: var(--crit); }
@@ -66,7 +67,7 @@ button.primary { background: var(--accent); border-color: var(--accent); color: 
 .notice.info { background: #e8f0fc; border-color: #b5cbef; color: #173f7a; }
 table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 10px; overflow: hidden; font-size: .92rem; }
 th, td { text-align: left; padding: .5rem .7rem; border-bottom: 1px solid #e8ebf0; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #f0f3f7; font-weight: 600; color: #3d4756; }
+th { white-space: nowrap; background: #f0f3f7; font-weight: 600; color: #3d4756; }
 tr:last-child td { border-bottom: 0; }
 .filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: .75rem; align-items: end; margin-bottom: 1rem; }
 .filters button { margin-top: 0; }

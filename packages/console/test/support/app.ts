@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { memoryAdapter } from '@agentvault/adapter-memory';
-import { createVault, type Vault } from '@agentvault/core';
+import { createVault, type Vault, type VaultOptions } from '@agentvault/core';
 import { createExpressMiddleware } from '@agentvault/core/express';
 import { createVaultHandler } from '@agentvault/core/http';
 import { createKoaMiddleware } from '@agentvault/core/koa';
@@ -87,8 +87,12 @@ function listenerFor(binding: Binding, vault: Vault, options: ConsoleOptions<nev
   return fetchListener(vault, options, publicUrl);
 }
 
-export async function startConsoleWorld(binding: Binding = 'express', options: ConsoleOptions<never> = {}): Promise<ConsoleWorld> {
-  const vault = createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), logger: { warn() {}, error() {} } });
+export async function startConsoleWorld(
+  binding: Binding = 'express',
+  options: ConsoleOptions<never> = {},
+  vaultOptions: Partial<VaultOptions> = {},
+): Promise<ConsoleWorld> {
+  const vault = createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), logger: { warn() {}, error() {} }, ...vaultOptions });
   const agent = await vault.createAgentKey({ roles: ['admin'], description: 'deploy-bot (CI agent)' });
   const approver = await vault.createAgentKey({ roles: ['approver'], description: 'Ada, on-call approver' });
   const both = await vault.createAgentKey({ roles: ['admin', 'approver'], description: 'ops lead' });
