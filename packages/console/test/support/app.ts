@@ -92,7 +92,8 @@ export async function startConsoleWorld(
   options: ConsoleOptions<never> = {},
   vaultOptions: Partial<VaultOptions> = {},
 ): Promise<ConsoleWorld> {
-  const vault = createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), logger: { warn() {}, error() {} }, ...vaultOptions });
+  const logger = { warn() {}, error() {} };
+  const vault = createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), logger, ...vaultOptions });
   const agent = await vault.createAgentKey({ roles: ['admin'], description: 'deploy-bot (CI agent)' });
   const approver = await vault.createAgentKey({ roles: ['approver'], description: 'Ada, on-call approver' });
   const both = await vault.createAgentKey({ roles: ['admin', 'approver'], description: 'ops lead' });
