@@ -166,7 +166,7 @@ describe('agentvault-mcp', () => {
       status: 'pending',
       approval_id: expect.stringMatching(/^apr_/),
       scope: 'secrets:read:production/postgres/*',
-      approve_url: `/v1/approvals/${pending.approval_id}`,
+      approve_url: `${baseUrl}/approvals/${pending.approval_id}`,
       next: expect.any(String),
     });
     const waiting = (await call('check_approval', { approval_id: pending.approval_id })).json();
