@@ -4,8 +4,12 @@ import { escapeAttribute, escapeText, html } from '../src/html';
 import { type Binding, type ConsoleWorld, startConsoleWorld } from './support/app';
 import { ConsoleSession } from './support/http';
 
-async function world(binding: Binding = 'express', options: Parameters<typeof startConsoleWorld>[1] = {}): Promise<ConsoleWorld> {
-  const w = await startConsoleWorld(binding, options);
+async function world(
+  binding: Binding = 'express',
+  options: Parameters<typeof startConsoleWorld>[1] = {},
+  vaultOptions: Parameters<typeof startConsoleWorld>[2] = {},
+): Promise<ConsoleWorld> {
+  const w = await startConsoleWorld(binding, options, vaultOptions);
   onTestFinished(() => w.close());
   return w;
 }
@@ -184,6 +188,25 @@ describe('host sign-in', () => {
 });
 
 describe('pages', () => {
+  it('shows quorum progress: one approval of two leaves the request pending, and the approver is not asked again', async () => {
+    const w = await world('express', {}, { approvals: { requiredApprovals: { critical: 2 } } });
+    const id = await pendingRequest(w);
+    const ada = new ConsoleSession(w.origin);
+    await ada.signIn(w.approverKey);
+    const before = (await ada.get(`/console/approvals/${id}`)).text;
+    expect(before).toContain('<span class="quorum">0 of 2</span>');
+    await ada.post(`/console/approvals/${id}/approve`, { csrf: ConsoleSession.csrf(before), comment: 'first' });
+    const after = (await ada.get(`/console/approvals/${id}`)).text;
+    expect(after).toContain('<span class="quorum">1 of 2</span>');
+    expect(after).toContain('it waits for other approvers');
+    expect(after).not.toContain('>Approve</button>');
+    const lead = new ConsoleSession(w.origin);
+    await lead.signIn(w.bothKey);
+    const page = (await lead.get(`/console/approvals/${id}`)).text;
+    expect((await lead.post(`/console/approvals/${id}/approve`, { csrf: ConsoleSession.csrf(page) })).status).toBe(303);
+    expect((await w.vault.getApproval(id)).status).toBe('approved');
+  });
+
   it('shows a token requester\'s lineage up to the key, and what the scope reaches', async () => {
     const w = await world();
     await w.vault.setSecret('production/app/flag', 'on');

@@ -51,6 +51,8 @@ function decisionForms(ctx: PageContext, approval: Approval, lineage: LineageSte
   const me = actorOf(ctx.principal);
   if (lineage.some((step) => step.actor === me) || approval.requestedBy === me)
     return notice('info', html`You are in this request's lineage (<code>${me}</code>): another approver must decide it.`);
+  if (approval.decisions.some((d) => d.by === me))
+    return notice('info', 'You have decided this request; it waits for other approvers.');
   if (ctx.principal.kind !== 'app' && !('roles' in ctx.principal && ctx.principal.roles.includes('approver')))
     return notice('info', 'Deciding requests needs the approver role.');
   const id = approval.id;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; `AGENTVAULT_CHROMIUM` points elsewhere (e.g. to check the skip path). */
+export const CHROMIUM = process.env.AGENTVAULT_CHROMIUM || '/usr/bin/chromium';
 export const chromiumMissing: string | null = existsSync(CHROMIUM)
   ? null
   : `${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`;
