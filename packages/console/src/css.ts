@@ -71,6 +71,8 @@ th { white-space: nowrap; background: #f0f3f7; font-weight: 600; color: #3d4756;
 tr:last-child td { border-bottom: 0; }
 .filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: .75rem; align-items: end; margin-bottom: 1rem; }
 .filters button { margin-top: 0; }
+.nowrap { white-space: nowrap; }
+.ua { font-size: .78rem; display: inline-block; max-width: 16rem; }
 .empty { color: var(--muted); font-style: italic; }
 .muted { color: var(--muted); }
 .ctl { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .75em; background: #fde8c8; color: #6b3d00; border: 1px solid #e9b872; border-radius: 3px; padding: 0 .2rem; margin: 0 .1rem; }
