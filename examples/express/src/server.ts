@@ -9,10 +9,14 @@
  *   AGENTVAULT_ROOT_KEY        an admin agent key (ass_live_…); without it one is created and printed once
  *   AGENTVAULT_APPROVER_KEY    an approver agent key; without it one is created and printed once
  *   AGENTVAULT_RATE_LIMIT      requests per minute per credential (default 1000), or off
+ *   AGENTVAULT_PUBLIC_URL      the base URL people open (approve_url, the console's origin); default http://HOST:PORT
+ *
+ * The approvals console is served at /console (sign in with the approver or admin key).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AGENT_KEY_FORMAT, createVault, type Vault } from '@agentvault/core';
+import { createExpressConsole } from '@agentvault/console/express';
 import { createExpressMiddleware } from '@agentvault/core/express';
 import { memoryRateLimiter } from '@agentvault/core/http';
 import { localKeyring } from '@agentvault/kms-local';
@@ -85,10 +89,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  app.use(
-    '/v1',
-    createExpressMiddleware(vault, { rateLimiter: rateLimiterFrom(env.AGENTVAULT_RATE_LIMIT) }),
-  );
+  const rateLimiter = rateLimiterFrom(env.AGENTVAULT_RATE_LIMIT);
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -97,6 +98,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}/v1`;
+  // Mounted once the port is known: approve_url is built from the public URL, never a Host header.
+  const publicUrl = env.AGENTVAULT_PUBLIC_URL?.trim() || `http://${shownHost}:${address.port}`;
+  app.use('/v1', createExpressMiddleware(vault, { rateLimiter, publicUrl }));
+  app.use('/console', createExpressConsole(vault, { publicUrl }));
+  log(`Approvals console: ${publicUrl.replace(/\/+$/, '')}/console (sign in with the approver or admin key)`);
   log(
     `AgentVault listening on ${url} (storage: ${describeStorage(env.AGENTVAULT_STORAGE?.trim() || 'memory')})`,
   );

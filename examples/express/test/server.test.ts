@@ -32,6 +32,13 @@ describe('examples/express', () => {
     });
     await root.setSecret('production/postgres/main', 'postgresql://db', { tier: 'critical' });
     const pending = await root.requestToken({ scope: 'secrets:read:production/postgres/*' });
+    // approve_url opens the console mounted next to the API (it asks a human to sign in first).
+    const origin = new URL(server.url).origin;
+    expect(lines).toContain(`Approvals console: ${origin}/console (sign in with the approver or admin key)`);
+    expect(pending.approveUrl).toBe(`${origin}/console/approvals/${pending.approvalRequestId!}`);
+    const page = await fetch(pending.approveUrl!, { redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toMatch(/^\/console\/sign-in\?next=/);
     const waiting = root.waitForApproval(pending.approvalRequestId!, { pollIntervalMs: 20, timeoutMs: 5000 });
     await approver.approve(pending.approvalRequestId!, { comment: 'ok' });
     const token = await waiting;

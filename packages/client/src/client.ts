@@ -343,7 +343,12 @@ export class AgentVault {
       },
       call(options),
     );
-    return toToken(body as object);
+    const token = toToken(body as object);
+    // A server without a configured public URL answers a path (`/v1/approvals/…`): resolve it
+    // against the server this client talks to.
+    if (token.approveUrl && URL.canParse(token.approveUrl, this.baseUrl))
+      token.approveUrl = new URL(token.approveUrl, this.baseUrl).href;
+    return token;
   }
 
   async revokeToken(id: string, options: CallOptions = {}): Promise<TokenInfo> {

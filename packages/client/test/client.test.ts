@@ -148,7 +148,8 @@ describe('the seed SDK surface', () => {
       ttlSeconds: 900,
     });
     expect(pending).toMatchObject({ approvalStatus: 'pending', value: null });
-    expect(pending.approveUrl).toContain(`/v1/approvals/${pending.approvalRequestId}`);
+    // The server has no public URL configured: its path is resolved against the client's base URL.
+    expect(pending.approveUrl).toBe(`${admin.baseUrl}/approvals/${pending.approvalRequestId}`);
     const waiting = admin.waitForApproval(pending.approvalRequestId!, {
       timeoutMs: 10_000,
       pollIntervalMs: 20,

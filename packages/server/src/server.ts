@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, createVault, type KeyWrapper, type StorageAdapter, type Vault, webhookNotifier } from '@agentvault/core';
+import { createExpressConsole } from '@agentvault/console/express';
 import { createExpressMiddleware } from '@agentvault/core/express';
 import { memoryRateLimiter } from '@agentvault/core/http';
 import express from 'express';
@@ -116,16 +117,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   app.get('/metrics', (_req, res, next) => {
     metrics.render().then((text) => res.type(metrics.contentType).send(text), next);
   });
-  const rateLimiter = config.rateLimit === 'off' ? false : memoryRateLimiter({ limit: config.rateLimit, windowSeconds: 60 });
-  app.use(
-    '/v1',
-    createExpressMiddleware(vault, {
-      rateLimiter,
-      logger: vaultLogger(logger),
-      ...(config.publicUrl ? { approveUrl: (id: string) => `${config.publicUrl}/v1/approvals/${encodeURIComponent(id)}` } : {}),
-    }),
-  );
-
   const server = createServer(app);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -135,7 +126,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const origin = `http://${host}:${address.port}`;
-  logger.info({ url: `${origin}/v1`, storage: describeStorage(config.storage, config.dataDir), keys: keys.name }, 'AgentVault listening');
+  // Links people open (approve_url, the console) are built from this, never from a request's Host.
+  const publicUrl = config.publicUrl ?? origin;
+  const rateLimiter = config.rateLimit === 'off' ? false : memoryRateLimiter({ limit: config.rateLimit, windowSeconds: 60 });
+  app.use('/v1', createExpressMiddleware(vault, { rateLimiter, logger: vaultLogger(logger), publicUrl }));
+  app.use('/console', createExpressConsole(vault, { publicUrl }));
+  logger.info(
+    { url: `${origin}/v1`, console: `${publicUrl}/console`, storage: describeStorage(config.storage, config.dataDir), keys: keys.name },
+    'AgentVault listening',
+  );
 
   let closing: Promise<void> | null = null;
   async function shutdown(): Promise<void> {

@@ -137,6 +137,24 @@ describe('metrics', () => {
   });
 });
 
+describe('approvals', () => {
+  it('approve_url points at the console page under the configured public URL, never the Host header', async () => {
+    const root = agentKey();
+    const { server } = await start({ AGENTVAULT_ROOT_KEY: root, AGENTVAULT_PUBLIC_URL: 'https://vault.example.com/' });
+    await server.vault.setSecret('prod/db', 'v', { tier: 'critical' });
+    const response = await fetch(`${server.url}/tokens`, {
+      method: 'POST',
+      headers: { 'authorization': `Bearer ${root}`, 'content-type': 'application/json', 'host': 'evil.example' },
+      body: JSON.stringify({ scope: 'secrets:read:prod/*' }),
+    });
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { approve_url: string; approval_request_id: string };
+    expect(body.approve_url).toBe(`https://vault.example.com/console/approvals/${body.approval_request_id}`);
+    const page = await fetch(`${server.origin}/console/approvals/${body.approval_request_id}`, { redirect: 'manual' });
+    expect([200, 302, 303]).toContain(page.status);
+  });
+});
+
 /** A TCP forwarder to PostgreSQL that can be cut and restored, standing in for the database going away. */
 async function cuttableProxy(target: { host: string; port: number }) {
   const sockets = new Set<Socket>();

@@ -43,7 +43,6 @@ export function createVaultHandler(vault: Vault, options: FetchHandlerOptions = 
       readBody: (limit) => readWebBody(request, limit),
       socketIp: context.ip ?? null,
       mountPath: basePath,
-      origin: () => url.origin,
       native: request,
     });
     return new Response(response.body, { status: response.status, headers: response.headers });

@@ -64,7 +64,19 @@ export interface VaultHandlerOptions<Native = unknown> {
   refusalAudit?: RefusalAuditOptions | false;
   /** When the limiter itself fails (Redis down): let requests through (default) or answer 503. */
   rateLimiterFailure?: 'allow' | 'deny';
-  /** The `approve_url` of a 202 (e.g. your dashboard). Default: this API's `GET /approvals/{id}`. */
+  /**
+   * The server's public base URL as people reach it (`https://vault.example.com`), configured and
+   * never taken from the request's Host header. With it, a 202's `approve_url` is the console's page
+   * for the request: `${publicUrl}${consolePath}/approvals/{id}`. Without it, `approve_url` is this
+   * API's `GET /approvals/{id}` as a path without a host (`/v1/approvals/{id}`).
+   */
+  publicUrl?: string;
+  /**
+   * Where the console (`@agentvault/console`) is mounted under `publicUrl`. Default `/console`;
+   * `false`: no console, link the API's JSON.
+   */
+  consolePath?: string | false;
+  /** The `approve_url` of a 202, overriding `publicUrl` (e.g. your own dashboard). */
   approveUrl?: (approvalId: string) => string;
   /** `Retry-After` seconds for a 503. Default 1. */
   unavailableRetryAfterSeconds?: number;
@@ -90,8 +102,6 @@ export interface VaultRequest<Native = unknown> {
   refusal?: unknown;
   /** The mount point as the client sees it (`/v1`), for the OpenAPI server URL. */
   mountPath: string;
-  /** `scheme://host` as the client sees it, for links. */
-  origin(): string;
   native: Native;
 }
 
@@ -171,6 +181,25 @@ function unknownRoute(method: string, segments: string[]): HttpError {
   return new HttpError(404, 'not_found', `No route for ${method} /${segments.join('/')}${hint}`);
 }
 
+/** `publicUrl` checked once: an absolute http(s) URL, kept without a trailing slash. */
+function publicBaseUrl(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TypeError('createVaultHandler: `publicUrl` must be an absolute http(s) URL');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '')
+    throw new TypeError('createVaultHandler: `publicUrl` must be an http(s) URL without query, fragment or credentials');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function normalizeMountPath(path: string): string {
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(path)) throw new TypeError('createVaultHandler: `consolePath` must be a path like /console');
+  return path.replace(/\/+$/, '');
+}
+
 /** Build the request handler every binding shares. */
 export function createRequestHandler<Native>(
   vault: Vault,
@@ -201,6 +230,16 @@ export function createRequestHandler<Native>(
     emptyQuery: route.query?.parse({}),
   }));
   const documents = new Map<string, string>();
+  const publicUrl = publicBaseUrl(options.publicUrl);
+  const consolePath = options.consolePath === false ? false : normalizeMountPath(options.consolePath ?? '/console');
+  const approveUrlOf = (mountPath: string, id: string): string => {
+    const encoded = encodeURIComponent(id);
+    if (options.approveUrl) return options.approveUrl(id);
+    if (publicUrl === null) return `${mountPath}/approvals/${encoded}`;
+    return consolePath === false
+      ? `${publicUrl}${mountPath}/approvals/${encoded}`
+      : `${publicUrl}${consolePath}/approvals/${encoded}`;
+  };
 
   function openApiText(mountPath: string): string {
     let text = documents.get(mountPath);
@@ -361,9 +400,7 @@ export function createRequestHandler<Native>(
         body,
         vault,
         call,
-        approveUrl: (id) =>
-          options.approveUrl?.(id)
-          ?? `${request.origin()}${request.mountPath}/approvals/${encodeURIComponent(id)}`,
+        approveUrl: (id) => approveUrlOf(request.mountPath, id),
       });
       if (result.body === undefined) {
         delete headers['content-type'];

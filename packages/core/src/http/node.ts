@@ -1,6 +1,5 @@
 /** What the Express and Koa bindings share: a Node request as a `VaultRequest`, and writing the answer back. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { readNodeBody } from './body';
 import type { VaultRequest, VaultResponse } from './handler';
 
@@ -25,10 +24,6 @@ export function nodeVaultRequest<Native>(
     readBody: (limit) => readNodeBody(req, limit, facts.parsedBody),
     socketIp: req.socket.remoteAddress ?? null,
     mountPath: facts.mountPath,
-    origin: () => {
-      const scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
-      return `${scheme}://${req.headers.host ?? 'localhost'}`;
-    },
     native,
   };
 }

@@ -133,3 +133,13 @@ describe('OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
+
+describe('publicUrl', () => {
+  it('must be an absolute http(s) URL without query, fragment or credentials', async () => {
+    const { vault } = await fixture();
+    for (const publicUrl of ['vault.example.com', 'ftp://vault.example.com', 'https://vault.example.com/?x=1', 'https://u:p@vault.example.com'])
+      expect(() => createVaultHandler(vault, { publicUrl })).toThrow(TypeError);
+    expect(() => createVaultHandler(vault, { publicUrl: 'https://vault.example.com', consolePath: 'console"><' })).toThrow(TypeError);
+    expect(() => createVaultHandler(vault, { publicUrl: 'https://vault.example.com/base/' })).not.toThrow();
+  });
+});

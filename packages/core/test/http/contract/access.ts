@@ -1,4 +1,5 @@
 /** Scoped tokens, approvals, the audit trail, host authentication and client addresses. */
+import { request as httpRequest } from 'node:http';
 import { expect, it } from 'vitest';
 import type { Principal } from '../../../src/domain/principals';
 import {
@@ -23,7 +24,56 @@ async function seed(w: World) {
   return api;
 }
 
+/** POST /tokens with a forged Host header (fetch may not send one of its own choosing). */
+function postWithHost(url: string, host: string, credential: string, json: unknown): Promise<{ status: number; body: string }> {
+  const target = new URL(`${url}/tokens`);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        headers: { host, 'authorization': `Bearer ${credential}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(json));
+  });
+}
+
 export function accessContract(ctx: ContractContext): void {
+  it('builds approve_url from the configured public URL and the console path, never from the Host header', async () => {
+    const w = await ctx.world({ handler: { publicUrl: 'https://vault.example.com/' } });
+    await seed(w);
+    const scope = 'secrets:read:production/postgres/*';
+    for (const host of ['evil.example', 'evil.example:8443']) {
+      const reply = await postWithHost(w.server.url, host, w.admin, { scope });
+      expect(reply.status).toBe(202);
+      expect(reply.body).not.toContain('evil.example');
+      const body = JSON.parse(reply.body) as { approve_url: string; approval_request_id: string };
+      expect(body.approve_url).toBe(`https://vault.example.com/console/approvals/${body.approval_request_id}`);
+    }
+
+    const noConsole = await ctx.world({ handler: { publicUrl: 'https://vault.example.com', consolePath: false } });
+    await seed(noConsole);
+    const reply = await postWithHost(noConsole.server.url, 'evil.example', noConsole.admin, { scope });
+    const body = JSON.parse(reply.body) as { approve_url: string; approval_request_id: string };
+    expect(body.approve_url).toBe(`https://vault.example.com/v1/approvals/${body.approval_request_id}`);
+
+    const unset = await ctx.world();
+    await seed(unset);
+    const relative = await postWithHost(unset.server.url, 'evil.example', unset.admin, { scope });
+    expect(relative.body).not.toContain('evil.example');
+    expect(JSON.parse(relative.body)).toMatchObject({ approve_url: expect.stringMatching(/^\/v1\/approvals\/apr_/) });
+  });
+
   it('issues a standard token (201) that reads within its scope and is refused outside it', async () => {
     const w = await ctx.world();
     const api = await seed(w);
@@ -108,7 +158,8 @@ export function accessContract(ctx: ContractContext): void {
       approval_request_id: expect.stringMatching(/^apr_/),
     });
     const id = body.approval_request_id;
-    expect(body.approve_url).toBe(`${w.server.url}/approvals/${id}`);
+    // No public URL configured: the API's own endpoint, as a path (never a host taken from the request).
+    expect(body.approve_url).toBe(`${new URL(w.server.url).pathname}/approvals/${id}`);
 
     expectError(
       await api.request('POST', `/approvals/${id}/approve`, { json: {} }),
