@@ -25,7 +25,18 @@ export async function keysUnder(client: RedisClientLike, prefix: string): Promis
 
 /** Delete every key under `prefix` (tests, benchmarks), one key per command so it works on a cluster. */
 export async function deleteKeysUnder(client: RedisClientLike, prefix: string): Promise<void> {
-  await Promise.all((await keysUnder(client, prefix)).map((key) => client.call('UNLINK', key)));
+  // One UNLINK per hash tag and chunk: keys of one tag share a slot, so this works on a cluster too.
+  const byTag = new Map<string, string[]>();
+  for (const key of await keysUnder(client, prefix)) {
+    const tag = /\{[^}]*\}/.exec(key)?.[0] ?? key;
+    const keys = byTag.get(tag);
+    if (keys) keys.push(key);
+    else byTag.set(tag, [key]);
+  }
+  const batches = [...byTag.values()].flatMap((keys) =>
+    Array.from({ length: Math.ceil(keys.length / 500) }, (_, i) => keys.slice(i * 500, i * 500 + 500)));
+  for (let i = 0; i < batches.length; i += 64)
+    await Promise.all(batches.slice(i, i + 64).map((keys) => client.call('UNLINK', ...keys)));
 }
 
 export function redisBackdoor(adapter: RedisAdapter): StorageBackdoor {
