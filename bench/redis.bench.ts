@@ -2,7 +2,7 @@
  * Audited reads on Redis against the cheapest honest alternative on the same server:
  * - baseline: one ioredis MULTI of GET (the stored ciphertext) + XADD (an audit entry of the same size);
  * - audited `vault.getSecret` on the Redis adapter (token use off, trusted caller, warm data-key cache),
- *   with client-side link prediction (default) and without it (every link in Lua SHA-256);
+ *   and the adapter's `readSecret` alone;
  * - round trips per read, counted twice: by wrapping the client, and by MONITOR (top-level commands
  *   from the adapter's connection, apart from the commands its scripts run inside Redis).
  * Skips with one line if Redis is unreachable.
@@ -14,7 +14,7 @@ import {
   redisAdapter,
   SAFE_CLIENT_OPTIONS,
 } from '@agentvault/adapter-redis';
-import { auditDigest, createVault } from '@agentvault/core';
+import { createVault } from '@agentvault/core';
 import { localKeyring } from '@agentvault/kms-local';
 import { Redis } from 'ioredis';
 import { check, type Measurement, measure, printChecks, printMeasurements } from './lib';
@@ -43,10 +43,6 @@ function counting(client: Redis): { client: RedisClientLike; calls: () => number
     call: (command, ...args) => {
       calls++;
       return client.call(command, ...args);
-    },
-    callBuffer: (command, ...args) => {
-      calls++;
-      return client.callBuffer(command, ...args);
     },
     quit: () => client.quit(),
   };
@@ -94,53 +90,46 @@ export async function run(): Promise<void> {
 
     // Baseline: the stored ciphertext's size and an audit entry of the size the adapter writes.
     const raw = newClient();
-    const stored = await vaultOn(redisAdapter({ client: newClient() }, { prefix }));
-    await stored.setSecret('bench/value', VALUE);
-    const ciphertext = (await admin.callBuffer('HGET', `${prefix}t:bench:v:bench/value`, '1:c')) as Buffer;
-    const entry = (await admin.get((await admin.keys(`${prefix}e:*`))[0]!)) ?? '';
+    const storage = redisAdapter({ client: newClient() }, { prefix });
+    const vault = vaultOn(storage);
+    await vault.setSecret('bench/value', VALUE);
+    const base = storage.base('bench');
+    const ciphertext = (await admin.hget(`${base}v:bench/value!0000000001`, 'ciphertext')) ?? '';
+    const entry = Object.values(await admin.hgetall(`${base}ev`))[0] ?? '';
     await raw.set(`${prefix}raw:value`, ciphertext);
     const baseline = () =>
       raw
         .multi()
-        .getBuffer(`${prefix}raw:value`)
+        .get(`${prefix}raw:value`)
         .xadd(`${prefix}raw:audit`, 'MAXLEN', '~', '200000', '*', 'event', entry)
         .exec();
-
-    const predicted = redisAdapter({ client: newClient() }, { prefix });
-    const unpredicted = redisAdapter({ client: newClient() }, { prefix, predictLinks: false });
-    const withPrediction = vaultOn(predicted);
-    const withoutPrediction = vaultOn(unpredicted);
-    const read = (vault: typeof withPrediction) => () => vault.getSecret('bench/value');
-    await read(withPrediction)();
-    await read(withoutPrediction)();
+    const read = () => vault.getSecret('bench/value');
+    await read();
 
     // The adapter's share alone: the same audited read without the vault around it.
     const direct = redisAdapter({ client: newClient() }, { prefix });
     let n = 0;
-    const readDirect = () => {
-      const base = {
-        id: `evt_bench${n++}`,
-        tenant: 'bench',
-        chain: n % 8,
-        type: 'secret.read' as const,
-        path: 'bench/value',
-        actor: 'app:bench',
-        actorDescription: null,
-        ip: null,
-        userAgent: null,
-        timestamp: Date.now(),
-        details: {},
-      };
-      return direct.readSecret({
+    const readDirect = () =>
+      direct.readSecret({
         tenant: 'bench',
         path: 'bench/value',
         version: null,
         now: Date.now(),
         maxTier: null,
         token: null,
-        event: { ...base, digest: auditDigest(base) },
+        event: {
+          id: `evt_bench${n++}_${prefix}`,
+          tenant: 'bench',
+          type: 'secret.read' as const,
+          path: 'bench/value',
+          actor: 'app:bench',
+          actorDescription: null,
+          ip: null,
+          userAgent: null,
+          timestamp: Date.now(),
+          details: {},
+        },
       });
-    };
 
     const rows: Record<string, Measurement> = {};
     for (const concurrency of [1, 32]) {
@@ -148,7 +137,7 @@ export async function run(): Promise<void> {
         ...DURATION,
         concurrency,
       });
-      rows[`on${concurrency}`] = await measure(`audited getSecret, c=${concurrency}`, read(withPrediction), {
+      rows[`on${concurrency}`] = await measure(`audited getSecret, c=${concurrency}`, read, {
         ...DURATION,
         concurrency,
       });
@@ -159,11 +148,6 @@ export async function run(): Promise<void> {
           ...DURATION,
           concurrency,
         },
-      );
-      rows[`off${concurrency}`] = await measure(
-        `audited getSecret, no link prediction, c=${concurrency}`,
-        read(withoutPrediction),
-        { ...DURATION, concurrency },
       );
     }
     printMeasurements(
@@ -194,8 +178,7 @@ export async function run(): Promise<void> {
     const costs = {
       raw: await costOf(baseline, ['multi', 'get', 'xadd', 'exec']),
       adapter: await costOf(readDirect, ['evalsha']),
-      vault: await costOf(read(withPrediction), ['evalsha']),
-      vaultOff: await costOf(read(withoutPrediction), ['evalsha']),
+      vault: await costOf(read, ['evalsha']),
     };
     console.log('\nCost per operation (8 workers x 500 ops each; µs)');
     console.table(
@@ -203,16 +186,12 @@ export async function run(): Promise<void> {
         'raw MULTI GET+XADD': costs.raw,
         'adapter readSecret alone': costs.adapter,
         'audited getSecret': costs.vault,
-        'audited getSecret, no link prediction': costs.vaultOff,
       }).map(([operation, c]) => ({
         operation,
         'client CPU µs': c.client.toFixed(1),
         'server µs': c.server.toFixed(1),
       })),
     );
-
-    const stats = predicted.linkPredictions!;
-    const hitRate = stats.predicted / (stats.predicted + stats.computedByServer);
 
     // Round trips per read.
     const counted = counting(newClient());
@@ -231,8 +210,7 @@ export async function run(): Promise<void> {
     });
     console.log(
       `\nMONITOR over 200 audited reads: ${seen.fromClient} commands from the adapter's connection, `
-      + `${seen.inScripts} run inside its scripts (${(seen.inScripts / 200).toFixed(1)} per read). `
-      + `Link prediction during the timed runs: ${stats.predicted} predicted, ${stats.computedByServer} computed by the server.`,
+      + `${seen.inScripts} run inside its scripts (${(seen.inScripts / 200).toFixed(1)} per read).`,
     );
 
     printChecks('Targets (audited getSecret on Redis vs raw MULTI GET+XADD, same run)', [
@@ -245,7 +223,6 @@ export async function run(): Promise<void> {
         '>= 0.8',
         (v) => v >= 0.8,
       ),
-      check('link prediction hit rate (timed runs)', hitRate, 'info', () => true),
       check(
         'p50 adapter readSecret alone / raw, c=1',
         rows.adapter1!.p50Ms! / rows.raw1!.p50Ms!,
@@ -255,13 +232,6 @@ export async function run(): Promise<void> {
       check(
         'ops/s adapter readSecret alone / raw, c=32',
         rows.adapter32!.opsPerSec / rows.raw32!.opsPerSec,
-        'info',
-        () => true,
-      ),
-      check('p50 without prediction / raw, c=1', rows.off1!.p50Ms! / rows.raw1!.p50Ms!, 'info', () => true),
-      check(
-        'ops/s without prediction / raw, c=32',
-        rows.off32!.opsPerSec / rows.raw32!.opsPerSec,
         'info',
         () => true,
       ),

@@ -21,3 +21,4 @@ export function redisAdapter(connection: RedisConnection, options: RedisAdapterO
   const client = new Redis(connection.url, { ...SAFE_CLIENT_OPTIONS, ...connection.clientOptions });
   return new RedisAdapter(client, { ownsClient: true, ...options });
 }
+export { exportLegacy, importLegacy, type LegacyExport, legacyToJsonl } from './legacy';
