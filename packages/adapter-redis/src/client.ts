@@ -4,10 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  AgentVaultConfigurationError,
-  AgentVaultConflictError,
-  AgentVaultError,
-  AgentVaultUnavailableError,
+  AgentVaultConfigurationError, AgentVaultConflictError, AgentVaultError, AgentVaultUnavailableError,
 } from '@agentvault/core/errors';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { SCRIPT_SOURCES, type ScriptName } from './lua';

@@ -4,13 +4,7 @@
  * JSON text (`null`, numbers, quoted strings) without decoding a document.
  */
 import type {
-  AuditDraft,
-  AuditEvent,
-  AuditEventInput,
-  RecordKey,
-  RecordKind,
-  RecordTypes,
-  Stored,
+  AuditDraft, AuditEvent, AuditEventInput, RecordKey, RecordKind, RecordTypes, Stored,
 } from '@agentvault/core';
 
 const BYTES = '$b64';

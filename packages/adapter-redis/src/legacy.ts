@@ -8,19 +8,9 @@
  * parents, an approval's `lineage` from the requesting token, an expiry warning's `sentAt` as 0.
  */
 import {
-  type AgentKeyRecord,
-  type ApprovalRecord,
-  type AuditEventInput,
-  expiryWarningId,
-  type LegacyAuditEvent,
-  type RecordKind,
-  recordKey,
-  type RecordTypes,
-  type SecretRecord,
-  type StorageAdapter,
-  type TokenRecord,
-  type VersionRecord,
-  verifyLegacyAuditChains,
+  type AgentKeyRecord, type ApprovalRecord, type AuditEventInput, expiryWarningId, type LegacyAuditEvent,
+  type RecordKind, recordKey, type RecordTypes, type SecretRecord, type StorageAdapter, type TokenRecord,
+  type VersionRecord, verifyLegacyAuditChains,
 } from '@agentvault/core';
 import { keysUnder } from './backdoor';
 import type { Arg, RedisClientLike } from './client';
