@@ -21,7 +21,8 @@ import { check, type Measurement, measure, printChecks, printMeasurements } from
 
 const URL = process.env.AGENTVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const VALUE = 'x'.repeat(64);
-const DURATION = { durationMs: 3000, warmupMs: 500 };
+const DURATION = { durationMs: 1500, warmupMs: 300 };
+const ROUNDS = 3;
 
 async function reachable(): Promise<boolean> {
   const probe = new Redis(URL, { ...SAFE_CLIENT_OPTIONS, lazyConnect: true, retryStrategy: () => null });
@@ -131,25 +132,27 @@ export async function run(): Promise<void> {
         },
       });
 
+    // Rounds of back-to-back measurements, so each ratio compares like with like on a machine whose
+    // load drifts; the checks use the median round.
     const rows: Record<string, Measurement> = {};
+    const ratios: Record<string, number[]> = { p50on: [], p50adapter: [], opsOn: [], opsAdapter: [] };
     for (const concurrency of [1, 32]) {
-      rows[`raw${concurrency}`] = await measure(`raw MULTI GET+XADD, c=${concurrency}`, baseline, {
-        ...DURATION,
-        concurrency,
-      });
-      rows[`on${concurrency}`] = await measure(`audited getSecret, c=${concurrency}`, read, {
-        ...DURATION,
-        concurrency,
-      });
-      rows[`adapter${concurrency}`] = await measure(
-        `adapter readSecret alone, c=${concurrency}`,
-        readDirect,
-        {
-          ...DURATION,
-          concurrency,
-        },
-      );
+      for (let round = 1; round <= ROUNDS; round++) {
+        const options = { ...DURATION, concurrency };
+        const rawRow = await measure(`raw MULTI GET+XADD, c=${concurrency} #${round}`, baseline, options);
+        const onRow = await measure(`audited getSecret, c=${concurrency} #${round}`, read, options);
+        const adapterRow = await measure(`adapter readSecret alone, c=${concurrency} #${round}`, readDirect, options);
+        Object.assign(rows, { [rawRow.name]: rawRow, [onRow.name]: onRow, [adapterRow.name]: adapterRow });
+        if (concurrency === 1) {
+          ratios.p50on!.push(onRow.p50Ms! / rawRow.p50Ms!);
+          ratios.p50adapter!.push(adapterRow.p50Ms! / rawRow.p50Ms!);
+        } else {
+          ratios.opsOn!.push(onRow.opsPerSec / rawRow.opsPerSec);
+          ratios.opsAdapter!.push(adapterRow.opsPerSec / rawRow.opsPerSec);
+        }
+      }
     }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     printMeasurements(
       'Redis 7.0 on 127.0.0.1, one process, 2 cores shared with other engineers (absolute figures are noisy; ratios are same-run)',
       Object.values(rows),
@@ -195,7 +198,14 @@ export async function run(): Promise<void> {
 
     // Round trips per read.
     const counted = counting(newClient());
-    const countedVault = vaultOn(redisAdapter({ client: counted.client }, { prefix }));
+    // Sealing (every 1000 events by default) adds its own calls; count the reads alone.
+    const countedVault = createVault({
+      storage: redisAdapter({ client: counted.client }, { prefix }),
+      keys,
+      logger,
+      defaultTenant: 'bench',
+      audit: { sealEvery: 1_000_000 },
+    });
     await countedVault.getSecret('bench/value');
     const before = counted.calls();
     for (let i = 0; i < 1000; i++) await countedVault.getSecret('bench/value');
@@ -216,25 +226,10 @@ export async function run(): Promise<void> {
     printChecks('Targets (audited getSecret on Redis vs raw MULTI GET+XADD, same run)', [
       check('round trips per audited read (client calls)', callsPerRead, '= 1', (v) => v === 1),
       check('round trips per audited read (MONITOR)', seen.fromClient / 200, '= 1', (v) => v === 1),
-      check('p50 audited / p50 raw, c=1', rows.on1!.p50Ms! / rows.raw1!.p50Ms!, '<= 1.3', (v) => v <= 1.3),
-      check(
-        'ops/s audited / ops/s raw, c=32',
-        rows.on32!.opsPerSec / rows.raw32!.opsPerSec,
-        '>= 0.8',
-        (v) => v >= 0.8,
-      ),
-      check(
-        'p50 adapter readSecret alone / raw, c=1',
-        rows.adapter1!.p50Ms! / rows.raw1!.p50Ms!,
-        'info',
-        () => true,
-      ),
-      check(
-        'ops/s adapter readSecret alone / raw, c=32',
-        rows.adapter32!.opsPerSec / rows.raw32!.opsPerSec,
-        'info',
-        () => true,
-      ),
+      check('p50 audited / p50 raw, c=1 (median of rounds)', median(ratios.p50on!), '<= 1.3', (v) => v <= 1.3),
+      check('ops/s audited / ops/s raw, c=32 (median of rounds)', median(ratios.opsOn!), '>= 0.8', (v) => v >= 0.8),
+      check('p50 adapter readSecret alone / raw, c=1 (median)', median(ratios.p50adapter!), 'info', () => true),
+      check('ops/s adapter readSecret alone / raw, c=32 (median)', median(ratios.opsAdapter!), 'info', () => true),
     ]);
   } finally {
     await deleteKeysUnder(admin, prefix);

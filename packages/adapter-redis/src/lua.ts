@@ -97,23 +97,26 @@ if tok ~= '' then
   elseif tonumber(t[2]) <= now then outcome = 'token_expired'
   elseif t[3] ~= 'null' and tonumber(t[3]) <= 0 then outcome = 'token_exhausted'
   elseif t[3] ~= 'null' then
-    redis.call('HSET', tkey, 'usesRemaining', tonumber(t[3]) - 1)
+    redis.call('HINCRBY', tkey, 'usesRemaining', -1)
     redis.call('HINCRBY', tkey, '_rev', 1)
   end
 end
-local skey, vkey, n = base .. 's:' .. path, nil, reqv
+-- One HGETALL each serves both the checks and the reply.
+local skey, sflat, vflat, n, at = base .. 's:' .. path, nil, nil, reqv, nil
 if not outcome then
-  local s = redis.call('HMGET', skey, 'trashedAt', 'tier', 'expiresAt', 'currentVersion')
-  local retires = false
-  if s[4] and s[1] == 'null' then
-    if n == '' then n = s[4] end
-    vkey = base .. 'v:' .. vid(path, n)
-    retires = redis.call('HGET', vkey, 'retiresAt')
+  sflat = redis.call('HGETALL', skey)
+  local s = {}
+  for i = 1, #sflat, 2 do s[sflat[i]] = sflat[i + 1]; if sflat[i] == 'accessedAt' then at = i + 1 end end
+  local v = {}
+  if s.currentVersion and s.trashedAt == 'null' then
+    if n == '' then n = s.currentVersion end
+    vflat = redis.call('HGETALL', base .. 'v:' .. vid(path, n))
+    for i = 1, #vflat, 2 do v[vflat[i]] = vflat[i + 1] end
   end
-  if not retires then outcome = 'not_found'
-  elseif ARGV[8] == '1' and not allowed[s[2]] then outcome = 'tier_exceeded'
-  elseif s[3] ~= 'null' and tonumber(s[3]) <= now then outcome = 'expired'
-  elseif retires ~= 'null' and tonumber(retires) <= now then outcome = 'retired'
+  if not v.retiresAt then outcome = 'not_found'
+  elseif ARGV[8] == '1' and not allowed[s.tier] then outcome = 'tier_exceeded'
+  elseif s.expiresAt ~= 'null' and tonumber(s.expiresAt) <= now then outcome = 'expired'
+  elseif v.retiresAt ~= 'null' and tonumber(v.retiresAt) <= now then outcome = 'retired'
   else outcome = 'ok' end
 end
 if outcome ~= 'ok' then
@@ -122,7 +125,8 @@ if outcome ~= 'ok' then
 end
 append(evid, ts, evjson .. ',"success":true,"error":null,"version":' .. n)
 redis.call('HSET', skey, 'accessedAt', ARGV[3])
-return {outcome, redis.call('HGETALL', skey), redis.call('HGETALL', vkey)}
+if at then sflat[at] = ARGV[3] end
+return {outcome, sflat, vflat}
 `;
 
 /**
