@@ -35,20 +35,26 @@ function draft(tenant: string, path: string): AuditDraft {
   };
 }
 
-/** The raw baseline: the same reads and append a hand-written transaction would do. */
+/**
+ * The raw baseline: what any hand-written audited read must do, on the same file, tables and
+ * indexes — the secret and its version in one SELECT, the event numbered and inserted — in one
+ * transaction, without the vault's rules, JSON records or the accessedAt touch.
+ */
 function rawReader(file: string) {
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec(`CREATE TABLE raw_secrets (tenant TEXT, path TEXT, data TEXT, PRIMARY KEY (tenant, path)) WITHOUT ROWID;
-    CREATE TABLE raw_audit (tenant TEXT, seq INTEGER, id TEXT, data TEXT, PRIMARY KEY (tenant, seq)) WITHOUT ROWID;`);
-  db.prepare('INSERT INTO raw_secrets VALUES (?, ?, ?)').run('t', 'a/b', JSON.stringify({ value: randomBytes(64).toString('base64') }));
-  const select = db.prepare('SELECT data FROM raw_secrets WHERE tenant = ? AND path = ?');
-  const insert = db.prepare('INSERT INTO raw_audit VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM raw_audit WHERE tenant = ?), ?, ?)');
+  const select = db.prepare(`SELECT s.data AS secret, v.data AS version FROM secrets s JOIN versions v
+    ON v.tenant = s.tenant AND v.path = s.path AND v.version = 1 WHERE s.tenant = ? AND s.path = ?`);
+  const next = db.prepare(`INSERT INTO audit_heads (tenant, last_seq) VALUES (?, 1)
+    ON CONFLICT (tenant) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq AS seq`);
+  const insert = db.prepare('INSERT INTO audit (tenant, seq, id, timestamp, type, path, actor, success, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const read = db.transaction(() => {
-    const row = select.get('t', 'a/b') as { data: string };
-    insert.run('t', 't', randomUUID(), JSON.stringify(draft('t', 'a/b')));
-    return JSON.parse(row.data) as unknown;
+    const row = select.get('raw', 'a/b') as { secret: string; version: string };
+    const { seq } = next.get('raw') as { seq: number };
+    const event = draft('raw', 'a/b');
+    insert.run('raw', seq, event.id, event.timestamp, event.type, event.path, event.actor, 1, JSON.stringify(event));
+    return row;
   });
   return { read: () => read.immediate(), close: () => db.close() };
 }
@@ -58,13 +64,13 @@ function fill(file: string, tenant: string, from: number, count: number): void {
   const db = new BetterSqlite3(file);
   const template = db.prepare('SELECT * FROM secrets WHERE tenant = ? LIMIT 1').get(tenant) as Record<string, unknown>;
   const insert = db.prepare(
-    'INSERT INTO secrets (tenant, path, rev, tier, type, trashed, expires_at, purge_at, rotation_due, accessed_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO secrets (tenant, path, rev, tier, type, trashed, expires_at, purge_at, rotation_due, current_version, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   db.transaction(() => {
     for (let i = from; i < from + count; i++) {
       const path = `bulk${Math.floor(i / NAMESPACE)}/s${String(i).padStart(7, '0')}`;
       const data = JSON.stringify({ ...JSON.parse(String(template['data'])), path });
-      insert.run(tenant, path, 1, template['tier'], template['type'], 0, null, null, null, null, data);
+      insert.run(tenant, path, 1, template['tier'], template['type'], 0, null, null, null, 1, data);
     }
   })();
   db.close();
@@ -76,7 +82,8 @@ export async function run(): Promise<void> {
     const storage = sqliteAdapter({ path: join(dir, 'vault.db') });
     const vault = createVault({ storage, keys: localKeyring({ keys: { k1: randomBytes(32) } }), defaultTenant: 't', logger: { warn() {}, error() {} } });
     await vault.setSecret('a/b', randomBytes(48).toString('base64'));
-    const raw = rawReader(join(dir, 'raw.db'));
+    await vault.setSecret('a/b', randomBytes(48).toString('base64'), { tenant: 'raw' });
+    const raw = rawReader(join(dir, 'vault.db'));
 
     const storageRead = await compare(
       asyncOp('raw SELECT + INSERT (one transaction)', async () => raw.read()),

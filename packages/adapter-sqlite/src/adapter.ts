@@ -38,6 +38,7 @@ import {
 import type { Database, Statement } from 'better-sqlite3';
 import { decode, encode } from './codec';
 import { SCHEMA, SCHEMA_VERSION } from './schema';
+import { Where } from './where';
 
 interface Row {
   rev: number;
@@ -48,9 +49,12 @@ export class SqliteAdapter implements StorageAdapter {
   readonly name = 'sqlite';
   readonly #db: Database;
   readonly #q: ReturnType<typeof statements>;
+  readonly #owned: boolean;
 
-  constructor(db: Database) {
+  /** `owned`: close() closes the database (false when the caller opened it and keeps it). */
+  constructor(db: Database, owned = true) {
     this.#db = db;
+    this.#owned = owned;
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
@@ -86,12 +90,12 @@ export class SqliteAdapter implements StorageAdapter {
 
   #version(tenant: string, path: string, version: number): Stored<'version'> | null {
     const row = this.#q.version.get(tenant, path, version) as Row | undefined;
-    return row ? { kind: 'version', record: decode<VersionRecord>(row.data), rev: row.rev } : null;
+    return row ? { kind: 'version', record: decode<VersionRecord>(row.data, 'version'), rev: row.rev } : null;
   }
 
   #other(kind: RecordKind, tenant: string, id: string): Stored | null {
     const row = this.#q.record.get(kind, tenant, id) as Row | undefined;
-    return row ? ({ kind, record: decode(row.data), rev: row.rev } as Stored) : null;
+    return row ? ({ kind, record: decode(row.data, kind), rev: row.rev } as Stored) : null;
   }
 
   #get(key: RecordKey): Stored | null {
@@ -105,8 +109,9 @@ export class SqliteAdapter implements StorageAdapter {
     const { accessedAt, ...rest } = record;
     this.#q.putSecret.run(
       record.tenant, record.path, rev, record.tier, record.type, record.trashedAt === null ? 0 : 1,
-      record.expiresAt, record.purgeAt, rotationDue, accessedAt, encode(rest),
+      record.expiresAt, record.purgeAt, rotationDue, record.currentVersion, encode(rest),
     );
+    if (accessedAt !== null) this.#q.touch.run(record.tenant, record.path, accessedAt);
     this.#q.deleteTags.run(record.tenant, record.path);
     for (const [name, value] of Object.entries(record.tags)) this.#q.putTag.run(record.tenant, name, value, record.path);
   }
@@ -131,6 +136,7 @@ export class SqliteAdapter implements StorageAdapter {
   #delete(key: RecordKey): void {
     if (key.kind === 'secret') {
       this.#q.deleteSecret.run(key.tenant, key.path);
+      this.#q.deleteAccess.run(key.tenant, key.path);
       this.#q.deleteTags.run(key.tenant, key.path);
     } else if (key.kind === 'version') {
       this.#q.deleteVersion.run(key.tenant, key.path, key.version);
@@ -140,12 +146,17 @@ export class SqliteAdapter implements StorageAdapter {
   }
 
   #append(event: AuditEventInput): void {
-    if (this.#q.eventExists.get(event.id)) throw new AgentVaultConflictError(`audit event ${event.id} already exists`);
     const { seq } = this.#q.nextSeq.get(event.tenant) as { seq: number };
-    this.#q.insertEvent.run(
-      event.tenant, seq, event.id, event.timestamp, event.type, event.path, event.actor, event.success ? 1 : 0,
-      encode({ ...event, seq }),
-    );
+    try {
+      this.#q.insertEvent.run(
+        event.tenant, seq, event.id, event.timestamp, event.type, event.path, event.actor, event.success ? 1 : 0,
+        JSON.stringify({ ...event, seq }),
+      );
+    } catch (error) {
+      // The unique index on ids refuses a repeated event id; the transaction rolls everything back.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new AgentVaultConflictError(`audit event ${event.id} already exists`);
+      throw error;
+    }
   }
 
   // ── hot path ───────────────────────────────────────────────────────────────
@@ -153,9 +164,16 @@ export class SqliteAdapter implements StorageAdapter {
   async readSecret(input: ReadSecretInput): Promise<ReadResult> {
     return this.#tx(() => {
       const token = input.token ? (this.#other('token', input.tenant, input.token.id) as Stored<'token'> | null) : undefined;
-      const secret = this.#secret(input.tenant, input.path);
-      const number = input.version ?? secret?.record.currentVersion ?? 0;
-      const version = secret ? this.#version(input.tenant, input.path, number) : null;
+      // The secret and the version asked for (or the current one) in one statement.
+      const row = this.#q.readJoin.get({ version: input.version, tenant: input.tenant, path: input.path }) as
+        | (Row & { accessed_at: number | null; number: number; vrev: number | null; vdata: string | null })
+        | undefined;
+      const secret: Stored<'secret'> | null = row
+        ? { kind: 'secret', record: { ...decode<SecretRecord>(row.data), accessedAt: row.accessed_at }, rev: row.rev }
+        : null;
+      const number = row?.number ?? input.version ?? 0;
+      const version: Stored<'version'> | null =
+        row?.vdata ? { kind: 'version', record: decode<VersionRecord>(row.vdata, 'version'), rev: row.vrev! } : null;
       const outcome = readOutcome({
         now: input.now,
         maxTier: input.maxTier,
@@ -170,7 +188,7 @@ export class SqliteAdapter implements StorageAdapter {
       const ok = outcome === 'ok';
       this.#append({ ...input.event, success: ok, error: ok ? null : outcome, version: ok ? number : input.version });
       if (!ok) return { outcome };
-      this.#q.touch.run(input.now, input.tenant, input.path);
+      this.#q.touch.run(input.tenant, input.path, input.now);
       return { outcome, secret: { ...secret!.record, accessedAt: input.now }, version: version!.record };
     });
   }
@@ -261,29 +279,21 @@ export class SqliteAdapter implements StorageAdapter {
   // ── listings ───────────────────────────────────────────────────────────────
 
   async listSecrets(query: ListSecretsQuery): Promise<ListSecretsPage> {
-    const where = ['s.tenant = @tenant', 's.trashed = @trashed'];
-    const params: Record<string, unknown> = { tenant: query.tenant, trashed: query.trashed ? 1 : 0 };
-    if (query.namespace !== '') {
-      // '0' follows '/' in code-unit order: [ns/, ns0) is every path under the namespace.
-      where.push('s.path >= @low AND s.path < @high');
-      params['low'] = `${query.namespace}/`;
-      params['high'] = `${query.namespace}0`;
-    }
-    query.tiers?.forEach((tier, i) => (params[`tier${i}`] = tier));
-    if (query.tiers) where.push(`s.tier IN (${query.tiers.map((_, i) => `@tier${i}`).join(', ') || 'NULL'})`);
-    query.types?.forEach((type, i) => (params[`type${i}`] = type));
-    if (query.types) where.push(`s.type IN (${query.types.map((_, i) => `@type${i}`).join(', ') || 'NULL'})`);
-    Object.entries(query.tags ?? {}).forEach(([name, value], i) => {
-      params[`tn${i}`] = name;
-      params[`tv${i}`] = value;
-      where.push(`EXISTS (SELECT 1 FROM secret_tags t WHERE t.tenant = s.tenant AND t.name = @tn${i} AND t.value = @tv${i} AND t.path = s.path)`);
-    });
-    const filter = where.join(' AND ');
-    const { total } = this.#db.prepare(`SELECT count(*) AS total FROM secrets s WHERE ${filter}`).get(params) as { total: number };
+    const where = new Where().and('s.tenant = @tenant AND s.trashed = @trashed', { tenant: query.tenant, trashed: query.trashed ? 1 : 0 });
+    if (query.namespace !== '') where.under('s.path', query.namespace);
+    if (query.tiers) where.in('s.tier', 'tier', query.tiers);
+    if (query.types) where.in('s.type', 'type', query.types);
+    Object.entries(query.tags ?? {}).forEach(([name, value], i) =>
+      where.and(
+        `EXISTS (SELECT 1 FROM secret_tags t WHERE t.tenant = s.tenant AND t.name = @tn${i} AND t.value = @tv${i} AND t.path = s.path)`,
+        { [`tn${i}`]: name, [`tv${i}`]: value },
+      ));
+    const count = this.#db.prepare(`SELECT count(*) AS total FROM secrets s WHERE ${where}`).get(where.params) as { total: number };
+    if (query.afterPath !== null) where.and('s.path > @after', { after: query.afterPath });
     const page = this.#db
-      .prepare(`SELECT rev, data, accessed_at FROM secrets s WHERE ${filter}${query.afterPath === null ? '' : ' AND s.path > @after'} ORDER BY s.path LIMIT @limit`)
-      .all({ ...params, ...(query.afterPath === null ? {} : { after: query.afterPath }), limit: query.limit }) as Array<Row & { accessed_at: number | null }>;
-    return { items: page.map((row) => ({ ...decode<SecretRecord>(row.data), accessedAt: row.accessed_at })), total };
+      .prepare(`SELECT s.rev, s.data, a.accessed_at FROM secrets s LEFT JOIN secret_access a ON a.tenant = s.tenant AND a.path = s.path WHERE ${where} ORDER BY s.path LIMIT @limit`)
+      .all({ ...where.params, limit: query.limit }) as Array<Row & { accessed_at: number | null }>;
+    return { items: page.map((row) => ({ ...decode<SecretRecord>(row.data), accessedAt: row.accessed_at })), total: count.total };
   }
 
   async listRecords<K extends keyof RecordFilters>(query: ListRecordsQuery<K>): Promise<Stored<K>[]> {
@@ -297,7 +307,7 @@ export class SqliteAdapter implements StorageAdapter {
          ORDER BY id LIMIT @limit`,
       )
       .all({ kind: query.kind, tenant: query.tenant, after: query.afterId ?? '', limit: query.limit, ...filters }) as Row[];
-    return rows.map((row) => ({ kind: query.kind, record: decode(row.data), rev: row.rev }) as Stored<K>);
+    return rows.map((row) => ({ kind: query.kind, record: decode(row.data, query.kind), rev: row.rev }) as Stored<K>);
   }
 
   async listDue<Q extends DueQuery>(query: Q): Promise<DueResult<Q>> {
@@ -311,7 +321,8 @@ export class SqliteAdapter implements StorageAdapter {
     else {
       const q = query as Extract<DueQuery, { due: 'expiry' }>;
       const after = q.after ?? { expiresAt: q.from, tenant: '', path: '' };
-      rows = this.#q.dueExpiry.all({ from: q.from, until: q.until, at: after.expiresAt, tenant: after.tenant, path: after.path, limit: q.limit }) as typeof rows;
+      const bounds = { from: q.from, until: q.until, limit: q.limit };
+      rows = this.#q.dueExpiry.all({ ...bounds, at: after.expiresAt, tenant: after.tenant, path: after.path }) as typeof rows;
     }
     return rows.map((row) => ({
       kind: 'secret',
@@ -332,12 +343,12 @@ export class SqliteAdapter implements StorageAdapter {
       )
       .all({ ...after, limit: query.limit, ...(query.notKeyId !== undefined ? { notKeyId: query.notKeyId } : {}) }) as Array<
         Row & VersionKey
-      >;
+    >;
     return rows.map((row) => ({
       tenant: row.tenant,
       path: row.path,
       version: row.version,
-      wrappedKey: decode<VersionRecord>(row.data).wrappedKey,
+      wrappedKey: decode<VersionRecord>(row.data, 'version').wrappedKey,
       rev: row.rev,
     }));
   }
@@ -345,31 +356,19 @@ export class SqliteAdapter implements StorageAdapter {
   // ── audit ──────────────────────────────────────────────────────────────────
 
   async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
-    const where = ['tenant = @tenant'];
-    const params: Record<string, unknown> = { tenant: query.tenant, limit: query.limit };
-    if (query.namespace !== undefined) {
-      where.push('path >= @low AND path < @high');
-      params['low'] = `${query.namespace}/`;
-      params['high'] = `${query.namespace}0`;
-    }
-    if (query.path !== undefined) (where.push('path = @path'), (params['path'] = query.path));
-    if (query.actor !== undefined) (where.push('actor = @actor'), (params['actor'] = query.actor));
-    if (query.types) {
-      query.types.forEach((type, i) => (params[`type${i}`] = type));
-      where.push(`type IN (${query.types.map((_, i) => `@type${i}`).join(', ') || 'NULL'})`);
-    }
-    if (query.since !== undefined) (where.push('timestamp >= @since'), (params['since'] = query.since));
-    if (query.until !== undefined) (where.push('timestamp < @until'), (params['until'] = query.until));
-    if (query.success !== undefined) (where.push('success = @success'), (params['success'] = query.success ? 1 : 0));
-    const direction = query.order === 'asc' ? 'ASC' : 'DESC';
-    if (query.after) {
-      where.push(`(timestamp, id) ${query.order === 'asc' ? '>' : '<'} (@afterTime, @afterId)`);
-      params['afterTime'] = query.after.timestamp;
-      params['afterId'] = query.after.id;
-    }
+    const where = new Where().and('tenant = @tenant', { tenant: query.tenant });
+    if (query.namespace !== undefined) where.under('path', query.namespace);
+    if (query.path !== undefined) where.and('path = @path', { path: query.path });
+    if (query.actor !== undefined) where.and('actor = @actor', { actor: query.actor });
+    if (query.types) where.in('type', 'type', query.types);
+    if (query.since !== undefined) where.and('timestamp >= @since', { since: query.since });
+    if (query.until !== undefined) where.and('timestamp < @until', { until: query.until });
+    if (query.success !== undefined) where.and('success = @success', { success: query.success ? 1 : 0 });
+    const [direction, beyond] = query.order === 'asc' ? ['ASC', '>'] : ['DESC', '<'];
+    if (query.after) where.and(`(timestamp, id) ${beyond} (@afterTime, @afterId)`, { afterTime: query.after.timestamp, afterId: query.after.id });
     const rows = this.#db
-      .prepare(`SELECT data FROM audit WHERE ${where.join(' AND ')} ORDER BY timestamp ${direction}, id ${direction} LIMIT @limit`)
-      .all(params) as Array<{ data: string }>;
+      .prepare(`SELECT data FROM audit WHERE ${where} ORDER BY timestamp ${direction}, id ${direction} LIMIT @limit`)
+      .all({ ...where.params, limit: query.limit }) as Array<{ data: string }>;
     return rows.map((row) => decode<AuditEvent>(row.data));
   }
 
@@ -380,7 +379,7 @@ export class SqliteAdapter implements StorageAdapter {
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (this.#owned && this.#db.open) this.#db.close();
   }
 
   /** The database handle, for the test backdoor. */
@@ -392,15 +391,19 @@ export class SqliteAdapter implements StorageAdapter {
 function statements(db: Database) {
   const s = (sql: string): Statement => db.prepare(sql);
   return {
-    secret: s('SELECT rev, data, accessed_at FROM secrets WHERE tenant = ? AND path = ?'),
+    secret: s('SELECT s.rev, s.data, a.accessed_at FROM secrets s LEFT JOIN secret_access a ON a.tenant = s.tenant AND a.path = s.path WHERE s.tenant = ? AND s.path = ?'),
+    readJoin: s(`SELECT s.rev, s.data, a.accessed_at, coalesce(@version, s.current_version) AS number, v.rev AS vrev, v.data AS vdata
+      FROM secrets s LEFT JOIN secret_access a ON a.tenant = s.tenant AND a.path = s.path
+      LEFT JOIN versions v ON v.tenant = s.tenant AND v.path = s.path AND v.version = coalesce(@version, s.current_version)
+      WHERE s.tenant = @tenant AND s.path = @path`),
     version: s('SELECT rev, data FROM versions WHERE tenant = ? AND path = ? AND version = ?'),
     record: s('SELECT rev, data FROM records WHERE kind = ? AND tenant = ? AND id = ?'),
     credential: s(`SELECT kind, tenant, id, rev, data FROM records WHERE hash = ? AND kind IN ('token', 'agent_key')`),
-    putSecret: s(`INSERT INTO secrets (tenant, path, rev, tier, type, trashed, expires_at, purge_at, rotation_due, accessed_at, data)
+    putSecret: s(`INSERT INTO secrets (tenant, path, rev, tier, type, trashed, expires_at, purge_at, rotation_due, current_version, data)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (tenant, path) DO UPDATE SET rev = excluded.rev, tier = excluded.tier, type = excluded.type,
         trashed = excluded.trashed, expires_at = excluded.expires_at, purge_at = excluded.purge_at,
-        rotation_due = excluded.rotation_due, accessed_at = excluded.accessed_at, data = excluded.data`),
+        rotation_due = excluded.rotation_due, current_version = excluded.current_version, data = excluded.data`),
     putTag: s('INSERT INTO secret_tags (tenant, name, value, path) VALUES (?, ?, ?, ?)'),
     deleteTags: s('DELETE FROM secret_tags WHERE tenant = ? AND path = ?'),
     putVersion: s(`INSERT INTO versions (tenant, path, version, rev, key_id, data) VALUES (?, ?, ?, ?, ?, ?)
@@ -412,21 +415,22 @@ function statements(db: Database) {
     deleteSecret: s('DELETE FROM secrets WHERE tenant = ? AND path = ?'),
     deleteVersion: s('DELETE FROM versions WHERE tenant = ? AND path = ? AND version = ?'),
     deleteRecord: s('DELETE FROM records WHERE kind = ? AND tenant = ? AND id = ?'),
-    touch: s('UPDATE secrets SET accessed_at = ? WHERE tenant = ? AND path = ?'),
-    eventExists: s('SELECT 1 FROM audit WHERE id = ?'),
+    touch: s(`INSERT INTO secret_access (tenant, path, accessed_at) VALUES (?, ?, ?)
+      ON CONFLICT (tenant, path) DO UPDATE SET accessed_at = excluded.accessed_at`),
+    deleteAccess: s('DELETE FROM secret_access WHERE tenant = ? AND path = ?'),
     nextSeq: s(`INSERT INTO audit_heads (tenant, last_seq) VALUES (?, 1)
       ON CONFLICT (tenant) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq AS seq`),
     insertEvent: s('INSERT INTO audit (tenant, seq, id, timestamp, type, path, actor, success, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     readAudit: s('SELECT seq, data FROM audit WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?'),
     dueApprovals: s(`SELECT rev, data FROM records WHERE kind = 'approval' AND status = 'pending' AND expires_at <= ?
       ORDER BY expires_at, tenant, id LIMIT ?`),
-    duePurge: s(`SELECT rev, data, accessed_at FROM secrets WHERE trashed = 1 AND purge_at <= ?
-      ORDER BY purge_at, tenant, path LIMIT ?`),
-    dueRotation: s(`SELECT rev, data, accessed_at FROM secrets WHERE trashed = 0 AND rotation_due IS NOT NULL AND rotation_due <= ?
-      ORDER BY rotation_due, tenant, path LIMIT ?`),
-    dueExpiry: s(`SELECT rev, data, accessed_at FROM secrets
-      WHERE trashed = 0 AND expires_at IS NOT NULL AND expires_at > @from AND expires_at <= @until
-        AND (expires_at, tenant, path) > (@at, @tenant, @path)
-      ORDER BY expires_at, tenant, path LIMIT @limit`),
+    duePurge: s(`SELECT s.rev, s.data, a.accessed_at FROM secrets s LEFT JOIN secret_access a ON a.tenant = s.tenant AND a.path = s.path WHERE s.trashed = 1 AND s.purge_at <= ?
+      ORDER BY s.purge_at, s.tenant, s.path LIMIT ?`),
+    dueRotation: s(`SELECT s.rev, s.data, a.accessed_at FROM secrets s LEFT JOIN secret_access a ON a.tenant = s.tenant AND a.path = s.path WHERE s.trashed = 0 AND s.rotation_due IS NOT NULL AND s.rotation_due <= ?
+      ORDER BY s.rotation_due, s.tenant, s.path LIMIT ?`),
+    dueExpiry: s(`SELECT s.rev, s.data, a.accessed_at FROM secrets s LEFT JOIN secret_access a ON a.tenant = s.tenant AND a.path = s.path
+      WHERE s.trashed = 0 AND s.expires_at IS NOT NULL AND s.expires_at > @from AND s.expires_at <= @until
+        AND (s.expires_at, s.tenant, s.path) > (@at, @tenant, @path)
+      ORDER BY s.expires_at, s.tenant, s.path LIMIT @limit`),
   };
 }

@@ -12,9 +12,9 @@ export { SqliteAdapter } from './adapter';
 export type SqliteAdapterOptions =
   /** A database file (created if missing; WAL mode). `:memory:` keeps everything in this process. */
   | { path: string }
-  /** A `better-sqlite3` database you opened. */
+  /** A `better-sqlite3` database you opened and close yourself. */
   | { database: Database };
 
 export function sqliteAdapter(options: SqliteAdapterOptions): SqliteAdapter {
-  return new SqliteAdapter('database' in options ? options.database : new BetterSqlite3(options.path));
+  return 'database' in options ? new SqliteAdapter(options.database, false) : new SqliteAdapter(new BetterSqlite3(options.path));
 }

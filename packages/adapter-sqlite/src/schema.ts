@@ -16,8 +16,15 @@ CREATE TABLE IF NOT EXISTS secrets (
   purge_at INTEGER,
   -- -1 while a pending version waits, else rotation.nextAt; NULL without rotation.
   rotation_due INTEGER,
-  accessed_at INTEGER,
+  current_version INTEGER NOT NULL,
   data TEXT NOT NULL,
+  PRIMARY KEY (tenant, path)
+) WITHOUT ROWID;
+-- Apart from the record, so the audited read's touch rewrites a narrow row, not the secret's JSON.
+CREATE TABLE IF NOT EXISTS secret_access (
+  tenant TEXT NOT NULL,
+  path TEXT NOT NULL,
+  accessed_at INTEGER NOT NULL,
   PRIMARY KEY (tenant, path)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS secrets_tier ON secrets (tenant, tier, path);

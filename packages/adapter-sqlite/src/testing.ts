@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent, VersionRecord } from '@agentvault/core';
 import type { StorageBackdoor, StorageFixture } from '@agentvault/core/testing';
-import type { Database } from 'better-sqlite3';
-import { SqliteAdapter } from './adapter';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { decode, encode } from './codec';
 import { sqliteAdapter } from './index';
 
@@ -20,17 +19,17 @@ export function sqliteBackdoor(db: Database): StorageBackdoor {
   const store = (event: AuditEvent) =>
     db
       .prepare('INSERT INTO audit (tenant, seq, id, timestamp, type, path, actor, success, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(event.tenant, event.seq, event.id, event.timestamp, event.type, event.path, event.actor, event.success ? 1 : 0, encode(event));
+      .run(event.tenant, event.seq, event.id, event.timestamp, event.type, event.path, event.actor, Number(event.success), encode(event));
   return {
     async dump() {
-      const tables = ['secrets', 'secret_tags', 'versions', 'records', 'audit', 'audit_heads'];
+      const tables = ['secrets', 'secret_access', 'secret_tags', 'versions', 'records', 'audit', 'audit_heads'];
       return JSON.stringify(Object.fromEntries(tables.map((table) => [table, db.prepare(`SELECT * FROM ${table}`).all()])));
     },
     async readVersion({ tenant, path, version }) {
       const row = db.prepare('SELECT data FROM versions WHERE tenant = ? AND path = ? AND version = ?').get(tenant, path, version) as
         | { data: string }
         | undefined;
-      return row ? decode<VersionRecord>(row.data) : null;
+      return row ? decode<VersionRecord>(row.data, 'version') : null;
     },
     async writeVersion(record) {
       const changed = db
@@ -70,18 +69,19 @@ export function sqliteBackdoor(db: Database): StorageBackdoor {
 export function sqliteTestFixture(): StorageFixture {
   const dir = mkdtempSync(join(tmpdir(), 'agentvault-sqlite-'));
   const path = join(dir, 'vault.db');
-  const storage = sqliteAdapter({ path });
-  const twins: SqliteAdapter[] = [];
+  // Opened here and handed over, so a test that closes its vault leaves the file open for the rest.
+  const databases = [new BetterSqlite3(path)];
+  const storage = sqliteAdapter({ database: databases[0]! });
   return {
     storage,
     backdoor: sqliteBackdoor(storage.database),
     twin: () => {
-      const twin = sqliteAdapter({ path });
-      twins.push(twin);
-      return twin;
+      const database = new BetterSqlite3(path);
+      databases.push(database);
+      return sqliteAdapter({ database });
     },
     async close() {
-      for (const adapter of [...twins, storage]) await adapter.close();
+      for (const database of databases) database.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
