@@ -12,14 +12,14 @@ import { decode, encode } from './codec';
 import { sqliteAdapter } from './index';
 
 export function sqliteBackdoor(db: Database): StorageBackdoor {
-  const events = (tenant: string) =>
-    (db.prepare('SELECT seq, data FROM audit WHERE tenant = ? ORDER BY seq').all(tenant) as Array<{ seq: number; data: string }>).map(
-      (row) => ({ ...decode<AuditEvent>(row.data), seq: row.seq }),
-    );
+  const events = (tenant: string) => {
+    const rows = db.prepare('SELECT seq, data FROM audit WHERE tenant = ? ORDER BY seq').all(tenant) as Array<{ seq: number; data: string }>;
+    return rows.map((row) => ({ ...decode<AuditEvent>(row.data), seq: row.seq }));
+  };
   const store = (event: AuditEvent) =>
     db
       .prepare('INSERT INTO audit (tenant, seq, id, timestamp, type, path, actor, success, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(event.tenant, event.seq, event.id, event.timestamp, event.type, event.path, event.actor, Number(event.success), encode(event));
+      .run(event.tenant, event.seq, event.id, event.timestamp, event.type, event.path, event.actor, Number(event.success), JSON.stringify(event));
   return {
     async dump() {
       const tables = ['secrets', 'secret_access', 'secret_tags', 'versions', 'records', 'audit', 'audit_heads'];
