@@ -1,4 +1,7 @@
-/** Schema-qualified, quoted table names, so statements never depend on the connection's search_path. */
+/**
+ * Schema-qualified, quoted table names, so statements never depend on the connection's search_path.
+ * audit_heads, agent_keys, tokens, approvals, leases and expiry_warnings exist only up to migration 2.
+ */
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -30,6 +33,8 @@ export function tables(schema: string) {
     approvals: `${s}.approvals`,
     leases: `${s}.leases`,
     expiryWarnings: `${s}.expiry_warnings`,
+    records: `${s}.records`,
+    auditCounters: `${s}.audit_counters`,
   };
 }
 
