@@ -12,7 +12,7 @@ import type {
 } from '@agentvault/core';
 import type { Db } from './db';
 import { toStored } from './records';
-import { bytes, json, num, SECRET_COLUMNS, toSecret } from './rows';
+import { bytes, json, listedSecretColumns, num, toSecret } from './rows';
 
 type Row = Record<string, unknown>;
 
@@ -41,10 +41,9 @@ export async function listSecrets(db: Db, query: ListSecretsQuery): Promise<List
        WHERE ${filter} AND (${after} IS NULL OR s.path > ${after})
        ORDER BY s.path LIMIT $${values.length}
      )
-     SELECT total.n AS total, ${SECRET_COLUMNS}
+     SELECT total.n AS total, ${listedSecretColumns(db.t)}
      FROM (SELECT count(*) AS n FROM ${db.t.secrets} s WHERE ${filter}) total
      LEFT JOIN page s ON true
-     LEFT JOIN ${db.t.access} a ON a.tenant = s.tenant AND a.path = s.path
      ORDER BY s.path`,
     values,
   );
@@ -88,7 +87,7 @@ export async function listRecords<K extends keyof RecordFilters>(db: Db, query: 
 const ROTATION_DUE_AT = `(CASE WHEN s.pending_version IS NOT NULL THEN '-9223372036854775808'::bigint ELSE s.rotation_next_at END)`;
 const ROTATING = 's.trashed_at IS NULL AND (s.pending_version IS NOT NULL OR s.rotation_next_at IS NOT NULL)';
 const SECRETS = (db: Db) =>
-  `SELECT ${SECRET_COLUMNS} FROM ${db.t.secrets} s LEFT JOIN ${db.t.access} a ON a.tenant = s.tenant AND a.path = s.path`;
+  `SELECT ${listedSecretColumns(db.t)} FROM ${db.t.secrets} s`;
 
 export async function listDue<Q extends DueQuery>(db: Db, query: Q): Promise<DueResult<Q>> {
   const secrets = async (text: string, values: unknown[]) => (await db.rows(text, values)).map(storedSecret);
@@ -141,7 +140,7 @@ async function listExpiring(db: Db, query: Extract<DueQuery, { due: 'expiry' }>)
     values = [after.expiresAt, query.until, query.limit, after.tenant, after.path];
   }
   const rows = await db.rows(
-    `SELECT ${SECRET_COLUMNS} FROM (${text}) s LEFT JOIN ${db.t.access} a ON a.tenant = s.tenant AND a.path = s.path
+    `SELECT ${listedSecretColumns(db.t)} FROM (${text}) s
      ORDER BY s.expires_at, s.tenant, s.path LIMIT $3`,
     values,
   );

@@ -4,6 +4,7 @@
  * version is one jsonb document in `records`, bytes in it as `{ "$bytes": base64 }`.
  */
 import type { AuditEvent, RotationPolicy, SecretRecord, VersionRecord } from '@agentvault/core';
+import type { Tables } from './tables';
 
 type Row = Record<string, unknown>;
 
@@ -73,6 +74,10 @@ export function versionValues(v: VersionRecord): unknown[] {
 
 /** `secrets s LEFT JOIN secret_access a` as the columns `toSecret` reads, with the revision. */
 export const SECRET_COLUMNS = `${SECRET_FIELDS.map((f) => `s.${f}`).join(', ')}, a.accessed_at, s.rev`;
+
+/** The same columns for a listing of `secrets s`: accessed_at by primary key, row by row. */
+export const listedSecretColumns = (t: Tables) =>
+  SECRET_COLUMNS.replace('a.accessed_at', `(SELECT a.accessed_at FROM ${t.access} a WHERE a.tenant = s.tenant AND a.path = s.path) AS accessed_at`);
 
 /** The four rotation columns are all set or all null (CHECK secrets_rotation_check). */
 function toRotation(row: Row): RotationPolicy | null {

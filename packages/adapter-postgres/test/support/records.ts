@@ -1,6 +1,6 @@
 /** Records and events for the adapter's own tests, built directly (no vault). */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AuditEventInput, SecretRecord, TokenRecord, VersionRecord } from '@agentvault/core';
+import type { AuditEventInput, SecretRecord, StorageAdapter, TokenRecord, VersionRecord } from '@agentvault/core';
 
 export function uniqueTenant(): string {
   return `t_${randomUUID().slice(0, 8)}`;
@@ -83,4 +83,18 @@ export function token(tenant: string, id: string, overrides: Partial<TokenRecord
     revokedAt: null,
     ...overrides,
   };
+}
+
+/** A secret at version 1, written through the adapter's own version write. */
+export async function createSecret(storage: StorageAdapter, tenant: string, path: string, overrides: Partial<SecretRecord> = {}) {
+  return storage.writeVersion({
+    mode: 'create', secret: secret(tenant, path, overrides), version: version(tenant, path, 1), expectedCurrentVersion: 0,
+    patch: {}, retirePreviousAt: null, event: { ...event(tenant, path), type: 'secret.create' },
+  });
+}
+
+export async function mintToken(storage: StorageAdapter, tenant: string, id: string, overrides: Partial<TokenRecord> = {}) {
+  const record = token(tenant, id, overrides);
+  await storage.commit({ writes: [{ op: 'put', kind: 'token', record, expect: 'absent' }], events: [] });
+  return record;
 }
