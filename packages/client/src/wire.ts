@@ -162,9 +162,7 @@ function toAuditEvent(e: Wire): AuditEventView {
     error: e.error ?? null,
     version: e.version ?? null,
     details: e.details ?? {},
-    chain: e.chain,
     seq: e.seq,
-    hash: e.hash,
   };
 }
 

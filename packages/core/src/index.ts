@@ -3,7 +3,18 @@ export * from './contracts/records';
 export type * from './contracts/storage';
 export { canonicalContext, canonicalContextText, secretContext } from './crypto/context';
 export type { DataKeyCacheOptions } from './crypto/dek-cache';
-export { auditDigest, auditLink, GENESIS_HASH, outcomeLabel } from './domain/audit-chain';
+export {
+  GENESIS_HASH,
+  type LegacyAuditEvent,
+  type LegacyChainBreak,
+  legacyAuditDigest,
+  legacyAuditLink,
+  verifyLegacyAuditChains,
+} from './domain/audit-chain';
+export { consumesUse, type ReadFacts, readOutcome } from './domain/read-outcome';
+export { applySecretPatch } from './domain/secret-rules';
+export { commitConflictError, conflictOf } from './vault/records';
+export { eventCanonical, eventDigest } from './vault/audit-seal';
 export { SECRET_TYPES, type SecretType, TIERS, type Tier, tierRank } from './domain/classification';
 export { type Clock, systemClock } from './domain/clock';
 export { AGENT_KEY_PREFIX, hashCredential, TOKEN_PREFIX } from './domain/credentials';
@@ -33,7 +44,15 @@ export type {
   TokenRequest,
   WaitForApprovalOptions,
 } from './vault/access';
-export type { AuditBreak, AuditQueryOptions, AuditVerification } from './vault/audit';
+export type {
+  AuditBreak,
+  AuditProblem,
+  AuditProblemReason,
+  AuditQueryOptions,
+  AuditVerification,
+  SealResult,
+  UnsealedTail,
+} from './vault/audit';
 export { createVault, type Vault } from './vault/create-vault';
 export type { VaultEvent, VaultEventListener, VaultEventType } from './vault/events';
 export type { RewrapOptions, RewrapResult } from './vault/keys';

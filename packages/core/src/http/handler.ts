@@ -209,14 +209,18 @@ export function createRequestHandler<Native>(
         credentialError = error;
       }
 
-      // The bucket: the host's principal, else the credential (or a malformed header) by hash, else the address.
+      // The bucket: a token's tree (children share their root's), else the host's principal, else the
+      // credential (or a malformed header) by hash, else the address.
       const credential = bearer ?? authorization;
+      const tree = principal?.kind === 'token' ? principal.token : bearer ? await vault.tokenTree(bearer) : null;
       const decision = await rateLimit(
-        principal
-          ? `p:${hash(`${principal.tenant}\u0000${actorOf(principal)}`)}`
-          : credential
-            ? `c:${hash(credential)}`
-            : `ip:${ip ?? 'unknown'}`,
+        tree
+          ? `t:${hash(`${tree.tenant}\u0000${tree.rootId}`)}`
+          : principal
+            ? `p:${hash(`${principal.tenant}\u0000${actorOf(principal)}`)}`
+            : credential
+              ? `c:${hash(credential)}`
+              : `ip:${ip ?? 'unknown'}`,
       );
       if (decision) {
         headers['x-ratelimit-limit'] = String(decision.limit);

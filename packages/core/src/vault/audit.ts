@@ -1,113 +1,55 @@
-/** Reading the audit trail and checking that its hash chains are whole. */
+/** Reading the audit trail, checking it against its sealed checkpoints, and sealing on demand. */
 import { z } from 'zod';
-import type { AuditEvent } from '../contracts/records';
-import { auditDigest, auditLink, GENESIS_HASH } from '../domain/audit-chain';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { AgentVaultValidationError } from '../errors';
 import { parseInput } from '../schemas/fields';
 import { auditQuerySchema, type CallOptions, callSchema } from '../schemas/secrets';
-import { operation, successEvent } from './auditing';
-import { authorizeAuditRead, consumeUse } from './authorization';
+import type { AuditProblem, AuditVerification, SealResult } from './audit-seal';
+import { appendEvent, operation, successEvent } from './auditing';
+import { authorizeAuditRead, consumeUse, requireRole } from './authorization';
 import type { Runtime } from './runtime';
 import { type AuditPage, toAuditView } from './views';
 
 export type AuditQueryOptions = z.input<typeof auditQuerySchema>;
 
-export interface AuditBreak {
-  chain: number;
-  /** The position where the chain stops fitting. */
-  seq: number;
-  /** The first event that does not fit (null when the chain's tail is missing). */
-  eventId: string | null;
-  /** altered: the event or its link changed; missing: events before it were removed; truncated: the tail was removed. */
-  reason: 'altered' | 'missing' | 'truncated';
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  /** Events checked. */
-  checked: number;
-  chains: number;
-  /** The first break of each broken chain, earliest position first. */
-  breaks: AuditBreak[];
-}
+export type { AuditProblem, AuditProblemReason, AuditVerification, SealResult, UnsealedTail } from './audit-seal';
+/** The earlier name of a verification problem. */
+export type AuditBreak = AuditProblem;
 
 const auditCursor = z.object({ t: z.number(), id: z.string(), o: z.enum(['asc', 'desc']) });
-const CHAIN_PAGE = 500;
-
-function recomputeLink(previous: string, event: AuditEvent): string {
-  const { seq: _seq, hash: _hash, success, error, version, ...draft } = event;
-  return auditLink(previous, auditDigest(draft), { success, error, version });
-}
 
 export function auditOperations(rt: Runtime) {
   const { storage } = rt;
 
-  async function verifyChain(tenant: string, head: { chain: number; seq: number; hash: string }) {
-    let previous = GENESIS_HASH;
-    let expected = 1;
-    let checked = 0;
-    while (expected <= head.seq) {
-      const events = await storage.readAuditChain({
-        tenant,
-        chain: head.chain,
-        afterSeq: expected - 1,
-        limit: CHAIN_PAGE,
-      });
-      if (events.length === 0) break;
-      for (const event of events) {
-        if (event.seq > head.seq) return { checked };
-        if (event.seq !== expected)
-          return {
-            checked,
-            broken: { chain: head.chain, seq: expected, eventId: event.id, reason: 'missing' as const },
-          };
-        checked++;
-        if (recomputeLink(previous, event) !== event.hash) {
-          return {
-            checked,
-            broken: { chain: head.chain, seq: event.seq, eventId: event.id, reason: 'altered' as const },
-          };
-        }
-        previous = event.hash;
-        expected++;
-      }
-    }
-    if (expected <= head.seq)
-      return {
-        checked,
-        broken: { chain: head.chain, seq: expected, eventId: null, reason: 'truncated' as const },
-      };
-    if (previous !== head.hash)
-      return {
-        checked,
-        broken: { chain: head.chain, seq: head.seq, eventId: null, reason: 'altered' as const },
-      };
-    return { checked };
-  }
-
-  /** Recompute every chain of the caller's tenant up to its current head and report where each breaks. */
+  /**
+   * Check the caller's tenant's trail against its sealed checkpoints: the first altered, removed,
+   * inserted or reordered event up to the last checkpoint, and the unsealed tail after it.
+   */
   async function verifyAudit(options?: CallOptions): Promise<AuditVerification> {
     return operation(rt, { type: 'audit.verify', path: null }, callSchema, options, async (call) => {
       authorizeAuditRead(call);
       await consumeUse(rt, call);
-      const heads = await storage.auditHeads(call.tenant);
-      let checked = 0;
-      const breaks: AuditBreak[] = [];
-      for (const head of heads.sort((a, b) => a.chain - b.chain)) {
-        const result = await verifyChain(call.tenant, head);
-        checked += result.checked;
-        if (result.broken) breaks.push(result.broken);
-      }
-      breaks.sort((a, b) => a.seq - b.seq || a.chain - b.chain);
-      await storage.appendAudit(
+      const result = await rt.sealer.verify(call.tenant);
+      const ok = result.firstBad === null && !result.unsealed.exceedsBound;
+      await appendEvent(
+        rt,
         successEvent(rt, call, 'audit.verify', null, null, {
-          checked,
-          chains: heads.length,
-          breaks: breaks.length,
+          ok,
+          checked: result.checked,
+          checkpoints: result.checkpoints,
+          unsealed: result.unsealed.count,
+          firstBadSeq: result.firstBad?.seq ?? null,
         }),
       );
-      return { ok: breaks.length === 0, checked, chains: heads.length, breaks };
+      return { ok, ...result, breaks: result.firstBad ? [result.firstBad] : [] };
+    });
+  }
+
+  /** Seal the caller's tenant's unsealed events now (admins and in-process callers). */
+  async function sealAudit(options?: CallOptions): Promise<SealResult> {
+    return operation(rt, { type: 'audit.verify', path: null }, callSchema, options, async (call) => {
+      requireRole(call, 'admin', 'seal the audit trail');
+      return rt.sealer.seal(call.tenant);
     });
   }
 
@@ -138,7 +80,8 @@ export function auditOperations(rt: Runtime) {
       });
       const page = events.slice(0, q.limit);
       const last = page.at(-1);
-      await storage.appendAudit(
+      await appendEvent(
+        rt,
         successEvent(rt, call, 'audit.read', q.namespace || null, null, { count: page.length }),
       );
       return {
@@ -151,5 +94,5 @@ export function auditOperations(rt: Runtime) {
     });
   }
 
-  return { queryAudit, verifyAudit };
+  return { queryAudit, verifyAudit, sealAudit };
 }

@@ -1,9 +1,10 @@
 /** Who is calling (credentials → principal) and what they may do (roles, scopes, tiers, uses). */
 import { z } from 'zod';
-import type { Role, TokenRecord } from '../contracts/records';
+import type { AgentKeyRecord, RecordKey, Role, TokenRecord } from '../contracts/records';
 import { type Tier, tierRank } from '../domain/classification';
 import { AGENT_KEY_PREFIX, hashCredential, TOKEN_PREFIX } from '../domain/credentials';
 import { ipAllowed } from '../domain/ip-allowlist';
+import { spendUse, type TokenUseOutcome } from '../domain/tokens';
 import { actorOf, describePrincipal, type Principal } from '../domain/principals';
 import {
   parseScope,
@@ -16,6 +17,7 @@ import {
 } from '../domain/scopes';
 import { AgentVaultAuthError, AgentVaultPermissionError } from '../errors';
 import { callShape } from '../schemas/secrets';
+import { commitWithRetry, getRecord, keyOf, put } from './records';
 import type { Runtime } from './runtime';
 
 /** The principal of one call and what its audit events record about the caller. */
@@ -43,13 +45,33 @@ export function tokenScope(token: TokenRecord): Scope {
   return scope;
 }
 
+/**
+ * The token a value names. Cached by hash: only the immutable fields of a cached record are
+ * trusted (scope, tier, allowlist, expiry, lineage); storage checks revocation and uses on every use.
+ */
 async function findToken(rt: Runtime, value: string): Promise<TokenRecord | null> {
   const hash = hashCredential(value);
   const cached = rt.tokens.get(hash);
   if (cached) return cached.record;
-  const record = await rt.storage.findToken(hash);
-  if (record) rt.tokens.set(hash, { record, scope: tokenScope(record) });
-  return record;
+  const found = await rt.storage.findCredential(hash);
+  if (found?.kind !== 'token') return null;
+  rt.tokens.set(hash, { record: found.record, scope: tokenScope(found.record) });
+  return found.record;
+}
+
+/**
+ * The tree a scoped token value belongs to (its tenant and root token id), for rate limits: every
+ * token of a tree shares its root's bucket. Null for anything that is not a known token. Not audited.
+ */
+export async function tokenTreeOf(rt: Runtime, credential: string): Promise<{ tenant: string; rootId: string } | null> {
+  if (!credential.startsWith(TOKEN_PREFIX)) return null;
+  const token = await findToken(rt, credential);
+  return token ? { tenant: token.tenant, rootId: token.rootId } : null;
+}
+
+async function findAgentKey(rt: Runtime, value: string): Promise<AgentKeyRecord | null> {
+  const found = await rt.storage.findCredential(hashCredential(value));
+  return found?.kind === 'agent_key' ? found.record : null;
 }
 
 /** Refusals of a known credential, with the principal it names, so the refusal is audited against it. */
@@ -67,7 +89,7 @@ function refuse<E extends Error>(error: E, principal: Principal): E {
  */
 export async function principalFor(rt: Runtime, credential: string, ip: string | null): Promise<Principal> {
   if (credential.startsWith(AGENT_KEY_PREFIX)) {
-    const key = await rt.storage.findAgentKey(hashCredential(credential));
+    const key = await findAgentKey(rt, credential);
     if (!key) throw new AgentVaultAuthError('Invalid agent key');
     const principal: Principal = {
       kind: 'key',
@@ -232,17 +254,24 @@ const useRefusals = {
   token_exhausted: 'Token has no uses left',
 } as const;
 
-export function tokenRefusal(outcome: keyof typeof useRefusals): AgentVaultAuthError {
+export function tokenRefusal(outcome: Exclude<TokenUseOutcome, 'ok'>): AgentVaultAuthError {
   return new AgentVaultAuthError(useRefusals[outcome]);
 }
 
-/** Spend one use of the caller's token (a no-op for other principals). */
+/**
+ * Spend one use of the caller's token outside the audited read (a no-op for other principals):
+ * read the token, check it, store one use less expecting the rev read; a lost race re-reads.
+ */
 export async function consumeUse(rt: Runtime, call: CallContext): Promise<void> {
   if (call.principal.kind !== 'token') return;
-  const { outcome } = await rt.storage.useToken({
-    tenant: call.tenant,
-    id: call.principal.id,
-    now: rt.clock.now(),
-  });
-  if (outcome !== 'ok') throw tokenRefusal(outcome);
+  const key = keyOf.id('token', call.tenant, call.principal.id) as RecordKey & { kind: 'token' };
+  await commitWithRetry(async () => {
+    const stored = await getRecord(rt.storage, key);
+    const spent = spendUse(stored?.record ?? null, rt.clock.now());
+    if (spent.outcome !== 'ok') throw tokenRefusal(spent.outcome);
+    if (spent.next) await rt.storage.commit({ writes: [put('token', spent.next, stored!.rev)], events: [] });
+  }, USE_ATTEMPTS);
 }
+
+/** Parallel uses of one limited token settle one per round, so allow a few more rounds than a record edit. */
+const USE_ATTEMPTS = 16;

@@ -4,17 +4,9 @@ import { keyOperations } from './keys';
 import { lifecycleOperations } from './lifecycle';
 import { createRuntime, type VaultOptions } from './runtime';
 import { secretOperations } from './secrets';
+import type { Vault } from './vault';
 
-export type Vault = ReturnType<typeof secretOperations>
-  & ReturnType<typeof auditOperations>
-  & ReturnType<typeof keyOperations>
-  & ReturnType<typeof accessOperations>
-  & ReturnType<typeof lifecycleOperations> & {
-    /** Forget cached data keys and token records (e.g. after an incident). */
-    clearCaches(): void;
-    /** Close the storage adapter's connections. */
-    close(): Promise<void>;
-  };
+export type { Vault } from './vault';
 
 /**
  * Create a vault on a storage adapter and a key wrapper. The vault holds no state of its own
@@ -22,7 +14,7 @@ export type Vault = ReturnType<typeof secretOperations>
  */
 export function createVault(options: VaultOptions): Vault {
   const rt = createRuntime(options);
-  return {
+  const vault: Vault = {
     ...secretOperations(rt),
     ...auditOperations(rt),
     ...keyOperations(rt),
@@ -33,7 +25,9 @@ export function createVault(options: VaultOptions): Vault {
       rt.tokens.clear();
     },
     async close() {
+      await rt.sealer.close();
       await rt.storage.close?.();
     },
   };
+  return vault;
 }

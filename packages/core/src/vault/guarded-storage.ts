@@ -12,8 +12,27 @@ function wrapError(adapter: string, error: unknown): AgentVaultError {
   return new AgentVaultError(`${adapter}: ${message}`, 'internal_error', 500, { cause: error });
 }
 
-/** Every method of the adapter (own or inherited), wrapped once into a plain object. */
-export function guardStorage(storage: StorageAdapter): StorageAdapter {
+/** How many events a successful call appended, by tenant. */
+function appended(method: string, args: unknown[]): Map<string, number> | null {
+  const input = args[0] as { tenant?: string; event?: { tenant: string }; events?: Array<{ tenant: string }> } | undefined;
+  if (method === 'readSecret' || method === 'writeVersion') {
+    const tenant = input?.event?.tenant;
+    return tenant === undefined ? null : new Map([[tenant, 1]]);
+  }
+  if (method !== 'commit' || !input?.events?.length) return null;
+  const counts = new Map<string, number>();
+  for (const event of input.events) counts.set(event.tenant, (counts.get(event.tenant) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Every method of the adapter (own or inherited), wrapped once into a plain object. After each call
+ * that appended audit events, `onAppended` hears how many, per tenant (the audit sealer's N trigger).
+ */
+export function guardStorage(
+  storage: StorageAdapter,
+  onAppended: (tenant: string, count: number) => void = () => {},
+): StorageAdapter {
   const guarded: Record<string, unknown> = { name: storage.name };
   const rethrow = (error: unknown) => {
     throw wrapError(storage.name, error);
@@ -26,9 +45,15 @@ export function guardStorage(storage: StorageAdapter): StorageAdapter {
     for (const key of Object.getOwnPropertyNames(proto)) {
       const method = (storage as unknown as Record<string, unknown>)[key];
       if (key === 'constructor' || key in guarded || typeof method !== 'function') continue;
+      const tracksEvents = key === 'readSecret' || key === 'writeVersion' || key === 'commit';
       guarded[key] = (...args: unknown[]) => {
         try {
-          return (method.apply(storage, args) as Promise<unknown>).then(undefined, rethrow);
+          const result = (method.apply(storage, args) as Promise<unknown>).then(undefined, rethrow);
+          if (!tracksEvents) return result;
+          return result.then((value) => {
+            for (const [tenant, count] of appended(key, args) ?? []) onAppended(tenant, count);
+            return value;
+          });
         } catch (error) {
           return Promise.reject(wrapError(storage.name, error));
         }

@@ -1,9 +1,11 @@
 /** Key-encryption-key rotation: move every wrapped data key to the wrapper's current key. */
 import { z } from 'zod';
+import type { WrappedKey } from '../contracts/records';
 import type { VersionKey } from '../contracts/storage';
 import { secretContext } from '../crypto/context';
 import { callShape } from '../schemas/secrets';
-import { operation, successEvent } from './auditing';
+import { appendEvent, operation, successEvent } from './auditing';
+import { conflictOf, getRecord, put } from './records';
 import { requireRole } from './authorization';
 import type { Runtime } from './runtime';
 
@@ -25,6 +27,19 @@ export interface RewrapResult {
 const PAGE = 100;
 
 export function keyOperations(rt: Runtime) {
+  /** Store `next` as the version's wrapped key if the row is still at the rev listed; false if it changed or went away. */
+  async function replaceWrappedKey(item: VersionKey & { rev: number }, next: WrappedKey): Promise<boolean> {
+    const stored = await getRecord(rt.storage, { kind: 'version', tenant: item.tenant, path: item.path, version: item.version });
+    if (!stored || stored.rev !== item.rev) return false;
+    try {
+      await rt.storage.commit({ writes: [put('version', { ...stored.record, wrappedKey: next }, stored.rev)], events: [] });
+      return true;
+    } catch (error) {
+      if (conflictOf(error) !== null) return false;
+      throw error;
+    }
+  }
+
   /**
    * Re-wrap every data key of every tenant under the current key without touching a ciphertext.
    * Safe to run while the vault serves traffic, and to run again after an interruption.
@@ -52,15 +67,15 @@ export function keyOperations(rt: Runtime) {
               item.wrappedKey,
               secretContext(item.tenant, item.path, item.version),
             );
-            const replaced = await rt.storage.replaceWrappedKey({ ...item, expected: item.wrappedKey, next });
-            if (replaced) rewrapped++;
+            if (await replaceWrappedKey(item, next)) rewrapped++;
             else skipped++;
           }
           const last = page.at(-1);
           if (!last || page.length < PAGE) break;
           after = { tenant: last.tenant, path: last.path, version: last.version };
         }
-        await rt.storage.appendAudit(
+        await appendEvent(
+          rt,
           successEvent(rt, call, 'key.rewrap', null, null, { rewrapped, skipped, keyId }),
         );
         return { rewrapped, skipped, keyId };

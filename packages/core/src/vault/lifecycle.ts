@@ -4,16 +4,18 @@
  * decided by storage (a lease, a compare-and-set, a claim), so any number of instances may run
  * maintenance at once and each piece of work still happens once.
  */
-import type { SecretRecord } from '../contracts/records';
-import type { ExpiryWarningKind } from '../contracts/storage';
+import { type ExpiryWarningKind, expiryWarningId, type SecretRecord } from '../contracts/records';
 import { AgentVaultConflictError, AgentVaultError, AgentVaultNotFoundError } from '../errors';
 import { parsePath } from '../schemas/fields';
 import { type CallOptions, callSchema } from '../schemas/secrets';
+import { expireApproval } from './approvals';
 import { alreadyAudited, auditablePath, auditFailure, type OperationFacts, operation, successEvent } from './auditing';
 import { authorizeSecret, authorizeTier, type CallContext, consumeUse, tierLimit } from './authorization';
 import { emitEvent } from './events';
 import { registerRotationHandler, type RotationHandler, rotateStaged } from './rotation';
+import { conflictOf, put } from './records';
 import type { Runtime } from './runtime';
+import { destroySecret, readSecretRecord } from './secret-store';
 import type { RotateResult } from './views';
 
 const DAY_MS = 86_400_000;
@@ -67,20 +69,39 @@ function maintenanceSteps(rt: Runtime) {
     return done;
   }
 
+  /** Record one warning with its event; a conflict on that write means it was already sent. */
+  async function claimWarning(
+    tenant: string,
+    path: string,
+    expiresAt: number,
+    kind: ExpiryWarningKind,
+    event: Parameters<typeof storage.commit>[0]['events'][number],
+  ): Promise<boolean> {
+    const record = { tenant, id: expiryWarningId(path, expiresAt, kind), path, expiresAt, kind, sentAt: rt.clock.now() };
+    try {
+      await storage.commit({ writes: [put('expiry_warning', record, 'absent')], events: [event] });
+      return true;
+    } catch (error) {
+      if (conflictOf(error) !== null) return false;
+      throw error;
+    }
+  }
+
   async function purgeTrash(now: number, report: MaintenanceReport): Promise<void> {
     for (;;) {
-      const due = await storage.listPurgeableSecrets({ now, limit: PAGE });
+      const due = (await storage.listDue({ due: 'purge', now, limit: PAGE })).map((stored) => stored.record);
       const purged = await each(
         due,
         (record) => ({ type: 'secret.destroy', path: record.path }),
         async (record) => {
           const call = systemCall(record.tenant, 'maintenance');
-          await storage.destroySecret({
-            tenant: record.tenant,
-            path: record.path,
-            purgeDueBy: now,
-            event: successEvent(rt, call, 'secret.destroy', record.path, null, { reason: 'trash retention ended' }),
-          });
+          await destroySecret(
+            rt,
+            record.tenant,
+            record.path,
+            now,
+            successEvent(rt, call, 'secret.destroy', record.path, null, { reason: 'trash retention ended' }),
+          );
           emitEvent(rt.listeners, rt.logger, { type: 'secret.purged', tenant: record.tenant, path: record.path });
           return true;
         },
@@ -93,21 +114,11 @@ function maintenanceSteps(rt: Runtime) {
 
   async function expireApprovals(now: number, report: MaintenanceReport): Promise<void> {
     for (;;) {
-      const due = await storage.listExpiredApprovals({ now, limit: PAGE });
+      const due = await storage.listDue({ due: 'approval_expiry', now, limit: PAGE });
       const expired = await each(
-        due,
+        due.map((stored) => ({ tenant: stored.record.tenant, stored })),
         () => ({ type: 'approval.expire', path: null }),
-        async (approval) => {
-          const call = systemCall(approval.tenant, 'maintenance');
-          await storage.expireApproval({
-            tenant: approval.tenant,
-            id: approval.id,
-            now,
-            event: successEvent(rt, call, 'approval.expire', null, null, { approvalId: approval.id }),
-          });
-          emitEvent(rt.listeners, rt.logger, { type: 'approval.expired', tenant: approval.tenant, approvalId: approval.id, requestedBy: approval.requestedBy });
-          return true;
-        },
+        ({ stored }) => expireApproval(rt, stored, now),
         report,
       );
       report.approvalsExpired += expired;
@@ -124,20 +135,20 @@ function maintenanceSteps(rt: Runtime) {
     for (const [kind, from, until] of windows) {
       let after: { expiresAt: number; tenant: string; path: string } | null = null;
       for (;;) {
-        const page: SecretRecord[] = await storage.listExpiringSecrets({ from, until, after, limit: PAGE });
+        const page: SecretRecord[] = (await storage.listDue({ due: 'expiry', from, until, after, limit: PAGE })).map((stored) => stored.record);
         report.warnings += await each(
           page,
           (record) => ({ type: 'secret.expiring', path: record.path }),
           async (record) => {
             const expiresAt = record.expiresAt!;
             const call = systemCall(record.tenant, 'maintenance');
-            const claimed = await storage.claimExpiryWarning({
-              tenant: record.tenant,
-              path: record.path,
+            const claimed = await claimWarning(
+              record.tenant,
+              record.path,
               expiresAt,
               kind,
-              event: successEvent(rt, call, 'secret.expiring', record.path, null, { warning: kind, expiresAt }),
-            });
+              successEvent(rt, call, 'secret.expiring', record.path, null, { warning: kind, expiresAt }),
+            );
             if (claimed) emitEvent(rt.listeners, rt.logger, { type: 'secret.expiring', tenant: record.tenant, path: record.path, expiresAt: new Date(expiresAt), warning: kind });
             return claimed;
           },
@@ -154,7 +165,7 @@ function maintenanceSteps(rt: Runtime) {
     // A rotated secret leaves the due list, so the next page holds the rest; a page that rotated
     // nothing (all busy elsewhere or failing) ends the pass, and the next pass tries again.
     for (;;) {
-      const due = await storage.listDueRotations({ now, limit: PAGE });
+      const due = (await storage.listDue({ due: 'rotation', now, limit: PAGE })).map((stored) => stored.record);
       const rotated = await each(
         due,
         (record) => ({ type: 'secret.rotate', path: record.path }),
@@ -188,7 +199,7 @@ export function lifecycleOperations(rt: Runtime) {
       authorizeSecret(call, 'rotate', p);
       await consumeUse(rt, call);
       if (tierLimit(call) !== null) {
-        const record = await storage.getSecret(call.tenant, p);
+        const record = (await readSecretRecord(rt, call.tenant, p))?.record;
         if (record) authorizeTier(call, 'rotate', p, record.tier);
       }
       const outcome = await rotateStaged(rt, call, p);

@@ -9,11 +9,14 @@ import type { RotationPolicy, SecretRecord } from '../contracts/records';
 import { SECRET_TYPES, type SecretType, type Tier } from '../domain/classification';
 import { parseScope, patternMatches } from '../domain/scopes';
 import { AgentVaultConflictError, AgentVaultValidationError } from '../errors';
-import { draftEvent, successEvent } from './auditing';
+import { appendEvent, draftEvent, successEvent } from './auditing';
 import type { CallContext } from './authorization';
 import { emitEvent } from './events';
 import type { Runtime } from './runtime';
+import { acquireLease, releaseLease } from './leases';
 import { openVersion, sealVersion } from './sealing';
+import { changeSecret, discardPending, promoteVersion, readSecretRecord } from './secret-store';
+import { updateMetadata } from '../domain/secret-rules';
 
 export interface RotationContext {
   tenant: string;
@@ -127,17 +130,15 @@ async function fail(
   };
   try {
     if (pending !== null) {
-      await rt.storage.discardPending({ tenant: call.tenant, path: record.path, version: pending, rotation, now, event });
+      await discardPending(rt, call.tenant, record.path, { version: pending, rotation, now }, event);
     } else {
-      await rt.storage.updateSecretMetadata({
-        tenant: call.tenant,
-        path: record.path,
-        expectedCurrentVersion: null,
-        patch: { rotation },
-        updatedAt: now,
-        updatedBy: call.actor,
+      await changeSecret(
+        rt,
+        call.tenant,
+        record.path,
+        (secret) => updateMetadata(secret, record.path, { expectedCurrentVersion: null, patch: { rotation }, now, by: call.actor }),
         event,
-      });
+      );
     }
   } catch (bookkeeping) {
     rt.logger.error('could not record a failed rotation', { path: record.path, error: String(bookkeeping) });
@@ -161,23 +162,20 @@ async function discardSuperseded(
   record: SecretRecord,
   pending: number,
 ): Promise<RotationOutcome> {
-  await rt.storage
-    .discardPending({
-      tenant: call.tenant,
-      path: record.path,
-      version: pending,
-      rotation: record.rotation,
-      now: rt.clock.now(),
-      event: successEvent(rt, call, 'secret.discard', record.path, pending, { reason: 'superseded' }),
-    })
-    .catch((error: unknown) => {
+  await discardPending(
+    rt,
+    call.tenant,
+    record.path,
+    { version: pending, rotation: record.rotation, now: rt.clock.now() },
+    successEvent(rt, call, 'secret.discard', record.path, pending, { reason: 'superseded' }),
+  ).catch((error: unknown) => {
       if (!(error instanceof AgentVaultConflictError)) throw error;
     });
   return { status: 'superseded' };
 }
 
 async function rotateHeld(rt: Runtime, call: CallContext, path: string, dueBy: number | null): Promise<RotationOutcome> {
-  const record = await rt.storage.getSecret(call.tenant, path);
+  const record = (await readSecretRecord(rt, call.tenant, path))?.record ?? null;
   if (!record || record.trashedAt !== null) return { status: 'skipped' };
   // Maintenance re-checks under the lease: another instance may have just rotated it.
   const due = record.pendingVersion !== null || (record.rotation !== null && record.rotation.nextAt <= (dueBy ?? 0));
@@ -205,9 +203,12 @@ async function rotateHeld(rt: Runtime, call: CallContext, path: string, dueBy: n
       if (!parsed.success) throw new AgentVaultValidationError('The rotation handler returned an invalid value');
       const version = await sealVersion(rt, call, path, record.latestVersion + 1, parsed.data, rt.clock.now());
       try {
-        await rt.storage.stageVersion({
+        await rt.storage.writeVersion({
+          mode: 'stage',
           version,
           expectedCurrentVersion: record.currentVersion,
+          patch: {},
+          retirePreviousAt: null,
           event: successEvent(rt, call, 'secret.stage', path, version.version),
         });
       } catch (error) {
@@ -229,16 +230,19 @@ async function rotateHeld(rt: Runtime, call: CallContext, path: string, dueBy: n
   const graceSeconds = record.rotation?.gracePeriodSeconds ?? 0;
   const oldExpiresAt = now + graceSeconds * 1000;
   try {
-    await rt.storage.promoteVersion({
-      tenant: call.tenant,
+    await promoteVersion(
+      rt,
+      call.tenant,
       path,
-      version: pending,
-      retirePreviousAt: oldExpiresAt,
-      rotation: record.rotation && { ...record.rotation, failures: 0, nextAt: now + record.rotation.everySeconds * 1000 },
-      now,
-      by: call.actor,
-      event: successEvent(rt, call, 'secret.rotate', path, pending, { staged: true, oldVersion: record.currentVersion, gracePeriodSeconds: graceSeconds }),
-    });
+      {
+        version: pending,
+        retirePreviousAt: oldExpiresAt,
+        rotation: record.rotation && { ...record.rotation, failures: 0, nextAt: now + record.rotation.everySeconds * 1000 },
+        now,
+        by: call.actor,
+      },
+      successEvent(rt, call, 'secret.rotate', path, pending, { staged: true, oldVersion: record.currentVersion, gracePeriodSeconds: graceSeconds }),
+    );
   } catch (error) {
     if (!(error instanceof AgentVaultConflictError)) throw error;
     return discardSuperseded(rt, call, record, pending);
@@ -262,7 +266,7 @@ async function rotateHeld(rt: Runtime, call: CallContext, path: string, dueBy: n
     } catch (error) {
       // The new version stays current; the failure is audited and reported, and not retried.
       const errorName = error instanceof Error ? error.name : 'Error';
-      await rt.storage.appendAudit({
+      await appendEvent(rt, {
         ...draftEvent(rt, call, 'secret.rotate', path, { stage: 'revoke_old', error: errorName }),
         success: false,
         error: 'rotation_failed',
@@ -292,13 +296,12 @@ export async function rotateStaged(
   path: string,
   dueBy: number | null = null,
 ): Promise<RotationOutcome> {
-  const name = `rotation/${call.tenant}/${path}`;
-  const owner = rt.instanceId;
-  if (!(await rt.storage.acquireLease({ name, owner, now: rt.clock.now(), ttlMs: LEASE_TTL_MS }))) return { status: 'busy' };
+  const lease = { tenant: call.tenant, name: `rotation/${path}`, owner: rt.instanceId };
+  if (!(await acquireLease(rt, { ...lease, now: rt.clock.now(), ttlMs: LEASE_TTL_MS }))) return { status: 'busy' };
   try {
     return await rotateHeld(rt, call, path, dueBy);
   } finally {
-    await rt.storage.releaseLease({ name, owner }).catch((error: unknown) => {
+    await releaseLease(rt, lease).catch((error: unknown) => {
       rt.logger.error('could not release a rotation lease', { path, error: String(error) });
     });
   }

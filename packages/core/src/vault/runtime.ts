@@ -13,6 +13,7 @@ import { DEFAULT_MAX_VALUE_BYTES } from '../schemas/fields';
 import { secretSchemas } from '../schemas/secrets';
 import type { VaultEventListener } from './events';
 import type { RegisteredRotationHandler } from './rotation';
+import { AuditSealer, type AuditSettings } from './audit-seal';
 import { guardStorage } from './guarded-storage';
 import { WriteQueue } from './write-queue';
 
@@ -36,11 +37,13 @@ export interface VaultOptions {
   trashRetentionSeconds?: number;
   /** Unwrapped data-key cache bounds. */
   dataKeyCache?: DataKeyCacheOptions;
-  /**
-   * Hash chains per tenant in the audit trail. Events join one at random, so concurrent writers
-   * contend on a chain head only 1/n of the time. Default 8.
-   */
-  auditChains?: number;
+  /** Sealing the audit trail (vault/audit-seal): a checkpoint every N events or T seconds, whichever first. */
+  audit?: {
+    /** Events per checkpoint (counted per vault instance and tenant). Default 1000. */
+    sealEvery?: number;
+    /** Longest an event stays unsealed while a vault runs, in seconds. Default 60. */
+    sealIntervalSeconds?: number;
+  };
   tokens?: {
     /** Default 3600. */
     defaultTtlSeconds?: number;
@@ -65,7 +68,7 @@ export interface VaultConfig {
   defaultActor: string;
   maxValueBytes: number;
   trashRetentionMs: number;
-  auditChains: number;
+  audit: AuditSettings;
   defaultTokenTtlSeconds: number;
   maxTokenTtlSeconds: number;
   allowSensitiveWaiver: boolean;
@@ -88,6 +91,8 @@ export interface Runtime {
   /** Token records by hash. Only immutable fields are trusted from here; storage checks the rest. */
   tokens: LRUCache<string, CachedToken>;
   writes: WriteQueue;
+  /** Seals the audit trail; told of every event storage appends. */
+  sealer: AuditSealer;
   config: VaultConfig;
   schemas: ReturnType<typeof secretSchemas>;
   logger: Logger;
@@ -116,7 +121,10 @@ export function createRuntime(options: VaultOptions): Runtime {
     maxValueBytes,
     trashRetentionMs:
       positiveInt('trashRetentionSeconds', options.trashRetentionSeconds ?? 30 * 86_400) * 1000,
-    auditChains: positiveInt('auditChains', options.auditChains ?? 8),
+    audit: {
+      sealEvery: positiveInt('audit.sealEvery', options.audit?.sealEvery ?? 1000),
+      sealIntervalMs: positiveInt('audit.sealIntervalSeconds', options.audit?.sealIntervalSeconds ?? 60) * 1000,
+    },
     defaultTokenTtlSeconds: positiveInt(
       'tokens.defaultTtlSeconds',
       options.tokens?.defaultTtlSeconds ?? 3600,
@@ -136,18 +144,21 @@ export function createRuntime(options: VaultOptions): Runtime {
     approvalTtlMs:
       positiveInt('approvals.expiresInSeconds', options.approvals?.expiresInSeconds ?? 86_400) * 1000,
   };
-  return {
+  const rt: Runtime = {
     instanceId: `vault-${randomUUID()}`,
-    storage: guardStorage(options.storage),
+    storage: guardStorage(options.storage, (tenant, count) => rt.sealer.noteAppended(tenant, count)),
     keys: guardKeyWrapper(options.keys),
     clock: options.clock ?? systemClock,
     dataKeys: new DataKeyCache(options.dataKeyCache),
     tokens: new LRUCache<string, CachedToken>({ max: 10_000, ttl: 60_000 }),
     writes: new WriteQueue(),
+    sealer: undefined as unknown as AuditSealer,
     config,
     schemas: secretSchemas(maxValueBytes),
     logger: options.logger ?? consoleLogger,
     listeners: new Set(options.onEvent ? [options.onEvent] : []),
     rotationHandlers: [],
   };
+  rt.sealer = new AuditSealer(rt, config.audit);
+  return rt;
 }

@@ -31,6 +31,7 @@ import {
 } from '../schemas/secrets';
 import {
   alreadyAudited,
+  appendEvent,
   auditablePath,
   draftEvent,
   type OperationFacts,
@@ -49,6 +50,8 @@ import {
 } from './authorization';
 import type { Runtime } from './runtime';
 import { openVersion, sealVersion } from './sealing';
+import { changeSecret, destroySecret, listVersionInfo, readSecretRecord, rollbackSecret as rollbackStored } from './secret-store';
+import { restore, trash, updateMetadata } from '../domain/secret-rules';
 import {
   type RotateResult,
   type Secret,
@@ -169,7 +172,7 @@ export function secretOperations(rt: Runtime) {
   }
 
   async function liveSecret(call: CallContext, path: string): Promise<SecretRecord> {
-    const record = await storage.getSecret(call.tenant, path);
+    const record = (await readSecretRecord(rt, call.tenant, path))?.record;
     if (!record || record.trashedAt !== null) throw notFound(path);
     return record;
   }
@@ -212,8 +215,15 @@ export function secretOperations(rt: Runtime) {
     };
     const version = await sealVersion(rt, call, path, 1, value, now);
     const event = successEvent(rt, call, 'secret.create', path, 1, { tier: secret.tier, type: secret.type });
-    await storage.createSecret({ secret, version, event });
-    return secret;
+    return (await storage.writeVersion({
+      mode: 'create',
+      secret,
+      version,
+      expectedCurrentVersion: 0,
+      patch: {},
+      retirePreviousAt: null,
+      event,
+    })).record;
   }
 
   /**
@@ -256,7 +266,8 @@ export function secretOperations(rt: Runtime) {
       const now = rt.clock.now();
       const version = await sealVersion(rt, call, path, before.latestVersion + 1, value, now);
       try {
-        const after = await storage.appendVersion({
+        const { record: after } = await storage.writeVersion({
+          mode: 'append',
           version,
           expectedCurrentVersion: before.currentVersion,
           patch: options.patch,
@@ -297,7 +308,7 @@ export function secretOperations(rt: Runtime) {
       const v = parseInput(schemas.value, value, 'value');
       authorizeSecret(call, 'write', p);
       await consumeUse(rt, call);
-      const existing = await storage.getSecret(call.tenant, p);
+      const existing = (await readSecretRecord(rt, call.tenant, p))?.record ?? null;
       if (existing?.trashedAt != null) {
         throw new AgentVaultConflictError(`Secret '${p}' is in the trash; restore or purge it first`);
       }
@@ -348,15 +359,13 @@ export function secretOperations(rt: Runtime) {
       }
       await authorizeExistingTier(call, 'write', p);
       if (patch.tier) authorizeTier(call, 'write', p, patch.tier);
-      const after = await storage.updateSecretMetadata({
-        tenant: call.tenant,
-        path: p,
-        expectedCurrentVersion: data.expectedVersion ?? null,
-        patch,
-        updatedAt: now,
-        updatedBy: call.actor,
-        event: successEvent(rt, call, 'secret.update', p, null, { metadataOnly: true }),
-      });
+      const after = await changeSecret(
+        rt,
+        call.tenant,
+        p,
+        (secret) => updateMetadata(secret, p, { expectedCurrentVersion: data.expectedVersion ?? null, patch, now, by: call.actor }),
+        successEvent(rt, call, 'secret.update', p, null, { metadataOnly: true }),
+      );
       return toMetadata(after);
     });
   }
@@ -413,7 +422,8 @@ export function secretOperations(rt: Runtime) {
       const nextCursor =
         page.items.length > opts.limit && last ? encodeCursor({ ns, after: last.path }) : null;
       facts.path = ns || null;
-      await storage.appendAudit(
+      await appendEvent(
+        rt,
         successEvent(rt, call, 'secret.list', ns || null, null, {
           namespace: ns,
           count: items.length,
@@ -431,8 +441,9 @@ export function secretOperations(rt: Runtime) {
       await consumeUse(rt, call);
       const record = await liveSecret(call, p);
       authorizeTier(call, 'read', p, record.tier);
-      const versions = await storage.listVersions(call.tenant, p);
-      await storage.appendAudit(
+      const versions = await listVersionInfo(rt, record);
+      await appendEvent(
+        rt,
         successEvent(rt, call, 'secret.versions', p, record.currentVersion, { count: versions.length }),
       );
       return versions.map((info) => toVersionView(info, record.currentVersion));
@@ -451,15 +462,13 @@ export function secretOperations(rt: Runtime) {
       await consumeUse(rt, call);
       await authorizeExistingTier(call, 'write', p);
       const now = rt.clock.now();
-      const after = await storage.rollbackSecret({
-        tenant: call.tenant,
-        path: p,
-        toVersion,
-        expectedCurrentVersion: opts.expectedVersion ?? null,
-        now,
-        by: call.actor,
-        event: successEvent(rt, call, 'secret.rollback', p, toVersion),
-      });
+      const after = await rollbackStored(
+        rt,
+        call.tenant,
+        p,
+        { toVersion, expectedCurrentVersion: opts.expectedVersion ?? null, now, by: call.actor },
+        successEvent(rt, call, 'secret.rollback', p, toVersion),
+      );
       return toMetadata(after);
     });
   }
@@ -499,24 +508,17 @@ export function secretOperations(rt: Runtime) {
       authorizeSecret(call, 'delete', p);
       await consumeUse(rt, call);
       if (tierLimit(call) !== null) {
-        const record = await storage.getSecret(call.tenant, p);
+        const record = (await readSecretRecord(rt, call.tenant, p))?.record;
         if (!record || (record.trashedAt !== null && !opts.permanent)) throw notFound(p);
         authorizeTier(call, 'delete', p, record.tier);
       }
       const event = successEvent(rt, call, 'secret.delete', p, null, { permanent: opts.permanent });
       if (opts.permanent) {
-        await storage.destroySecret({ tenant: call.tenant, path: p, event });
+        await destroySecret(rt, call.tenant, p, null, event);
         return;
       }
       const now = rt.clock.now();
-      await storage.trashSecret({
-        tenant: call.tenant,
-        path: p,
-        now,
-        purgeAt: now + rt.config.trashRetentionMs,
-        by: call.actor,
-        event,
-      });
+      await changeSecret(rt, call.tenant, p, (secret) => trash(secret, p, { now, purgeAt: now + rt.config.trashRetentionMs }), event);
     });
   }
 
@@ -526,17 +528,18 @@ export function secretOperations(rt: Runtime) {
       authorizeSecret(call, 'delete', p);
       await consumeUse(rt, call);
       if (tierLimit(call) !== null) {
-        const record = await storage.getSecret(call.tenant, p);
+        const record = (await readSecretRecord(rt, call.tenant, p))?.record;
         if (!record) throw notFound(p);
         authorizeTier(call, 'delete', p, record.tier);
       }
-      const restored = await storage.restoreSecret({
-        tenant: call.tenant,
-        path: p,
-        now: rt.clock.now(),
-        by: call.actor,
-        event: successEvent(rt, call, 'secret.restore', p, null),
-      });
+      const now = rt.clock.now();
+      const restored = await changeSecret(
+        rt,
+        call.tenant,
+        p,
+        (secret) => restore(secret, p, { now, by: call.actor }),
+        successEvent(rt, call, 'secret.restore', p, null),
+      );
       return toMetadata(restored);
     });
   }
@@ -585,7 +588,7 @@ export function secretOperations(rt: Runtime) {
       const result: ImportResult = { created: [], updated: [], skipped: [], dryRun: opts.dryRun };
       const writes: Array<{ item: ImportedSecret; value: string; exists: boolean }> = [];
       for (const { value, explicitTier, ...item } of planned) {
-        const existing = await storage.getSecret(call.tenant, item.path);
+        const existing = (await readSecretRecord(rt, call.tenant, item.path))?.record ?? null;
         if (existing?.trashedAt != null) result.skipped.push({ ...item, reason: 'trashed' });
         else if (existing && !opts.overwrite) result.skipped.push({ ...item, reason: 'exists' });
         else {
@@ -598,7 +601,8 @@ export function secretOperations(rt: Runtime) {
           writes.push({ item, value, exists: existing !== null });
         }
       }
-      await storage.appendAudit(
+      await appendEvent(
+        rt,
         successEvent(rt, call, 'secret.import', opts.namespace || null, null, {
           namespace: opts.namespace,
           created: result.created.length,

@@ -72,9 +72,8 @@ export interface AuditEventView {
   error: string | null;
   version: number | null;
   details: AuditDetails;
-  chain: number;
+  /** Position in the tenant's trail (1, 2, 3…), what checkpoints seal. */
   seq: number;
-  hash: string;
 }
 
 export interface AuditPage {
@@ -152,8 +151,6 @@ export function toAuditView(event: AuditEvent): AuditEventView {
     error: event.error,
     version: event.version,
     details: { ...event.details },
-    chain: event.chain,
     seq: event.seq,
-    hash: event.hash,
   };
 }

@@ -169,9 +169,7 @@ export const auditEventWire = z
     error: z.string().nullable().meta({ description: 'The error code of a refusal or failure' }),
     version: z.number().int().nullable(),
     details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-    chain: z.number().int(),
-    seq: z.number().int(),
-    hash: z.string(),
+    seq: z.number().int().meta({ description: "Position in the tenant's trail, sealed by checkpoints" }),
   })
   .meta({ id: 'AuditEvent' });
 

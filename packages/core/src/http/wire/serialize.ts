@@ -184,9 +184,7 @@ function auditEventToWire(e: AuditEventView): Wire<typeof auditEventWire> {
     error: e.error,
     version: e.version,
     details: e.details,
-    chain: e.chain,
     seq: e.seq,
-    hash: e.hash,
   };
 }
 
