@@ -328,16 +328,16 @@ async function verifyLegacyChains(q: Query, t: Tables): Promise<void> {
       [tenant],
     );
     const heads = await q.rows<{ chain: number; seq: string; hash: Buffer }>(
-      `SELECT chain, seq, hash FROM ${t.auditHeads} WHERE tenant = $1 ORDER BY chain`,
+      `SELECT chain, seq, hash FROM ${t.auditHeads} WHERE tenant = $1`,
       [tenant],
     );
-    const result = verifyLegacyAuditChains(
+    const [broken] = verifyLegacyAuditChains(
       rows.map(toLegacyEvent),
-      heads.map((h) => ({ chain: h.chain, seq: Number(h.seq), hash: h.hash.toString('hex') })),
+      new Map(heads.map((h) => [`${tenant}|${h.chain}`, { seq: Number(h.seq), hash: h.hash.toString('hex') }])),
     );
-    if (!result.ok) {
+    if (broken) {
       throw new AgentVaultConfigurationError(
-        `postgres: migration 3 stopped: the audit trail of tenant ${tenant} fails legacy verification (${JSON.stringify(result.break)}); nothing was changed`,
+        `postgres: migration 3 stopped: the audit trail of tenant ${tenant} fails legacy verification (chain ${broken.chain}, seq ${broken.seq}, event ${broken.eventId ?? 'none'}: ${broken.reason}); nothing was changed`,
       );
     }
   }

@@ -10,8 +10,7 @@
  * - check at rev n: SELECT … WHERE rev = n FOR SHARE, holding the row unchanged until commit.
  * A write that affects no row is the conflict: ROLLBACK, AgentVaultConflictError naming it.
  */
-import { type RecordKey, type RecordWrite, recordKey, type StorageAdapter, type StorageInput, type Stored } from '@agentvault/core';
-import { AgentVaultConflictError } from '@agentvault/core/errors';
+import { commitConflictError, type RecordKey, type RecordWrite, recordKey, type StorageAdapter, type StorageInput, type Stored } from '@agentvault/core';
 import { appendEvents } from './audit';
 import type { Db, Query } from './db';
 import { isUniqueViolation } from './errors';
@@ -136,12 +135,10 @@ const keyOfWrite = (write: RecordWrite): RecordKey =>
 const revAfter = (write: RecordWrite): number =>
   write.op === 'put' ? (write.expect === 'absent' ? 1 : write.expect + 1) : write.op === 'delete' || write.expect === 'absent' ? 0 : write.expect;
 
-function conflict(index: number, key: RecordKey, cause?: unknown): AgentVaultConflictError {
-  return new AgentVaultConflictError(`postgres: write ${index} of the commit found another revision`, {
-    details: { conflict: { index, key } },
-    ...(cause === undefined ? {} : { cause }),
+const conflict = (index: number, key: RecordKey, cause?: unknown) =>
+  Object.assign(commitConflictError({ index, key }, `postgres: write ${index} of the commit found another revision`), {
+    cause,
   });
-}
 
 export async function commit(db: Db, input: StorageInput<'commit'>): Promise<number[]> {
   const { writes, events } = input;

@@ -3,6 +3,7 @@
  * approvals and audit events: prefix and tag listings, credential lookup, the audited read, record
  * listings by their filters, the due listings and audit queries use indexes.
  */
+import type { SecretRecord } from '@agentvault/core';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
@@ -252,7 +253,7 @@ describe.skipIf(!inject('pgReachable'))('postgres query plans', () => {
     let read = 0;
     let after: { expiresAt: number; tenant: string; path: string } | null = null;
     for (;;) {
-      const page = (await storage.listDue({ due: 'expiry', ...window, after })).map((s) => s.record);
+      const page: SecretRecord[] = (await storage.listDue({ due: 'expiry', ...window, after })).map((s) => s.record);
       const nodes = await expectRangeScanOf('secrets_expiry_idx');
       if (after) {
         // Not a filter over the rows before the keyset: the scan starts after it.

@@ -3,7 +3,7 @@
  * pools, no lock on unlimited tokens, and a touch of `accessedAt` that never waits on a writer or
  * on another reader.
  */
-import type { ReadResult } from '@agentvault/core';
+import type { ReadResult, SecretRecord } from '@agentvault/core';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, type PostgresPool, postgresAdapter } from '../src/index';
@@ -47,7 +47,7 @@ describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
 
   const accessedAt = async (tenant: string, path: string) => {
     const [stored] = await storage.getRecords([{ kind: 'secret', tenant, path }]);
-    return stored?.kind === 'secret' ? stored.record.accessedAt : undefined;
+    return (stored?.record as SecretRecord | undefined)?.accessedAt;
   };
 
   it('serves an audited read in one statement: one pool.query, no client checkout', async () => {
