@@ -5,7 +5,7 @@
  */
 import type {
   AuditEvent, AuditQuery, DueQuery, DueResult, ListRecordsQuery, ListSecretsPage, ListSecretsQuery, ReadResult,
-  ReadSecretInput, RecordFilters, RecordKey, StorageAdapter, StorageInput, Stored, VersionKey, WrappedKey,
+  ReadSecretInput, RecordFilters, RecordKey, StorageAdapter, StorageInput, Stored,
 } from '@agentvault/core';
 import { queryAudit, readAudit } from './audit';
 import { type ConnectionStringOptions, connectionStringPool, type PostgresPool } from './client';
@@ -62,47 +62,17 @@ export class PostgresAdapter implements StorageAdapter {
     return readSecret(this.#db.hot, input.token ? this.#readSql.withToken : this.#readSql.withoutToken, input);
   }
 
-  writeVersion(input: StorageInput<'writeVersion'>): Promise<Stored<'secret'>> {
-    return writeVersion(this.#db.hot, this.#db.t, input);
-  }
-
-  getRecords(keys: RecordKey[]): Promise<Array<Stored | null>> {
-    return keys.length === 0 ? Promise.resolve([]) : getRecords(this.#db, keys);
-  }
-
-  findCredential(hash: string): Promise<Stored<'token'> | Stored<'agent_key'> | null> {
-    return findCredential(this.#db.hot, this.#db.t, hash);
-  }
-
-  commit(input: StorageInput<'commit'>): Promise<number[]> {
-    return commit(this.#db, input);
-  }
-
-  listSecrets(query: ListSecretsQuery): Promise<ListSecretsPage> {
-    return listings.listSecrets(this.#db, query);
-  }
-
-  listRecords<K extends keyof RecordFilters>(query: ListRecordsQuery<K>): Promise<Stored<K>[]> {
-    return listings.listRecords(this.#db, query);
-  }
-
-  listDue<Q extends DueQuery>(query: Q): Promise<DueResult<Q>> {
-    return listings.listDue(this.#db, query);
-  }
-
-  listWrappedKeys(
-    query: StorageInput<'listWrappedKeys'>,
-  ): Promise<Array<VersionKey & { wrappedKey: WrappedKey; rev: number }>> {
-    return listings.listWrappedKeys(this.#db, query);
-  }
-
-  queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
-    return queryAudit(this.#db, query);
-  }
-
-  readAudit(query: StorageInput<'readAudit'>): Promise<AuditEvent[]> {
-    return readAudit(this.#db, query);
-  }
+  writeVersion = (input: StorageInput<'writeVersion'>): Promise<Stored<'secret'>> => writeVersion(this.#db.hot, this.#db.t, input);
+  getRecords = async (keys: RecordKey[]): Promise<Array<Stored | null>> => (keys.length === 0 ? [] : getRecords(this.#db, keys));
+  findCredential = (hash: string) => findCredential(this.#db.hot, this.#db.t, hash);
+  commit = (input: StorageInput<'commit'>): Promise<number[]> => commit(this.#db, input);
+  listSecrets = (query: ListSecretsQuery): Promise<ListSecretsPage> => listings.listSecrets(this.#db, query);
+  listRecords = <K extends keyof RecordFilters>(query: ListRecordsQuery<K>): Promise<Stored<K>[]> =>
+    listings.listRecords(this.#db, query);
+  listDue = <Q extends DueQuery>(query: Q): Promise<DueResult<Q>> => listings.listDue(this.#db, query);
+  listWrappedKeys = (query: StorageInput<'listWrappedKeys'>) => listings.listWrappedKeys(this.#db, query);
+  queryAudit = (query: AuditQuery): Promise<AuditEvent[]> => queryAudit(this.#db, query);
+  readAudit = (query: StorageInput<'readAudit'>): Promise<AuditEvent[]> => readAudit(this.#db, query);
 
   /** Ends the pool if the adapter created it (`connectionString`); a pool passed in is the caller's to end. */
   async close(): Promise<void> {

@@ -76,7 +76,7 @@ export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditEvent[
     where.push(`(ts, id) ${query.order === 'asc' ? '>' : '<'} ($${values.length - 1}, $${values.length})`);
   }
   values.push(query.limit);
-  const rows = await db.rows(
+  const rows = await db.direct.rows(
     `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents} WHERE ${where.join(' AND ')}
      ORDER BY ts ${dir}, id ${dir} LIMIT $${values.length}`,
     values,
@@ -85,7 +85,7 @@ export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditEvent[
 }
 
 export async function readAudit(db: Db, query: { tenant: string; afterSeq: number; limit: number }): Promise<AuditEvent[]> {
-  const rows = await db.rows(
+  const rows = await db.direct.rows(
     `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents} WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
     [query.tenant, query.afterSeq, query.limit],
   );

@@ -35,7 +35,7 @@ export async function listSecrets(db: Db, query: ListSecretsQuery): Promise<List
   const filter = where.join(' AND ');
   values.push(query.afterPath, query.limit);
   const after = `$${values.length - 1}::text`;
-  const rows = await db.rows(
+  const rows = await db.direct.rows(
     `WITH page AS (
        SELECT s.* FROM ${db.t.secrets} s
        WHERE ${filter} AND (${after} IS NULL OR s.path > ${after})
@@ -73,7 +73,7 @@ export async function listRecords<K extends keyof RecordFilters>(db: Db, query: 
     values.push(value);
     where.push(`data->>'${field}' = $${values.length}`);
   }
-  const rows = await db.rows<{ kind: string; rev: number; doc: string }>(
+  const rows = await db.direct.rows<{ kind: string; rev: number; doc: string }>(
     `SELECT kind, rev, data::text AS doc FROM ${db.t.records} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $3`,
     values,
   );
@@ -90,7 +90,7 @@ const SECRETS = (db: Db) =>
   `SELECT ${listedSecretColumns(db.t)} FROM ${db.t.secrets} s`;
 
 export async function listDue<Q extends DueQuery>(db: Db, query: Q): Promise<DueResult<Q>> {
-  const secrets = async (text: string, values: unknown[]) => (await db.rows(text, values)).map(storedSecret);
+  const secrets = async (text: string, values: unknown[]) => (await db.direct.rows(text, values)).map(storedSecret);
   switch (query.due) {
     case 'rotation':
       return (await secrets(
@@ -103,7 +103,7 @@ export async function listDue<Q extends DueQuery>(db: Db, query: Q): Promise<Due
         [query.now, query.limit],
       )) as DueResult<Q>;
     case 'approval_expiry': {
-      const rows = await db.rows<{ kind: string; rev: number; doc: string }>(
+      const rows = await db.direct.rows<{ kind: string; rev: number; doc: string }>(
         `SELECT kind, rev, data::text AS doc FROM ${db.t.records}
          WHERE kind = 'approval' AND data->>'status' = 'pending' AND (data->>'expiresAt')::bigint <= $1
          ORDER BY (data->>'expiresAt')::bigint, tenant, id LIMIT $2`,
@@ -139,7 +139,7 @@ async function listExpiring(db: Db, query: Extract<DueQuery, { due: 'expiry' }>)
       (${live} AND s.expires_at > $1 AND s.expires_at <= $2 ${order})`;
     values = [after.expiresAt, query.until, query.limit, after.tenant, after.path];
   }
-  const rows = await db.rows(
+  const rows = await db.direct.rows(
     `SELECT ${listedSecretColumns(db.t)} FROM (${text}) s
      ORDER BY s.expires_at, s.tenant, s.path LIMIT $3`,
     values,
@@ -162,7 +162,7 @@ export async function listWrappedKeys(
     where.push(`key_id <> $${values.length}`);
   }
   values.push(query.limit);
-  const rows = await db.rows(
+  const rows = await db.direct.rows(
     `SELECT tenant, path, version, key_id, wrapped_key, rev FROM ${db.t.versions}
      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY tenant, path, version LIMIT $${values.length}`,

@@ -52,7 +52,7 @@ export async function getRecords(db: Db, keys: RecordKey[]): Promise<Array<Store
     } else [i, key.kind, key.tenant, key.id].forEach((v, c) => (others[c] as unknown[]).push(v));
   });
   const t = db.t;
-  const rows = await db.rows<Found & { i: number }>(
+  const rows = await db.direct.rows<Found & { i: number }>(
     `SELECT k.i, 'secret' AS kind, s.rev, (to_jsonb(s) || jsonb_build_object('accessed_at', a.accessed_at))::text AS doc
      FROM unnest($1::int[], $2::text[], $3::text[]) AS k (i, tenant, path)
      JOIN ${t.secrets} s ON s.tenant = k.tenant AND s.path = k.path
@@ -143,7 +143,7 @@ const conflict = (index: number, key: RecordKey, cause?: unknown) =>
 export async function commit(db: Db, input: StorageInput<'commit'>): Promise<number[]> {
   const { writes, events } = input;
   if (writes.length === 0) {
-    if (events.length > 0) await appendEvents(db, db.t, events);
+    if (events.length > 0) await appendEvents(db.direct, db.t, events);
     return [];
   }
   return db.transaction(async (q) => {
