@@ -4,7 +4,7 @@
  * the backend is untouched — and a snapshot of a tenant's stored state to compare before and after.
  */
 import type { KeyWrapper } from '../contracts/key-wrapper';
-import type { StorageAdapter } from '../contracts/storage';
+import type { ListSecretsPage, StorageAdapter, Stored } from '../contracts/storage';
 import { AgentVaultUnavailableError } from '../errors';
 import type { StorageBackdoor } from './storage/context';
 
@@ -87,11 +87,11 @@ export async function tenantSnapshot(
   for (const trashed of [false, true]) {
     let afterPath: string | null = null;
     for (;;) {
-      const page = await storage.listSecrets({ tenant, namespace: '', afterPath, limit: 200, trashed });
+      const page: ListSecretsPage = await storage.listSecrets({ tenant, namespace: '', afterPath, limit: 200, trashed });
       for (const record of page.items) {
         const versions = [];
-        for (const info of await storage.listVersions(tenant, record.path)) {
-          const row = await backdoor.readVersion({ tenant, path: record.path, version: info.version });
+        for (let version = 1; version <= record.latestVersion; version++) {
+          const row = await backdoor.readVersion({ tenant, path: record.path, version });
           const wrappedKey = row && { ...row.wrappedKey, ciphertext: hex(row.wrappedKey.ciphertext) };
           versions.push(row && { ...row, ciphertext: hex(row.ciphertext), wrappedKey });
         }
@@ -102,20 +102,19 @@ export async function tenantSnapshot(
       afterPath = last.path;
     }
   }
-  const tokens = [];
-  for (let afterId: string | null = null; ;) {
-    const page = await storage.listTokens({ tenant, afterId, limit: 200 });
-    tokens.push(...page.map((t) => (options.uses === false ? { ...t, usesRemaining: null } : t)));
-    if (page.length < 200) break;
-    afterId = page.at(-1)!.id;
-  }
-  const approvals = [];
-  for (let afterId: string | null = null; ;) {
-    const page = await storage.listApprovals({ tenant, afterId, limit: 200 });
-    approvals.push(...page);
-    if (page.length < 200) break;
-    afterId = page.at(-1)!.id;
-  }
-  const agentKeys = await storage.listAgentKeys(tenant);
+  const all = async <K extends 'token' | 'approval' | 'agent_key'>(kind: K) => {
+    const records: Stored<K>[] = [];
+    for (let afterId: string | null = null; ;) {
+      const page: Stored<K>[] = await storage.listRecords({ kind, tenant, afterId, limit: 200 });
+      records.push(...page);
+      if (page.length < 200) break;
+      afterId = (page.at(-1)!.record as { id: string }).id;
+    }
+    return records;
+  };
+  const tokens = (await all('token')).map(({ record, rev }) =>
+    options.uses === false ? { ...record, usesRemaining: null } : { record, rev });
+  const approvals = await all('approval');
+  const agentKeys = await all('agent_key');
   return JSON.stringify({ secrets, tokens, approvals, agentKeys });
 }

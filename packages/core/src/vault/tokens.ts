@@ -281,7 +281,8 @@ export function tokenOperations(rt: Runtime) {
           return openApprovalRequest(rt, call, { scope, tier, ttlSeconds, description, allowedIps, maxUses }, stored!.record);
         }
         facts.type = 'token.issue';
-        return mintChild(call, parent.id, { scope: scope.text, approvedTier: tier, description, allowedIps }, maxUses, ttlSeconds);
+        const fields = { scope: scope.text, approvedTier: tier, description, allowedIps };
+        return mintChild(call, parent.id, fields, maxUses, ttlSeconds);
       }
 
       requireRole(call, 'admin', 'request tokens');

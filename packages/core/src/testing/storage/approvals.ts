@@ -1,6 +1,13 @@
 import { expect, it } from 'vitest';
+import type { ApprovalRecord, TokenRecord } from '../../contracts/records';
 import type { Principal } from '../../domain/principals';
-import { AgentVaultConflictError, AgentVaultGoneError, AgentVaultPermissionError } from '../../errors';
+import {
+  AgentVaultAuthError,
+  AgentVaultConflictError,
+  AgentVaultGoneError,
+  AgentVaultPermissionError,
+  AgentVaultValidationError,
+} from '../../errors';
 import type { VaultEvent } from '../../vault/events';
 import type { SuiteContext } from './context';
 import { allEvents } from './fixtures';
@@ -185,5 +192,105 @@ export function approvalTests(ctx: SuiteContext): void {
       (await lenient.vault.requestToken({ scope: 'secrets:read:w/*', waiveApproval: true })).approvalStatus,
     ).toBe('pending');
     expect((await lenient.vault.requestToken({ scope: 'secrets:list:w/*' })).approvalStatus).toBe('approved');
+  });
+
+  it('counts parallel approvals towards a quorum of two', async () => {
+    const { vault, tenant } = ctx.setup({ approvals: { requiredApprovals: { critical: 2 } } });
+    await vault.setSecret('pq/key', 'v', { tier: 'critical' });
+    const { approvalRequestId: id } = await vault.requestToken({ scope: 'secrets:read:pq/*' }, { actor: 'requester' });
+    const results = await Promise.all(
+      ['alice', 'bob'].map((who) => vault.approve(id!, {}, { principal: approver(tenant, who) })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual(['approved', 'pending']);
+    const final = await vault.getApproval(id!, { principal: approver(tenant, 'viewer') });
+    expect(final.status).toBe('approved');
+    expect(final.decisions.map((d) => d.by).sort()).toEqual(['user:alice', 'user:bob']);
+  });
+
+  it('refuses self-approval through a minted token: nobody in the request\'s chain decides it', async () => {
+    const { vault, tenant, storage } = ctx.setup();
+    await vault.setSecret('self/app/key', 'v');
+    const key = await vault.createAgentKey({ roles: ['admin', 'approver'] });
+    const token = await vault.requestToken({ scope: 'secrets:read:self/*' }, { token: key.value });
+    const child = await vault.requestToken({ scope: 'secrets:read:self/*' }, { token: token.value! });
+    await vault.setSecret('self/db/root', 'c', { tier: 'critical' });
+    const fromToken = await vault.requestToken({ scope: 'secrets:read:self/db/*' }, { token: token.value! });
+    const fromChild = await vault.requestToken({ scope: 'secrets:read:self/db/*' }, { token: child.value! });
+    const [a, b] = await storage.getRecords([
+      { kind: 'approval', tenant, id: fromToken.approvalRequestId! },
+      { kind: 'approval', tenant, id: fromChild.approvalRequestId! },
+    ]);
+    expect((a!.record as ApprovalRecord).lineage).toEqual([`key:${key.id}`]);
+    expect((b!.record as ApprovalRecord).lineage).toEqual([`token:${token.id}`, `key:${key.id}`]);
+    for (const request of [fromToken, fromChild]) {
+      await expect(vault.approve(request.approvalRequestId!, {}, { token: key.value })).rejects.toBeInstanceOf(
+        AgentVaultPermissionError,
+      );
+      await expect(vault.deny(request.approvalRequestId!, {}, { token: key.value })).rejects.toBeInstanceOf(
+        AgentVaultPermissionError,
+      );
+    }
+    // A host-authenticated principal in the chain is refused the same way.
+    const keyAsPrincipal = await vault.authenticate(key.value);
+    await expect(vault.approve(fromChild.approvalRequestId!, {}, { principal: keyAsPrincipal })).rejects.toBeInstanceOf(
+      AgentVaultPermissionError,
+    );
+    const outsider = await vault.createAgentKey({ roles: ['approver'] });
+    expect((await vault.approve(fromChild.approvalRequestId!, {}, { token: outsider.value })).status).toBe('approved');
+    const granted = (await vault.getApproval(fromChild.approvalRequestId!, { token: child.value! })).token!;
+    expect((await vault.getSecret('self/db/root', { token: granted.value! })).value).toBe('c');
+    const refused = await allEvents(vault, { type: ['approval.approve', 'approval.deny'], success: false });
+    expect(refused.map((e) => e.error)).toEqual(Array(5).fill('permission_denied'));
+  });
+
+  it('claims an approved child only while its parent is live and has the uses it asks for', async () => {
+    const { vault, tenant, storage } = ctx.setup();
+    await vault.setSecret('cb/app/key', 'v');
+    const parent = await vault.requestToken({ scope: 'secrets:read:cb/*', maxUses: 5 });
+    await vault.setSecret('cb/db/root', 'c', { tier: 'critical' });
+    await expect(
+      vault.requestToken({ scope: 'secrets:read:cb/db/*', maxUses: 6 }, { token: parent.value! }),
+    ).rejects.toBeInstanceOf(AgentVaultValidationError);
+    const asParent = { token: parent.value! };
+    const big = await vault.requestToken({ scope: 'secrets:read:cb/db/*', maxUses: 3 }, asParent);
+    const small = await vault.requestToken({ scope: 'secrets:read:cb/db/*', maxUses: 2 }, asParent);
+    for (const r of [big, small]) await vault.approve(r.approvalRequestId!, {}, { principal: approver(tenant, 'alice') });
+    for (let i = 0; i < 3; i++) await vault.getSecret('cb/app/key', asParent);
+    // 2 uses left: the 3-use child cannot be carved; the 2-use child can, leaving the parent empty.
+    await expect(vault.getApproval(big.approvalRequestId!, asParent)).rejects.toBeInstanceOf(AgentVaultValidationError);
+    const granted = (await vault.getApproval(small.approvalRequestId!, asParent)).token!;
+    expect(granted.maxUses).toBe(2);
+    const [stored] = await storage.getRecords([{ kind: 'token', tenant, id: parent.id! }]);
+    expect((stored!.record as TokenRecord).usesRemaining).toBe(0);
+    await expect(vault.getSecret('cb/app/key', asParent)).rejects.toBeInstanceOf(AgentVaultAuthError);
+    expect((await vault.getApproval(big.approvalRequestId!, { principal: approver(tenant, 'alice') })).claimedAt).toBeNull();
+  });
+
+  it('leaves no live child when a revoke races 50 claims of approved children', async () => {
+    const { vault, tenant, storage } = ctx.setup();
+    await vault.setSecret('rc/app/key', 'v');
+    const parent = await vault.requestToken({ scope: 'secrets:read:rc/*' });
+    await vault.setSecret('rc/db/root', 'c', { tier: 'critical' });
+    const asParent = { token: parent.value! };
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const pending = await vault.requestToken({ scope: 'secrets:read:rc/db/*' }, asParent);
+      await vault.approve(pending.approvalRequestId!, {}, { principal: approver(tenant, 'alice') });
+      ids.push(pending.approvalRequestId!);
+    }
+    const claim = (id: string) => vault.getApproval(id, asParent);
+    const [early, revoke, late] = await Promise.all([
+      Promise.allSettled(ids.slice(0, 25).map(claim)),
+      vault.revokeToken(parent.id!),
+      Promise.allSettled(ids.slice(25).map(claim)),
+    ]);
+    expect(revoke.revokedAt).not.toBeNull();
+    const handedOut = [...early, ...late].flatMap((r) => (r.status === 'fulfilled' && r.value.token ? [r.value.token] : []));
+    for (const token of handedOut) {
+      await expect(vault.getSecret('rc/db/root', { token: token.value! })).rejects.toBeInstanceOf(AgentVaultAuthError);
+    }
+    const children = await storage.listRecords({ kind: 'token', tenant, afterId: null, limit: 100, where: { parentId: parent.id! } });
+    expect(children.filter((c) => c.record.revokedAt === null)).toEqual([]);
+    expect(children).toHaveLength(handedOut.length);
   });
 }

@@ -1,7 +1,11 @@
 import { expect, it } from 'vitest';
-import { AgentVaultNotFoundError, AgentVaultPermissionError } from '../../errors';
+import { AUDIT_SEAL_ID } from '../../contracts/records';
+import { AgentVaultConflictError, AgentVaultNotFoundError, AgentVaultPermissionError } from '../../errors';
 import type { SuiteContext } from './context';
-import { allEvents, testDraft, testEvent } from './fixtures';
+import { allEvents, storedRecord, storedSecret, testDraft, testEvent } from './fixtures';
+
+/** How long the suite waits for a background seal (the timer looks once a second). */
+const SEAL_WAIT = { timeout: 5000, interval: 50 };
 
 export function auditTests(ctx: SuiteContext): void {
   it('appends one event per operation, refusals included, naming the actor by id', async () => {
@@ -20,6 +24,7 @@ export function auditTests(ctx: SuiteContext): void {
       ['secret.read', 'aud/missing', false, 'not_found', null],
       ['secret.list', 'aud', true, null, null],
     ]);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(events[0]?.actor).toBe('app:deployer');
     expect(events[1]).toMatchObject({ actor: 'app:embedded', ip: '10.0.0.5', userAgent: 'test-agent/1.0' });
     expect(events.every((e) => e.id.startsWith('evt_'))).toBe(true);
@@ -59,10 +64,10 @@ export function auditTests(ctx: SuiteContext): void {
     const { vault, storage, tenant, clock } = ctx.setup();
     await vault.setSecret('atomic/key', 'v');
     const taken = testEvent(tenant, 'atomic/key');
-    await storage.appendAudit(taken);
+    await storage.commit({ writes: [], events: [taken] });
     const token = await vault.requestToken({ scope: 'secrets:read:atomic/*', maxUses: 2 });
-    const before = (await storage.getSecret(tenant, 'atomic/key'))!;
-    const heads = await storage.auditHeads(tenant);
+    const before = (await storedSecret(storage, tenant, 'atomic/key'))!;
+    const trail = await storage.readAudit({ tenant, afterSeq: 0, limit: 100 });
     clock.advance(5000);
     // An event id that already exists makes the append fail: the whole read MUST change nothing.
     await expect(
@@ -76,82 +81,144 @@ export function auditTests(ctx: SuiteContext): void {
         event: testDraft(tenant, 'atomic/key', taken.id),
       }),
     ).rejects.toThrow();
-    expect((await storage.getSecret(tenant, 'atomic/key'))?.accessedAt).toBe(before.accessedAt);
-    expect((await storage.getToken(tenant, token.id!))?.usesRemaining).toBe(2);
-    expect(await storage.auditHeads(tenant)).toEqual(heads);
+    expect((await storedSecret(storage, tenant, 'atomic/key'))?.accessedAt).toBe(before.accessedAt);
+    expect((await storedRecord(storage, 'token', tenant, token.id!))?.usesRemaining).toBe(2);
+    expect(await storage.readAudit({ tenant, afterSeq: 0, limit: 100 })).toEqual(trail);
   });
 
-  it('verifies a whole trail, and names an altered, a removed and a truncated event', async () => {
-    const { vault, backdoor, tenant, clock } = ctx.setup({ auditChains: 1 });
+  it('numbers a tenant\'s events 1, 2, 3… with no gap under 100 concurrent appends (adapter contract)', async () => {
+    const { vault, storage, tenant } = ctx.setup();
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        storage.commit({ writes: [], events: i % 2 ? [testEvent(tenant, `c/${i}`)] : [testEvent(tenant, `c/${i}`), testEvent(tenant, `d/${i}`)] }),
+      ),
+    );
+    const trail = await storage.readAudit({ tenant, afterSeq: 0, limit: 500 });
+    expect(trail.map((e) => e.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    // Events of one commit stay together, in order.
+    for (let i = 0; i < 100; i += 2) {
+      const at = trail.findIndex((e) => e.path === `c/${i}`);
+      expect(trail[at + 1]?.path).toBe(`d/${i}`);
+    }
+    expect((await storage.readAudit({ tenant, afterSeq: 140, limit: 5 })).map((e) => e.seq)).toEqual([141, 142, 143, 144, 145]);
+    await vault.sealAudit();
+    expect(await vault.verifyAudit()).toMatchObject({ ok: true, checked: 150, sealedSeq: 150 });
+  });
+
+  it('MUST refuse an event id that exists, appending nothing (adapter contract)', async () => {
+    const { storage, tenant } = ctx.setup();
+    const event = testEvent(tenant, 'dup/id');
+    await storage.commit({ writes: [], events: [event] });
+    await expect(storage.commit({ writes: [], events: [{ ...event, path: 'dup/other' }] })).rejects.toThrow();
+    await expect(
+      storage.commit({ writes: [], events: [testEvent(tenant, 'dup/fresh'), { ...event, path: 'dup/other' }] }),
+    ).rejects.toThrow();
+    expect(await storage.readAudit({ tenant, afterSeq: 0, limit: 10 })).toHaveLength(1);
+  });
+
+  it('verifies a sealed trail, and names an altered event and a removed one', async () => {
+    const { vault, backdoor, tenant, clock } = ctx.setup();
     for (let i = 0; i < 6; i++) {
       await vault.setSecret(`chain/key-${i}`, 'v');
       clock.advance(10);
     }
+    expect(await vault.sealAudit()).toEqual({ checkpoints: 1, sealedSeq: 6 });
     const healthy = await vault.verifyAudit();
-    expect(healthy).toMatchObject({ ok: true, checked: 6, chains: 1, breaks: [] });
+    expect(healthy).toMatchObject({ ok: true, checked: 6, checkpoints: 1, sealedSeq: 6, firstBad: null, breaks: [] });
+    expect(healthy.unsealed).toMatchObject({ count: 0, fromSeq: 7, exceedsBound: false });
     const events = await allEvents(vault, { type: 'secret.create', order: 'asc' });
 
     await backdoor.patchAuditEvent(tenant, events[2]!.id, { actor: 'app:somebody-else' });
-    expect((await vault.verifyAudit()).breaks).toEqual([
-      { chain: 0, seq: 3, eventId: events[2]!.id, reason: 'altered' },
-    ]);
+    const altered = await vault.verifyAudit();
+    expect(altered).toMatchObject({ ok: false, checked: 2 });
+    expect(altered.firstBad).toEqual({ seq: 3, eventId: events[2]!.id, reason: 'altered' });
+    expect(altered.breaks).toEqual([altered.firstBad]);
     await backdoor.patchAuditEvent(tenant, events[2]!.id, { actor: events[2]!.actor });
     await backdoor.patchAuditEvent(tenant, events[3]!.id, { success: false, error: 'not_found' });
-    expect((await vault.verifyAudit()).breaks[0]).toMatchObject({
-      seq: 4,
-      eventId: events[3]!.id,
-      reason: 'altered',
-    });
+    expect((await vault.verifyAudit()).firstBad).toEqual({ seq: 4, eventId: events[3]!.id, reason: 'altered' });
     await backdoor.patchAuditEvent(tenant, events[3]!.id, { success: true, error: null });
-    expect(await vault.verifyAudit()).toMatchObject({ ok: true, breaks: [] });
-  });
+    expect(await vault.verifyAudit()).toMatchObject({ ok: true, firstBad: null });
 
-  it('names the event after a removed one, and a removed tail', async () => {
-    const { vault, backdoor, tenant, clock } = ctx.setup({ auditChains: 1 });
-    for (let i = 0; i < 5; i++) {
-      await vault.setSecret(`gap/key-${i}`, 'v');
-      clock.advance(10);
-    }
-    const events = await allEvents(vault, { order: 'asc' });
     await backdoor.deleteAuditEvent(tenant, events[1]!.id);
-    expect((await vault.verifyAudit()).breaks).toEqual([
-      { chain: 0, seq: 2, eventId: events[2]!.id, reason: 'missing' },
-    ]);
-
-    const other = ctx.setup({ auditChains: 1 });
-    await other.vault.setSecret('tail/a', 'v');
-    await other.vault.setSecret('tail/b', 'v');
-    const chain = await other.storage.readAuditChain({
-      tenant: other.tenant,
-      chain: 0,
-      afterSeq: 0,
-      limit: 10,
-    });
-    await other.backdoor.deleteAuditEvent(other.tenant, chain.at(-1)!.id);
-    expect((await other.vault.verifyAudit()).breaks).toEqual([
-      { chain: 0, seq: chain.length, eventId: null, reason: 'truncated' },
-    ]);
+    expect((await vault.verifyAudit()).firstBad).toEqual({ seq: 2, eventId: events[2]!.id, reason: 'removed' });
   });
 
-  it('keeps one chain gapless under 100 concurrent appends', async () => {
-    const { vault, storage, tenant } = ctx.setup({ auditChains: 1 });
-    await Promise.all(
-      Array.from({ length: 100 }, (_, i) => storage.appendAudit(testEvent(tenant, `c/${i}`))),
-    );
-    const heads = await storage.auditHeads(tenant);
-    expect(heads).toHaveLength(1);
-    expect(heads[0]?.seq).toBe(100);
-    const chain = await storage.readAuditChain({ tenant, chain: 0, afterSeq: 0, limit: 200 });
-    expect(chain.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    expect((await vault.verifyAudit()).ok).toBe(true);
+  it('reports the unsealed tail after the last checkpoint, and seals it on demand', async () => {
+    const { vault, storage, tenant } = ctx.setup();
+    for (let i = 0; i < 3; i++) await vault.setSecret(`tail/key-${i}`, 'v');
+    await vault.sealAudit();
+    await vault.setSecret('tail/later', 'v');
+    const result = await vault.verifyAudit();
+    expect(result).toMatchObject({ ok: true, sealedSeq: 3, checked: 3 });
+    expect(result.unsealed).toMatchObject({ count: 1, fromSeq: 4, exceedsBound: false });
+    expect(result.unsealed.oldestAt).toBeInstanceOf(Date);
+    // The verification is audited too, after the check.
+    expect(await vault.sealAudit()).toEqual({ checkpoints: 1, sealedSeq: 5 });
+    expect(await vault.sealAudit()).toEqual({ checkpoints: 0, sealedSeq: 5 });
+    const checkpoints = await storage.listRecords({ kind: 'audit_checkpoint', tenant, afterId: null, limit: 10 });
+    expect(checkpoints.map((c) => [c.record.n, c.record.fromSeq, c.record.toSeq])).toEqual([
+      [1, 1, 3],
+      [2, 4, 5],
+    ]);
+    expect(checkpoints[1]!.record.prevMac).toBe(checkpoints[0]!.record.mac);
+    // Storage holds the seal key only wrapped: 32 random bytes never appear in the clear.
+    const seal = await storedRecord(storage, 'audit_seal', tenant, AUDIT_SEAL_ID);
+    expect(seal).toMatchObject({ checkpoints: 2, sealedSeq: 5, lastMac: checkpoints[1]!.record.mac });
+    expect(seal!.wrappedKey.ciphertext.length).toBeGreaterThan(32);
   });
 
-  it('MUST refuse an event id that exists (adapter contract)', async () => {
-    const { storage, tenant } = ctx.setup();
-    const event = testEvent(tenant, 'dup/id');
-    await storage.appendAudit(event);
-    await expect(storage.appendAudit({ ...event, path: 'dup/other' })).rejects.toThrow();
-    expect((await storage.auditHeads(tenant)).reduce((n, h) => n + h.seq, 0)).toBe(1);
+  it('seals by itself every N events (audit.sealEvery)', async () => {
+    const { vault, storage, tenant } = ctx.setup({ audit: { sealEvery: 5 } });
+    for (let i = 0; i < 5; i++) await vault.setSecret(`n/key-${i}`, 'v');
+    await expect
+      .poll(async () => (await storedRecord(storage, 'audit_seal', tenant, AUDIT_SEAL_ID))?.sealedSeq ?? 0, SEAL_WAIT)
+      .toBeGreaterThanOrEqual(5);
+    expect(await vault.verifyAudit()).toMatchObject({ ok: true, checked: 5 });
+  });
+
+  it('seals by itself once the oldest unsealed event is T seconds old (audit.sealIntervalSeconds), until closed', async () => {
+    const { vault, storage, tenant, clock } = ctx.setup({ audit: { sealIntervalSeconds: 30 } });
+    const sealedSeq = async () => (await storedRecord(storage, 'audit_seal', tenant, AUDIT_SEAL_ID))?.sealedSeq ?? 0;
+    await vault.setSecret('t/key', 'v');
+    clock.advanceSeconds(29);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(await sealedSeq()).toBe(0);
+    clock.advanceSeconds(1);
+    await expect.poll(sealedSeq, SEAL_WAIT).toBe(1);
+
+    // After close() the timer is gone: nothing more is sealed however late it gets.
+    const other = ctx.setup({ audit: { sealIntervalSeconds: 30 } });
+    await other.vault.setSecret('t/key', 'v');
+    await other.vault.close();
+    other.clock.advanceSeconds(3600);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(await storedRecord(other.storage, 'audit_seal', other.tenant, AUDIT_SEAL_ID)).toBeNull();
+  });
+
+  it('settles racing sealers once: one checkpoint per range, across instances', async () => {
+    const h = ctx.setup();
+    for (let i = 0; i < 10; i++) await h.vault.setSecret(`race/key-${i}`, 'v');
+    const twin = ctx.fixture().twin;
+    const others = [h.another(), h.another({ storage: twin ? await twin() : h.storage })];
+    const results = await Promise.all([h.vault, ...others, h.vault, ...others].map((v) => v.sealAudit()));
+    expect(results.reduce((n, r) => n + r.checkpoints, 0)).toBe(1);
+    const checkpoints = await h.storage.listRecords({ kind: 'audit_checkpoint', tenant: h.tenant, afterId: null, limit: 10 });
+    expect(checkpoints.map((c) => [c.record.fromSeq, c.record.toSeq])).toEqual([[1, 10]]);
+    expect(await h.vault.verifyAudit()).toMatchObject({ ok: true, checked: 10 });
+  });
+
+  it('MUST conflict when a commit expects a checkpoint or seal that changed (adapter contract)', async () => {
+    const { vault, storage, tenant } = ctx.setup();
+    await vault.setSecret('cp/key', 'v');
+    await vault.sealAudit();
+    const [seal] = await storage.getRecords([{ kind: 'audit_seal', tenant, id: AUDIT_SEAL_ID }]);
+    const [checkpoint] = await storage.listRecords({ kind: 'audit_checkpoint', tenant, afterId: null, limit: 1 });
+    await expect(
+      storage.commit({ writes: [{ op: 'put', kind: 'audit_checkpoint', record: checkpoint!.record, expect: 'absent' }], events: [] }),
+    ).rejects.toBeInstanceOf(AgentVaultConflictError);
+    await expect(
+      storage.commit({ writes: [{ op: 'put', kind: 'audit_seal', record: seal!.record as never, expect: seal!.rev + 1 }], events: [] }),
+    ).rejects.toBeInstanceOf(AgentVaultConflictError);
   });
 
   it('lets a token read the trail only with audit:read', async () => {
@@ -161,7 +228,9 @@ export function auditTests(ctx: SuiteContext): void {
     await expect(vault.queryAudit({}, { token: reader.value! })).rejects.toBeInstanceOf(
       AgentVaultPermissionError,
     );
+    await expect(vault.sealAudit({ token: reader.value! })).rejects.toBeInstanceOf(AgentVaultPermissionError);
     const auditor = await vault.requestToken({ scope: 'audit:read' });
     expect((await vault.queryAudit({}, { token: auditor.value! })).events.length).toBeGreaterThan(0);
+    expect((await vault.verifyAudit({ token: auditor.value! })).ok).toBe(true);
   });
 }

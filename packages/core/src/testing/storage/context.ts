@@ -9,7 +9,8 @@ import { testKeyWrapper } from '../key-wrappers';
 
 /**
  * Direct access to what a backend really stores, bypassing every rule: the suite uses it to check
- * that storage holds no plaintext and no credential, and to tamper with rows.
+ * that storage holds no plaintext and no credential, and to tamper with rows as someone with write
+ * access to the database would (no hash exists to recompute: events are plain rows).
  */
 export interface StorageBackdoor {
   /** Everything stored, as text with bytes in base64 or hex. */
@@ -17,12 +18,19 @@ export interface StorageBackdoor {
   readVersion(key: VersionKey): Promise<VersionRecord | null>;
   /** Overwrite the stored version row at the record's (tenant, path, version) with these fields. */
   writeVersion(record: VersionRecord): Promise<void>;
-  patchAuditEvent(
-    tenant: string,
-    id: string,
-    patch: Partial<Omit<AuditEvent, 'id' | 'tenant'>>,
-  ): Promise<void>;
+  /** The tenant's stored events exactly as stored (seq included), in seq order. */
+  auditEvents(tenant: string): Promise<AuditEvent[]>;
+  /** Change fields of a stored event (`seq` included: that renumbers just this one). */
+  patchAuditEvent(tenant: string, id: string, patch: Partial<Omit<AuditEvent, 'id' | 'tenant'>>): Promise<void>;
+  /** Delete a stored event, leaving a gap in the numbering. */
   deleteAuditEvent(tenant: string, id: string): Promise<void>;
+  /** Store an event row as given (its `seq` may repeat an existing one). */
+  insertAuditEvent(event: AuditEvent): Promise<void>;
+  /**
+   * Renumber the tenant's events 1, 2, 3… in their current seq order (ties in any order), closing
+   * gaps and duplicates, and make the next append follow the last.
+   */
+  renumberAudit(tenant: string): Promise<void>;
 }
 
 export interface StorageFixture {

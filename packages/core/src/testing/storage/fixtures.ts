@@ -1,17 +1,16 @@
 /** Records for direct adapter calls in the suite. */
-import type { AuditDraft, AuditEventInput } from '../../contracts/records';
-import { auditDigest } from '../../domain/audit-chain';
+import type { AuditDraft, AuditEventInput, IdKind, RecordTypes, SecretRecord } from '../../contracts/records';
+import type { StorageAdapter } from '../../contracts/storage';
 import { newId } from '../../domain/ids';
 import type { AuditQueryOptions } from '../../vault/audit';
 import type { Vault } from '../../vault/create-vault';
 import type { AuditEventView } from '../../vault/views';
 
 export function testDraft(tenant: string, path: string | null, id = newId('evt')): AuditDraft {
-  const base = {
+  return {
     id,
     tenant,
-    chain: 0,
-    type: 'secret.update' as const,
+    type: 'secret.update',
     path,
     actor: 'app:conformance',
     actorDescription: null,
@@ -20,7 +19,6 @@ export function testDraft(tenant: string, path: string | null, id = newId('evt')
     timestamp: Date.now(),
     details: {},
   };
-  return { ...base, digest: auditDigest(base) };
 }
 
 /** A successful event, for adapter calls that take one. */
@@ -42,4 +40,21 @@ export async function allEvents(vault: Vault, query: AuditQueryOptions = {}): Pr
     cursor = page.nextCursor;
   } while (cursor);
   return events;
+}
+
+/** The secret record at `path` (trashed or not), or null. */
+export async function storedSecret(storage: StorageAdapter, tenant: string, path: string): Promise<SecretRecord | null> {
+  const [stored] = await storage.getRecords([{ kind: 'secret', tenant, path }]);
+  return (stored?.record as SecretRecord | undefined) ?? null;
+}
+
+/** The record of `kind` with this id, or null. */
+export async function storedRecord<K extends IdKind>(
+  storage: StorageAdapter,
+  kind: K,
+  tenant: string,
+  id: string,
+): Promise<RecordTypes[K] | null> {
+  const [stored] = await storage.getRecords([{ kind, tenant, id }]);
+  return (stored?.record as RecordTypes[K] | undefined) ?? null;
 }

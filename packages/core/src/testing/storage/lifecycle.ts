@@ -4,7 +4,7 @@ import { AgentVaultConflictError, AgentVaultError, AgentVaultGoneError, AgentVau
 import type { VaultEvent } from '../../vault/events';
 import type { RotationHandler } from '../../vault/rotation';
 import type { SuiteContext } from './context';
-import { allEvents, testEvent } from './fixtures';
+import { allEvents, testEvent, storedRecord, storedSecret } from './fixtures';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -100,7 +100,7 @@ export function lifecycleTests(ctx: SuiteContext): void {
     clock.advanceSeconds(1);
     await vault.runMaintenance();
     expect((await vault.getSecret('rot/fail')).value).toBe('new-value');
-    const record = await ctx.fixture().storage.getSecret(tenant, 'rot/fail');
+    const record = await storedSecret(ctx.fixture().storage, tenant, 'rot/fail');
     expect(record?.rotation).toMatchObject({ failures: 0, nextAt: clock.now() + 86_400_000 });
   });
 
@@ -117,7 +117,7 @@ export function lifecycleTests(ctx: SuiteContext): void {
     const error = await vault.rotateNow('rot/test').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentVaultError);
     expect((error as AgentVaultError).details).toEqual({ stage: 'test' });
-    const afterFailure = await storage.getSecret(tenant, 'rot/test');
+    const afterFailure = await storedSecret(storage, tenant, 'rot/test');
     expect([afterFailure?.currentVersion, afterFailure?.latestVersion, afterFailure?.pendingVersion]).toEqual([1, 2, null]);
     await expect(vault.getSecret('rot/test', { version: 2 })).rejects.toBeInstanceOf(AgentVaultGoneError);
     expect((await vault.getSecret('rot/test')).value).toBe('good');
@@ -128,11 +128,18 @@ export function lifecycleTests(ctx: SuiteContext): void {
     // Adapter contract: one pending version at a time.
     const template = (await backdoor.readVersion({ tenant, path: 'rot/test', version: 3 }))!;
     const stage = (n: number) =>
-      storage.stageVersion({ version: { ...template, version: n }, expectedCurrentVersion: 3, event: testEvent(tenant, 'rot/test', n) });
+      storage.writeVersion({
+        mode: 'stage',
+        version: { ...template, version: n },
+        expectedCurrentVersion: 3,
+        patch: {},
+        retirePreviousAt: null,
+        event: testEvent(tenant, 'rot/test', n),
+      });
     await stage(4);
     await expect(stage(5)).rejects.toBeInstanceOf(AgentVaultConflictError);
     await expect(stage(4)).rejects.toBeInstanceOf(AgentVaultConflictError);
-    const staged = await storage.getSecret(tenant, 'rot/test');
+    const staged = await storedSecret(storage, tenant, 'rot/test');
     expect([staged?.currentVersion, staged?.latestVersion, staged?.pendingVersion]).toEqual([3, 4, 4]);
     expect((await vault.getSecret('rot/test')).version).toBe(3);
     // An untested pending version never becomes current by a rollback.
@@ -185,7 +192,7 @@ export function lifecycleTests(ctx: SuiteContext): void {
     });
     const dying = h.vault.rotateNow('crash/key');
     await staged.opened;
-    expect((await h.storage.getSecret(h.tenant, 'crash/key'))?.pendingVersion).toBe(2);
+    expect((await storedSecret(h.storage, h.tenant, 'crash/key'))?.pendingVersion).toBe(2);
     // The lease expires; another instance's maintenance resumes from the pending version.
     h.clock.advanceSeconds(7200);
     await other.runMaintenance();
@@ -193,7 +200,7 @@ export function lifecycleTests(ctx: SuiteContext): void {
     expect((await other.getSecret('crash/key')).value).toBe('staged-by-the-dead');
     stuck.open();
     await expect(dying).rejects.toBeInstanceOf(AgentVaultConflictError);
-    const settled = await h.storage.getSecret(h.tenant, 'crash/key');
+    const settled = await storedSecret(h.storage, h.tenant, 'crash/key');
     expect([settled?.currentVersion, settled?.latestVersion, settled?.pendingVersion]).toEqual([2, 2, null]);
   });
 
@@ -215,7 +222,7 @@ export function lifecycleTests(ctx: SuiteContext): void {
     hold.open();
     await expect(rotating).rejects.toBeInstanceOf(AgentVaultConflictError);
     expect((await vault.getSecret('rot/race')).value).toBe('written-by-a-person');
-    const record = await storage.getSecret(tenant, 'rot/race');
+    const record = await storedSecret(storage, tenant, 'rot/race');
     expect([record?.currentVersion, record?.pendingVersion]).toEqual([3, null]);
     await expect(vault.getSecret('rot/race', { version: 2 })).rejects.toBeInstanceOf(AgentVaultGoneError);
   });
@@ -277,11 +284,9 @@ export function lifecycleTests(ctx: SuiteContext): void {
     expect(await backdoor.readVersion({ tenant, path: 'trash/old', version: 1 })).toBeNull();
     expect((await vault.getSecret('trash/back')).value).toBe('v');
     await vault.createSecret({ path: 'trash/old', value: 'new life' });
-    // Adapter contract: a purge never destroys a secret that is not trashed and due.
-    await expect(
-      storage.destroySecret({ tenant, path: 'trash/back', purgeDueBy: clock.now(), event: testEvent(tenant, 'trash/back') }),
-    ).rejects.toBeInstanceOf(AgentVaultNotFoundError);
-    expect(await storage.getSecret(tenant, 'trash/back')).not.toBeNull();
+    // A purge never destroys a secret that is not trashed and due.
+    expect((await vault.runMaintenance(clock.now() + 365 * DAY)).purged).toBe(0);
+    expect(await storedSecret(storage, tenant, 'trash/back')).not.toBeNull();
   });
 
   it('expires undecided approval requests once', async () => {
@@ -293,7 +298,7 @@ export function lifecycleTests(ctx: SuiteContext): void {
     const expired = () => events.filter((e) => e.type === 'approval.expired' && e.approvalId === id).length;
     h.clock.advance(DAY);
     await Promise.all([h.vault.runMaintenance(), other.runMaintenance()]);
-    expect((await h.storage.getApproval(h.tenant, id!))?.status).toBe('expired');
+    expect((await storedRecord(h.storage, 'approval', h.tenant, id!))?.status).toBe('expired');
     expect(expired()).toBe(1);
     await expect(
       h.vault.approve(id!, {}, { principal: { kind: 'user', id: 'alice', tenant: h.tenant, roles: ['approver'] } }),

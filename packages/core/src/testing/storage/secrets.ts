@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { VersionRecord } from '../../contracts/records';
+import type { SecretRecord, VersionRecord } from '../../contracts/records';
 import {
   AgentVaultConflictError,
   AgentVaultGoneError,
@@ -103,7 +103,8 @@ export function secretTests(ctx: SuiteContext): void {
     const template = (await backdoor.readVersion({ tenant, path: 'cas/raw', version: 1 }))!;
     const version = (n: number): VersionRecord => ({ ...template, version: n });
     const append = (n: number, expected: number) =>
-      storage.appendVersion({
+      storage.writeVersion({
+        mode: 'append',
         version: version(n),
         expectedCurrentVersion: expected,
         patch: {},
@@ -117,15 +118,41 @@ export function secretTests(ctx: SuiteContext): void {
     expect(
       results.filter((r) => r.status === 'rejected' && r.reason instanceof AgentVaultConflictError),
     ).toHaveLength(2);
+    // A missing secret is a failed condition too; the vault re-reads and answers 404.
     await expect(
-      storage.appendVersion({
+      storage.writeVersion({
+        mode: 'append',
         version: { ...version(1), path: 'cas/none' },
         expectedCurrentVersion: 0,
         patch: {},
         retirePreviousAt: null,
         event: testEvent(tenant, 'cas/none'),
       }),
-    ).rejects.toBeInstanceOf(AgentVaultNotFoundError);
+    ).rejects.toBeInstanceOf(AgentVaultConflictError);
+    // create conflicts on an existing path; stage conflicts while a pending version exists.
+    await expect(
+      storage.writeVersion({
+        mode: 'create',
+        secret: (await storage.getRecords([{ kind: 'secret', tenant, path: 'cas/raw' }]))[0]!.record as SecretRecord,
+        version: version(1),
+        expectedCurrentVersion: 0,
+        patch: {},
+        retirePreviousAt: null,
+        event: testEvent(tenant, 'cas/raw', 1),
+      }),
+    ).rejects.toBeInstanceOf(AgentVaultConflictError);
+    const stage = (n: number) =>
+      storage.writeVersion({
+        mode: 'stage',
+        version: version(n),
+        expectedCurrentVersion: 2,
+        patch: {},
+        retirePreviousAt: null,
+        event: testEvent(tenant, 'cas/raw', n),
+      });
+    const staged = await stage(3);
+    expect(staged.record).toMatchObject({ currentVersion: 2, latestVersion: 3, pendingVersion: 3 });
+    await expect(stage(4)).rejects.toBeInstanceOf(AgentVaultConflictError);
   });
 
   it('rolls back to an earlier version without a new version, then appends after the latest', async () => {

@@ -1,6 +1,8 @@
 import { expect, it } from 'vitest';
-import type { VersionRecord } from '../../contracts/records';
+import { AUDIT_SEAL_ID, type VersionRecord } from '../../contracts/records';
 import { AgentVaultIntegrityError } from '../../errors';
+import { eventDigest } from '../../vault/audit-seal';
+import type { VaultOptions } from '../../vault/runtime';
 import type { Secret } from '../../vault/views';
 import type { Harness, SuiteContext } from './context';
 
@@ -30,6 +32,8 @@ async function rows(h: Harness, path: string, version: number): Promise<VersionR
 }
 
 export function tamperTests(ctx: SuiteContext): void {
+  auditTamperTests(ctx);
+
   it('fails with an integrity error when ciphertext and wrapped key move to another secret', async () => {
     const h = ctx.setup();
     await h.vault.setSecret('tamper/a', 'plaintext-of-a');
@@ -91,5 +95,98 @@ export function tamperTests(ctx: SuiteContext): void {
     }
     await h.backdoor.writeVersion(row);
     expect((await h.vault.getSecret('tamper/bits')).value).toBe('bit-flip-plaintext');
+  });
+}
+
+/** A harness with six sealed `secret.create` events (seq 1–6), and those events as stored. */
+async function sealedTrail(ctx: SuiteContext, overrides: Partial<VaultOptions> = {}) {
+  const h = ctx.setup(overrides);
+  for (let i = 0; i < 6; i++) {
+    await h.vault.setSecret(`rewrite/key-${i}`, 'v');
+    h.clock.advance(10);
+  }
+  await h.vault.sealAudit();
+  const events = await h.backdoor.auditEvents(h.tenant);
+  expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  return { h, events };
+}
+
+export function auditTamperTests(ctx: SuiteContext): void {
+  it('names a database-level rewrite (events deleted, renumbered, altered, inserted) through the backdoor', async () => {
+    // Deleted and the rest renumbered, so the numbering has no gap.
+    {
+      const { h, events } = await sealedTrail(ctx);
+      await h.backdoor.deleteAuditEvent(h.tenant, events[2]!.id);
+      await h.backdoor.renumberAudit(h.tenant);
+      expect((await h.backdoor.auditEvents(h.tenant)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      const result = await h.vault.verifyAudit();
+      expect(result).toMatchObject({ ok: false, checked: 2 });
+      expect(result.firstBad).toEqual({ seq: 3, eventId: events[3]!.id, reason: 'removed' });
+    }
+    // A forged event inserted, the later ones renumbered to make room.
+    {
+      const { h, events } = await sealedTrail(ctx);
+      for (const event of events.slice(2).reverse()) await h.backdoor.patchAuditEvent(h.tenant, event.id, { seq: event.seq + 1 });
+      const forged = { ...events[2]!, id: `evt_FORGED${events[2]!.id.slice(10)}`, actor: 'app:intruder', seq: 3 };
+      await h.backdoor.insertAuditEvent(forged);
+      expect((await h.vault.verifyAudit()).firstBad).toEqual({ seq: 3, eventId: forged.id, reason: 'inserted' });
+    }
+    // Two events swapped, numbers and all.
+    {
+      const { h, events } = await sealedTrail(ctx);
+      await h.backdoor.patchAuditEvent(h.tenant, events[1]!.id, { seq: 3 });
+      await h.backdoor.patchAuditEvent(h.tenant, events[2]!.id, { seq: 2 });
+      expect((await h.vault.verifyAudit()).firstBad).toEqual({ seq: 2, eventId: events[2]!.id, reason: 'reordered' });
+    }
+    // A refusal rewritten into a success (no hash exists to recompute; the checkpoint still knows).
+    {
+      const { h, events } = await sealedTrail(ctx);
+      await h.backdoor.patchAuditEvent(h.tenant, events[4]!.id, { details: { tier: 'critical', type: 'custom' }, timestamp: events[4]!.timestamp + 1 });
+      expect((await h.vault.verifyAudit()).firstBad).toEqual({ seq: 5, eventId: events[4]!.id, reason: 'altered' });
+    }
+    // The last sealed events deleted: the trail ends early.
+    {
+      const { h, events } = await sealedTrail(ctx);
+      await h.backdoor.deleteAuditEvent(h.tenant, events[5]!.id);
+      expect((await h.vault.verifyAudit()).firstBad).toEqual({ seq: 6, eventId: null, reason: 'removed' });
+    }
+  });
+
+  it('names a checkpoint whose digests were recomputed for an altered event (a MAC cannot be forged)', async () => {
+    const { h, events } = await sealedTrail(ctx);
+    const altered = { ...events[1]!, actor: 'app:intruder' };
+    await h.backdoor.patchAuditEvent(h.tenant, altered.id, { actor: altered.actor });
+    const [checkpoint] = await h.storage.listRecords({ kind: 'audit_checkpoint', tenant: h.tenant, afterId: null, limit: 1 });
+    const digests = [...checkpoint!.record.digests];
+    digests[1] = eventDigest(altered);
+    await h.storage.commit({
+      writes: [{ op: 'put', kind: 'audit_checkpoint', record: { ...checkpoint!.record, digests }, expect: checkpoint!.rev }],
+      events: [],
+    });
+    const result = await h.vault.verifyAudit();
+    expect(result).toMatchObject({ ok: false, checkpoints: 0, sealedSeq: 0 });
+    expect(result.firstBad).toEqual({ seq: 1, eventId: null, reason: 'checkpoint' });
+  });
+
+  it('shows deleted trailing checkpoints (and a rolled-back seal) as an unsealed tail beyond its bound', async () => {
+    const h = ctx.setup({ audit: { sealEvery: 1000 } });
+    for (let i = 0; i < 4; i++) await h.vault.setSecret(`cp/key-${i}`, 'v');
+    await h.vault.sealAudit();
+    const [sealBefore] = await h.storage.getRecords([{ kind: 'audit_seal', tenant: h.tenant, id: AUDIT_SEAL_ID }]);
+    for (let i = 4; i < 8; i++) await h.vault.setSecret(`cp/key-${i}`, 'v');
+    await h.vault.sealAudit();
+    // Removing the last checkpoint alone breaks the chain's head…
+    const [, last] = await h.storage.listRecords({ kind: 'audit_checkpoint', tenant: h.tenant, afterId: null, limit: 10 });
+    await h.storage.commit({ writes: [{ op: 'delete', key: { kind: 'audit_checkpoint', tenant: h.tenant, id: last!.record.id }, expect: last!.rev }], events: [] });
+    expect((await h.vault.verifyAudit()).firstBad).toEqual({ seq: 5, eventId: null, reason: 'checkpoint' });
+    // …and rolling the seal record back to match leaves a tail no running vault would have left.
+    const [sealNow] = await h.storage.getRecords([{ kind: 'audit_seal', tenant: h.tenant, id: AUDIT_SEAL_ID }]);
+    await h.storage.commit({ writes: [{ op: 'put', kind: 'audit_seal', record: sealBefore!.record as never, expect: sealNow!.rev }], events: [] });
+    await h.vault.close();
+    h.clock.advanceSeconds(3600);
+    const result = await h.another().verifyAudit();
+    expect(result).toMatchObject({ ok: false, firstBad: null, sealedSeq: 4, checked: 4 });
+    expect(result.unsealed).toMatchObject({ fromSeq: 5, exceedsBound: true });
+    expect(result.unsealed.count).toBeGreaterThanOrEqual(4);
   });
 }

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { AgentVaultPermissionError } from '../../errors';
 import type { SuiteContext } from './context';
+import { testDraft } from './fixtures';
 
 export function tenantTests(ctx: SuiteContext): void {
   it('keeps tenants apart: same path, separate values, lists, audit, tokens and approvals', async () => {
@@ -22,12 +23,26 @@ export function tenantTests(ctx: SuiteContext): void {
     ).rejects.toBeInstanceOf(AgentVaultPermissionError);
 
     const storage = a.storage;
-    expect(await storage.getSecret(b.tenant, 'shared/only-b')).not.toBeNull();
-    expect(await storage.getSecret(a.tenant, 'shared/only-b')).toBeNull();
-    expect(await storage.getToken(b.tenant, token.id!)).toBeNull();
-    expect((await storage.useToken({ tenant: b.tenant, id: token.id!, now: a.clock.now() })).outcome).toBe(
-      'token_revoked',
-    );
+    const secretKey = (tenant: string) => ({ kind: 'secret' as const, tenant, path: 'shared/only-b' });
+    const [inB, inA, tokenInB] = await storage.getRecords([
+      secretKey(b.tenant),
+      secretKey(a.tenant),
+      { kind: 'token', tenant: b.tenant, id: token.id! },
+    ]);
+    expect(inB).not.toBeNull();
+    expect(inA).toBeNull();
+    expect(tokenInB).toBeNull();
+    // The audited read names its token by id within its tenant: another tenant's token is unknown there.
+    const read = await storage.readSecret({
+      tenant: b.tenant,
+      path: 'shared/key',
+      version: null,
+      now: a.clock.now(),
+      maxTier: null,
+      token: { id: token.id! },
+      event: testDraft(b.tenant, 'shared/key'),
+    });
+    expect(read.outcome).toBe('token_revoked');
     expect(
       (
         await storage.listSecrets({
@@ -41,16 +56,10 @@ export function tenantTests(ctx: SuiteContext): void {
     ).toBe(1);
     await a.vault.setSecret('crit/key', 'v', { tier: 'critical' });
     const request = await a.vault.requestToken({ scope: 'secrets:read:crit/*' });
-    expect(await storage.getApproval(b.tenant, request.approvalRequestId!)).toBeNull();
-    expect(await storage.listApprovals({ tenant: b.tenant, afterId: null, limit: 10 })).toEqual([]);
-    const headsB = await storage.auditHeads(b.tenant);
-    const eventsB = (
-      await Promise.all(
-        headsB.map((h) =>
-          storage.readAuditChain({ tenant: b.tenant, chain: h.chain, afterSeq: 0, limit: 1000 }),
-        ),
-      )
-    ).flat();
+    expect(await storage.getRecords([{ kind: 'approval', tenant: b.tenant, id: request.approvalRequestId! }])).toEqual([null]);
+    expect(await storage.listRecords({ kind: 'approval', tenant: b.tenant, afterId: null, limit: 10 })).toEqual([]);
+    expect(await storage.listRecords({ kind: 'approval', tenant: a.tenant, afterId: null, limit: 10 })).toHaveLength(1);
+    const eventsB = await storage.readAudit({ tenant: b.tenant, afterSeq: 0, limit: 1000 });
     expect(eventsB.every((e) => e.tenant === b.tenant)).toBe(true);
     expect(eventsB.some((e) => e.path === 'crit/key')).toBe(false);
   });

@@ -1,7 +1,21 @@
 import { expect, it } from 'vitest';
-import { AgentVaultAuthError, AgentVaultNotFoundError, AgentVaultPermissionError } from '../../errors';
+import type { TokenRecord } from '../../contracts/records';
+import type { StorageAdapter } from '../../contracts/storage';
+import {
+  AgentVaultAuthError,
+  AgentVaultConflictError,
+  AgentVaultNotFoundError,
+  AgentVaultPermissionError,
+  AgentVaultValidationError,
+} from '../../errors';
+import type { ScopedToken } from '../../vault/access';
 import type { SuiteContext } from './context';
 import { allEvents, testEvent } from './fixtures';
+
+async function tokenRecords(storage: StorageAdapter, tenant: string, ids: string[]): Promise<Array<TokenRecord | null>> {
+  const stored = await storage.getRecords(ids.map((id) => ({ kind: 'token' as const, tenant, id })));
+  return stored.map((s) => (s ? (s.record as TokenRecord) : null));
+}
 
 export function tokenTests(ctx: SuiteContext): void {
   it('issues a standard-tier token at once and reads only what its scope covers', async () => {
@@ -108,7 +122,7 @@ export function tokenTests(ctx: SuiteContext): void {
     expect(unknown.map((e) => [e.type, e.error])).toEqual([['secret.read', 'unauthorized']]);
   });
 
-  it('mints narrower child tokens only, and revokes them with their parent', async () => {
+  it('mints narrower child tokens only, carved out of the parent, and revokes them with their parent', async () => {
     const { vault, storage, tenant, clock } = ctx.setup();
     await vault.setSecret('team/app/key', 'v');
     const parent = await vault.requestToken({
@@ -117,40 +131,126 @@ export function tokenTests(ctx: SuiteContext): void {
       maxUses: 10,
     });
     await expect(
-      vault.requestToken({ scope: 'secrets:read:*' }, { token: parent.value! }),
+      vault.requestToken({ scope: 'secrets:read:*', maxUses: 1 }, { token: parent.value! }),
     ).rejects.toBeInstanceOf(AgentVaultPermissionError);
     await expect(
-      vault.requestToken({ scope: 'secrets:write:team/*' }, { token: parent.value! }),
+      vault.requestToken({ scope: 'secrets:write:team/*', maxUses: 1 }, { token: parent.value! }),
     ).rejects.toBeInstanceOf(AgentVaultPermissionError);
     await expect(
-      vault.requestToken({ scope: 'audit:read' }, { token: parent.value! }),
+      vault.requestToken({ scope: 'audit:read', maxUses: 1 }, { token: parent.value! }),
     ).rejects.toBeInstanceOf(AgentVaultPermissionError);
+    // A limited parent's child states its uses, at most what the parent has left.
+    for (const maxUses of [undefined, 11]) {
+      const refused = await vault
+        .requestToken({ scope: 'secrets:read:team/app/*', ...(maxUses ? { maxUses } : {}) }, { token: parent.value! })
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(AgentVaultValidationError);
+      expect((refused as AgentVaultValidationError).issues[0]?.message).toContain('10');
+    }
     const child = await vault.requestToken(
-      { scope: 'secrets:read:team/app/*', ttlSeconds: 86_400 },
+      { scope: 'secrets:read:team/app/*', ttlSeconds: 86_400, maxUses: 4 },
       { token: parent.value! },
     );
     expect(child.expiresAt?.getTime()).toBeLessThanOrEqual(clock.now() + 600_000);
-    expect(child.maxUses).toBeLessThanOrEqual(9);
+    expect(child.maxUses).toBe(4);
+    const stored = await tokenRecords(storage, tenant, [parent.id!, child.id!]);
+    expect(stored[0]).toMatchObject({ usesRemaining: 6, parentId: null, rootId: parent.id });
+    expect(stored[1]).toMatchObject({
+      usesRemaining: 4,
+      parentId: parent.id,
+      rootId: parent.id,
+      lineage: [`token:${parent.id}`, stored[0]!.lineage[0]],
+    });
     expect((await vault.getSecret('team/app/key', { token: child.value! })).value).toBe('v');
     await expect(vault.createAgentKey({}, { token: parent.value! })).rejects.toBeInstanceOf(
       AgentVaultPermissionError,
     );
+    const [before] = await storage.getRecords([{ kind: 'token', tenant, id: parent.id! }]);
     await vault.revokeToken(parent.id!);
     await expect(vault.getSecret('team/app/key', { token: child.value! })).rejects.toBeInstanceOf(
       AgentVaultAuthError,
     );
-    // Storage refuses a child of a revoked parent, so no child outlives the revocation.
-    const orphan = {
-      ...(await storage.getToken(tenant, child.id!))!,
-      id: 'tok_orphan',
-      hash: 'f'.repeat(64),
-      revokedAt: null,
-      parentId: parent.id,
-    };
     await expect(
-      storage.createToken({ token: orphan, event: testEvent(tenant, null) }),
+      vault.requestToken({ scope: 'secrets:read:team/app/*', maxUses: 1 }, { token: parent.value! }),
     ).rejects.toBeInstanceOf(AgentVaultAuthError);
-    expect(await storage.getToken(tenant, 'tok_orphan')).toBeNull();
+    // A mint that read the parent before its revoke is refused by storage: it expects the old revision.
+    const orphan: TokenRecord = { ...stored[1]!, id: 'tok_orphan', hash: 'f'.repeat(64), revokedAt: null };
+    await expect(
+      storage.commit({
+        writes: [
+          { op: 'put', kind: 'token', record: orphan, expect: 'absent' },
+          { op: 'check', key: { kind: 'token', tenant, id: parent.id! }, expect: before!.rev },
+        ],
+        events: [testEvent(tenant, null)],
+      }),
+    ).rejects.toBeInstanceOf(AgentVaultConflictError);
+    expect(await tokenRecords(storage, tenant, ['tok_orphan'])).toEqual([null]);
+  });
+
+  it('gives a max_uses=10 tree exactly 10 successful reads, however it is minted into children', async () => {
+    const { vault } = ctx.setup();
+    await vault.setSecret('tree/key', 'v');
+    const scope = 'secrets:read:tree/*';
+    const root = await vault.requestToken({ scope, maxUses: 10 });
+    const mint = (parent: ScopedToken, maxUses: number) =>
+      vault.requestToken({ scope, maxUses }, { token: parent.value! });
+    const a = await mint(root, 5); // root 5 left
+    const b = await mint(a, 3); // a 2 left
+    const c = await mint(b, 1); // b 2 left
+    const d = await mint(root, 2); // root 3 left
+    await expect(mint(root, 4)).rejects.toBeInstanceOf(AgentVaultValidationError);
+    // A chain handing everything down leaves every ancestor empty, not full.
+    const chain = [d];
+    for (let i = 0; i < 4; i++) chain.push(await mint(chain.at(-1)!, 2));
+    const tokens = [root, a, b, c, ...chain];
+    const reads = await Promise.allSettled(
+      tokens.flatMap((t) => Array.from({ length: 12 }, () => vault.getSecret('tree/key', { token: t.value! }))),
+    );
+    expect(reads.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    expect(reads.filter((r) => r.status === 'rejected' && !(r.reason instanceof AgentVaultAuthError))).toEqual([]);
+  });
+
+  it('lets exactly five of 30 parallel listings use a five-use token (uses outside the audited read)', async () => {
+    const { vault } = ctx.setup();
+    await vault.setSecret('five/key', 'v');
+    const token = await vault.requestToken({ scope: 'secrets:list:five/*', maxUses: 5 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, () => vault.listSecrets('five', { token: token.value! })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    expect(results.filter((r) => r.status === 'rejected' && !(r.reason instanceof AgentVaultAuthError))).toEqual([]);
+  });
+
+  it('revokes every token minted under an agent key when the key is revoked, racing mints included', async () => {
+    const { vault, tenant } = ctx.setup();
+    await vault.setSecret('k/app/key', 'v');
+    const key = await vault.createAgentKey({ roles: ['admin'] });
+    const other = await vault.createAgentKey({ roles: ['admin'] });
+    const asKey = { token: key.value };
+    const root = await vault.requestToken({ scope: 'secrets:read:k/*' }, asKey);
+    const child = await vault.requestToken({ scope: 'secrets:read:k/app/*' }, { token: root.value! });
+    const grandchild = await vault.requestToken({ scope: 'secrets:read:k/app/*' }, { token: child.value! });
+    await vault.setSecret('k/crit/key', 'c', { tier: 'critical' });
+    const { approvalRequestId } = await vault.requestToken({ scope: 'secrets:read:k/crit/*' }, asKey);
+    await vault.approve(approvalRequestId!, {}, { principal: { kind: 'user', id: 'alice', tenant, roles: ['approver'] } });
+    const approved = (await vault.getApproval(approvalRequestId!, asKey)).token!;
+    const bystander = await vault.requestToken({ scope: 'secrets:read:k/app/*' }, { token: other.value });
+    // Mints by the key and by its tokens race the revoke: each ends refused or revoked, never live.
+    const racing = await Promise.allSettled([
+      ...Array.from({ length: 10 }, () => vault.requestToken({ scope: 'secrets:read:k/app/*' }, asKey)),
+      ...Array.from({ length: 10 }, () => vault.requestToken({ scope: 'secrets:read:k/app/*' }, { token: root.value! })),
+      vault.revokeAgentKey(key.id),
+      ...Array.from({ length: 10 }, () =>
+        vault.requestToken({ scope: 'secrets:read:k/app/*' }, { token: grandchild.value! })),
+    ]);
+    expect(racing[20]?.status).toBe('fulfilled');
+    const minted = racing.flatMap((r) => (r.status === 'fulfilled' && 'value' in r.value && r.value.value ? [r.value] : []));
+    for (const t of [root, child, grandchild, approved, ...minted]) {
+      await expect(vault.getSecret('k/app/key', { token: t.value! })).rejects.toBeInstanceOf(AgentVaultAuthError);
+    }
+    const live = (await vault.listTokens({ limit: 200 })).items.map((t) => t.id);
+    expect(live).toEqual([bystander.id]);
+    expect((await vault.getSecret('k/app/key', { token: bystander.value! })).value).toBe('v');
   });
 
   it('lets a token ask a human for a narrower token above its own tier, bound to it', async () => {
