@@ -86,7 +86,7 @@ export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditEvent[
 
 export async function readAudit(db: Db, query: { tenant: string; afterSeq: number; limit: number }): Promise<AuditEvent[]> {
   const rows = await db.direct.rows(
-    `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents} WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents} WHERE tenant = $1 AND seq > $2 ORDER BY seq, id LIMIT $3`,
     [query.tenant, query.afterSeq, query.limit],
   );
   return rows.map(toAuditEvent);

@@ -33,9 +33,11 @@ export const json = (value: unknown): string => JSON.stringify(value);
 
 /** A record as the jsonb text of `records.data`. */
 export function encodeRecord(record: unknown): string {
-  return JSON.stringify(record, (_key, value: unknown) =>
-    value instanceof Uint8Array ? { $bytes: Buffer.from(value).toString('base64') } : value,
-  );
+  // The holder's own value: a Buffer would arrive here already turned into JSON by its toJSON.
+  return JSON.stringify(record, function (this: Record<string, unknown>, key, value: unknown) {
+    const raw = this[key];
+    return raw instanceof Uint8Array ? { $bytes: Buffer.from(raw).toString('base64') } : value;
+  });
 }
 
 export function decodeRecord<T>(text: string): T {

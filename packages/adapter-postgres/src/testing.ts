@@ -8,7 +8,7 @@ import type { AuditEvent, VersionRecord } from '@agentvault/core';
 import type { StorageBackdoor, StorageFixture } from '@agentvault/core/testing';
 import pg from 'pg';
 import { postgresAdapter } from './index';
-import { toVersion, versionValues } from './rows';
+import { AUDIT_FIELDS, toAuditEvent, toVersion, versionValues } from './rows';
 
 import { testUrl } from './probe';
 
@@ -134,5 +134,18 @@ export function postgresBackdoor(pool: pg.Pool, schema: string): StorageBackdoor
         row.map(([, value]) => value),
       );
     },
-  } as StorageBackdoor;
+    auditEvents: async (tenant) => {
+      const { rows } = await pool.query(`SELECT ${AUDIT_FIELDS.join(', ')} FROM ${s}.audit_events WHERE tenant = $1 ORDER BY seq, id`, [tenant]);
+      return rows.map(toAuditEvent);
+    },
+    renumberAudit: async (tenant) => {
+      await pool.query(
+        `WITH n AS (SELECT id, row_number() OVER (ORDER BY seq, id) AS seq FROM ${s}.audit_events WHERE tenant = $1),
+         renumbered AS (UPDATE ${s}.audit_events e SET seq = n.seq FROM n WHERE e.id = n.id RETURNING 1)
+         INSERT INTO ${s}.audit_counters (tenant, seq) SELECT $1, count(*) FROM renumbered
+         ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq`,
+        [tenant],
+      );
+    },
+  };
 }
