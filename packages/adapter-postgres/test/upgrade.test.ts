@@ -5,7 +5,8 @@
  * per tenant; a tampered old trail stops the upgrade and changes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { type AuditEvent, expiryWarningId, type RecordKey } from '@agentvault/core';
+import { type AuditEvent, createVault, expiryWarningId, type RecordKey } from '@agentvault/core';
+import { testKeyWrapper } from '@agentvault/core/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
@@ -134,6 +135,50 @@ describe.skipIf(!inject('pgReachable'))('postgres upgrade: migration 3 on a stor
       })));
       await storage.commit({ writes: [], events: [event(tenant, null)] });
       expect((await storage.readAudit({ tenant, afterSeq: before.length, limit: 10 })).map((e) => e.seq)).toEqual([before.length + 1]);
+    }
+  });
+
+  it('serves every migrated record through a v2 vault, and seals and verifies the migrated trail', async () => {
+    await storage.migrate(); // a no-op after the first test
+    const keys = testKeyWrapper({ keys: { 'legacy-key': Buffer.from(keyHex, 'hex') } });
+    for (const tenant of ['acme', 'globex']) {
+      const vault = createVault({ storage, keys, defaultTenant: tenant, logger: { warn() {}, error() {} } });
+      try {
+        // Every version of every live secret decrypts to what the old code wrote.
+        const written = fill.secrets.filter((x) => x.tenant === tenant);
+        for (const path of new Set(written.map((x) => x.path))) {
+          const values = written.filter((x) => x.path === path).map((x) => x.value);
+          if (path === 'old/thing') {
+            await expect(vault.getSecret(path)).rejects.toMatchObject({ statusCode: 404 });
+            continue;
+          }
+          for (const [i, value] of values.entries()) expect((await vault.getSecret(path, { version: i + 1 })).value).toBe(value);
+          expect((await vault.getSecret(path)).value).toBe(values.at(-1));
+        }
+        await vault.restoreSecret('old/thing');
+        expect((await vault.getSecret('old/thing')).value).toBe('trash me');
+        // The old agent key still authenticates; the revoked one does not. The old root token reads, spending its budget.
+        const principal = await vault.authenticate(fill.agentKeys[tenant]!.adminValue);
+        expect(principal).toMatchObject({ kind: 'key', id: fill.agentKeys[tenant]!.admin });
+        await expect(vault.authenticate('ass_live_not-a-key')).rejects.toMatchObject({ statusCode: 401 });
+        const rootValue = fill.tokens[tenant]!.rootValue;
+        const before = (await get({ kind: 'token', tenant, id: fill.tokens[tenant]!.root }))!.record as { usesRemaining: number };
+        expect((await vault.getSecret('prod/db/url', { token: rootValue })).value).toBe(`postgres://${tenant}-2`);
+        expect((await get({ kind: 'token', tenant, id: fill.tokens[tenant]!.root }))?.record).toMatchObject({
+          usesRemaining: before.usesRemaining - 1,
+        });
+        // The pending request of the old code can still be decided, by someone outside its lineage.
+        const decided = await vault.approve(fill.approvals[tenant]!.pending, {}, { principal: { kind: 'user', id: 'carol', tenant, roles: ['approver'] } });
+        expect(decided.status).toBe('approved');
+
+        const sealed = await vault.sealAudit();
+        expect(sealed.sealedSeq).toBeGreaterThan(old.audit_events!.filter((e) => e.tenant === tenant).length);
+        const verified = await vault.verifyAudit();
+        expect(verified).toMatchObject({ ok: true, firstBad: null });
+        expect(verified.checked).toBe(sealed.sealedSeq);
+      } finally {
+        await vault.close?.();
+      }
     }
   });
 
