@@ -31,8 +31,6 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
-export const isUniqueViolation = (error: unknown): boolean => sqlState(error) === '23505';
-
 /** True when the failure is about the connection or server availability, not the statement. */
 export function isUnavailable(error: unknown): boolean {
   const state = sqlState(error);

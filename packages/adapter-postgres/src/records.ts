@@ -13,7 +13,7 @@
 import { commitConflictError, type RecordKey, type RecordWrite, recordKey, type StorageAdapter, type StorageInput, type Stored } from '@agentvault/core';
 import { appendEvents } from './audit';
 import type { Db, Query } from './db';
-import { isUniqueViolation } from './errors';
+import { sqlState } from './errors';
 import {
   decodeRecord, encodeRecord, SECRET_FIELDS, secretValues, toSecret, toVersion, VERSION_FIELDS, versionValues,
 } from './rows';
@@ -153,8 +153,8 @@ export async function commit(db: Db, input: StorageInput<'commit'>): Promise<num
       try {
         matched = await apply(q, db.t, write);
       } catch (error) {
-        // A duplicate credential hash written by an UPDATE: the write lost.
-        if (isUniqueViolation(error)) throw conflict(index, keyOfWrite(write), error);
+        // A duplicate credential hash, or a deadlock with a commit locking the same rows the other way: the write lost.
+        if (['23505', '40P01'].includes(sqlState(error) ?? '')) throw conflict(index, keyOfWrite(write), error);
         throw error;
       }
       if (matched !== 1) throw conflict(index, keyOfWrite(write));

@@ -8,9 +8,8 @@ import type { AuditEvent, VersionRecord } from '@agentvault/core';
 import type { StorageBackdoor, StorageFixture } from '@agentvault/core/testing';
 import pg from 'pg';
 import { postgresAdapter } from './index';
-import { AUDIT_FIELDS, toAuditEvent, toVersion, versionValues } from './rows';
-
 import { testUrl } from './probe';
+import { AUDIT_FIELDS, toAuditEvent, toVersion, versionValues } from './rows';
 
 export { DEFAULT_PG_URL, PG_URL_VAR, probePostgres, redactedUrl, testUrl } from './probe';
 
@@ -64,28 +63,16 @@ export async function postgresTestFixture(label = 'fixture'): Promise<StorageFix
 
 const TABLES = ['secrets', 'secret_access', 'secret_versions', 'records', 'audit_events', 'audit_counters'];
 
-const AUDIT_COLUMNS: Record<string, string> = {
-  seq: 'seq',
-  type: 'type',
-  path: 'path',
-  actor: 'actor',
-  actorDescription: 'actor_description',
-  ip: 'ip',
-  userAgent: 'user_agent',
-  timestamp: 'ts',
-  details: 'details',
-  success: 'success',
-  error: 'error',
-  version: 'version',
-};
+/** Event fields whose column is named otherwise. */
+const RENAMED: Record<string, string> = { actorDescription: 'actor_description', userAgent: 'user_agent', timestamp: 'ts' };
 
 /** Reads and rewrites rows directly, bypassing every rule: what an attacker with database access can do. */
 export function postgresBackdoor(pool: pg.Pool, schema: string): StorageBackdoor {
   const s = `"${schema}"`;
   const auditRow = (event: Partial<AuditEvent>) =>
     Object.entries(event).map(([field, value]) => {
-      const column = field === 'id' || field === 'tenant' ? field : AUDIT_COLUMNS[field];
-      if (!column) throw new Error(`backdoor: unknown audit field ${field}`);
+      const column = RENAMED[field] ?? field;
+      if (!AUDIT_FIELDS.includes(column)) throw new Error(`backdoor: unknown audit field ${field}`);
       return [column, field === 'details' ? JSON.stringify(value) : value] as const;
     });
   return {
