@@ -69,6 +69,7 @@ export class PostgresAdapter implements StorageAdapter {
   listSecrets = (query: ListSecretsQuery): Promise<ListSecretsPage> => listings.listSecrets(this.#db, query);
   listRecords = <K extends keyof RecordFilters>(query: ListRecordsQuery<K>): Promise<Stored<K>[]> =>
     listings.listRecords(this.#db, query);
+
   listDue = <Q extends DueQuery>(query: Q): Promise<DueResult<Q>> => listings.listDue(this.#db, query);
   listWrappedKeys = (query: StorageInput<'listWrappedKeys'>) => listings.listWrappedKeys(this.#db, query);
   queryAudit = (query: AuditQuery): Promise<AuditEvent[]> => queryAudit(this.#db, query);

@@ -33,4 +33,3 @@ export async function probePostgres(): Promise<string | null> {
     await client.end().catch(() => {});
   }
 }
-

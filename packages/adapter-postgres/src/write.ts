@@ -38,7 +38,7 @@ const updateStatement = (t: Tables) => `WITH upd AS (
       ${patched('type', 'type', '')},
       ${patched('tier', 'tier', '')},
       ${patched('description', 'description', '')},
-      ${patched('tags', 'tags', '', "$3::jsonb->'tags'")},
+      ${patched('tags', 'tags', '', '$3::jsonb->\'tags\'')},
       ${patched('expires_at', 'expiresAt', '::bigint')},
       ${rotation('rotation_every_seconds', 'everySeconds')},
       ${rotation('rotation_grace_seconds', 'gracePeriodSeconds')},
@@ -87,12 +87,12 @@ export async function writeVersion(q: Query, t: Tables, input: StorageInput<'wri
   const rows =
     input.mode === 'create'
       ? await q.rows(sql.create, [
-        ...secretValues(input.secret!), input.secret!.accessedAt, ...versionValues(v), ...event,
-      ])
+          ...secretValues(input.secret!), input.secret!.accessedAt, ...versionValues(v), ...event,
+        ])
       : await q.rows(sql.update, [
-        v.tenant, v.path, json(input.patch), input.mode, input.expectedCurrentVersion, input.retirePreviousAt,
-        ...versionValues(v), ...event,
-      ]);
+          v.tenant, v.path, json(input.patch), input.mode, input.expectedCurrentVersion, input.retirePreviousAt,
+          ...versionValues(v), ...event,
+        ]);
   const row = rows[0];
   if (!row) {
     throw new AgentVaultConflictError(

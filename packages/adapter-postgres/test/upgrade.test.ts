@@ -61,7 +61,8 @@ describe.skipIf(!inject('pgReachable'))('postgres upgrade: migration 3 on a stor
     expect((await rows('secret_versions', 'tenant, path, version')).map(strip)).toEqual(old.secret_versions);
     for (const s of old.secrets!) {
       expect(await get({ kind: 'secret', tenant: s.tenant as string, path: s.path as string })).toMatchObject({
-        rev: 1, record: { tags: s.tags, currentVersion: s.current_version, trashedAt: n(s.trashed_at), expiresAt: n(s.expires_at) },
+        rev: 1,
+        record: { tags: s.tags, currentVersion: s.current_version, trashedAt: n(s.trashed_at), expiresAt: n(s.expires_at) },
       });
     }
 
@@ -134,7 +135,8 @@ describe.skipIf(!inject('pgReachable'))('postgres upgrade: migration 3 on a stor
         success: e.success as boolean, error: e.error as string | null, version: e.version as number | null,
       })));
       await storage.commit({ writes: [], events: [event(tenant, null)] });
-      expect((await storage.readAudit({ tenant, afterSeq: before.length, limit: 10 })).map((e) => e.seq)).toEqual([before.length + 1]);
+      const next = await storage.readAudit({ tenant, afterSeq: before.length, limit: 10 });
+      expect(next.map((e) => e.seq)).toEqual([before.length + 1]);
     }
   });
 

@@ -5,7 +5,9 @@
  * every state, a lease and an expiry warning, over 4 audit chains per tenant. Prints what it made
  * (values included: the test reads them back through a v2 vault).
  */
+import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import process from 'node:process';
 import { auditDigest, createVault } from '@agentvault/core';
 import { testKeyWrapper } from '@agentvault/core/testing';
 import { postgresAdapter } from '@agentvault/adapter-postgres';
