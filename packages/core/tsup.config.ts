@@ -11,6 +11,6 @@ export default defineConfig(
       express: 'src/http/express.ts',
       koa: 'src/http/koa.ts',
     },
-    { external: ['vitest', 'express', 'koa'] },
+    { external: ['vitest', 'fast-check', 'express', 'koa'] },
   ),
 );

@@ -60,7 +60,7 @@ describe('vault', () => {
     const broken = createVault({
       storage: failing(storage, {
         readSecret: () => Promise.reject(new Error('audit table unavailable')),
-        appendAudit: () => Promise.reject(new Error('audit table unavailable')),
+        commit: () => Promise.reject(new Error('audit table unavailable')),
       }),
       keys: testKeyWrapper({ keys: { k1 } }),
       logger: { warn() {}, error() {} },
@@ -74,7 +74,7 @@ describe('vault', () => {
     const { storage } = setup();
     const cause = new Error('connection reset');
     const vault = createVault({
-      storage: failing(storage, { getSecret: () => Promise.reject(cause) }),
+      storage: failing(storage, { getRecords: () => Promise.reject(cause) }),
       keys: testKeyWrapper(),
       logger: { warn() {}, error() {} },
     });
@@ -199,7 +199,10 @@ describe('vault', () => {
       vault.requestToken({ scope: 'secrets:read:o/*', allowedIps: ['not-an-ip'] }),
     ).rejects.toBeInstanceOf(AgentVaultValidationError);
     expect((await vault.requestToken({ scope: 'secrets:read:o/*' })).ttlSeconds).toBe(3600);
-    expect(() => createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), auditChains: 0 })).toThrow(
+    expect(() => createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), audit: { sealEvery: 0 } })).toThrow(
+      TypeError,
+    );
+    expect(() => createVault({ storage: memoryAdapter(), keys: testKeyWrapper(), audit: { sealIntervalSeconds: 0.5 } })).toThrow(
       TypeError,
     );
     expect(() => createVault({ keys: testKeyWrapper() } as never)).toThrow(TypeError);

@@ -112,7 +112,10 @@ export interface UnsealedTail {
 }
 
 export interface AuditVerification {
-  /** No problem up to the last checkpoint, and the unsealed tail within its bound. */
+  /**
+   * No problem up to the last checkpoint. The unsealed tail is reported apart (`unsealed`): nothing
+   * vouches for it, and `unsealed.exceedsBound` is the sign of deleted trailing checkpoints.
+   */
   ok: boolean;
   /** Events checked against checkpoints. */
   checked: number;

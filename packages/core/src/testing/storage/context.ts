@@ -61,6 +61,7 @@ export const STORAGE_SUITE_GROUPS = [
   'lifecycle',
   'faults',
   'leaks',
+  'token-model',
 ] as const;
 export type StorageSuiteGroup = (typeof STORAGE_SUITE_GROUPS)[number];
 
@@ -79,8 +80,8 @@ export interface Harness {
   storage: StorageAdapter;
   backdoor: StorageBackdoor;
   keys: KeyWrapper;
-  /** Another vault on the same storage, keys and tenant (optionally on the twin adapter, or other keys). */
-  another(options?: { storage?: StorageAdapter; keys?: KeyWrapper }): Vault;
+  /** Another vault on the same storage, keys and tenant (optionally on the twin adapter, other keys or settings). */
+  another(options?: Partial<VaultOptions>): Vault;
 }
 
 export interface SuiteContext {

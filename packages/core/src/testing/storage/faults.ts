@@ -111,9 +111,19 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'createAgentKey', run: (v) => v.createAgentKey({ roles: ['approver'] }) },
   {
+    // The key is revoked before the tokens it minted are listed (so none can be minted meanwhile):
+    // a failure after that leaves it revoked and a re-run revokes the rest.
     name: 'revokeAgentKey',
-    prepare: async (h) => ({ id: (await h.vault.createAgentKey({})).id }),
+    prepare: async (h) => {
+      const key = await h.vault.createAgentKey({ roles: ['admin'] });
+      const token = await h.vault.requestToken({ scope: 'secrets:read:f/*' }, { token: key.value });
+      return { id: key.id, child: token.id! };
+    },
     run: (v, w) => v.revokeAgentKey(w.id!),
+    settled: async (h, w) => {
+      expect((await storedRecord(h.storage, 'agent_key', h.tenant, w.id!))?.revokedAt).not.toBeNull();
+      expect((await storedRecord(h.storage, 'token', h.tenant, w.child!))?.revokedAt).not.toBeNull();
+    },
   },
   {
     // Staged: a failure may leave a pending version or the lease behind; a later run resumes.
@@ -189,43 +199,49 @@ export function faultTests(ctx: SuiteContext): void {
     120_000,
   );
 
-  it.each([
-    'listPurgeableSecrets',
-    'destroySecret',
-    'listExpiredApprovals',
-    'expireApproval',
-    'listExpiringSecrets',
-    'claimExpiryWarning',
-    'listDueRotations',
-    'acquireLease',
-    'stageVersion',
-    'promoteVersion',
-  ])('surfaces a maintenance failure in %s, and the next pass settles the work', async (method) => {
-    const h = ctx.setup();
-    await h.vault.setSecret('m/trashed', 'v');
-    await h.vault.deleteSecret('m/trashed');
-    await h.vault.setSecret('m/critical', 'v', { tier: 'critical' });
-    const { approvalRequestId } = await h.vault.requestToken({ scope: 'secrets:read:m/critical' }, { actor: 'requester' });
-    await h.vault.setSecret('m/expiring', 'v', { expiresInDays: 40 });
-    await h.vault.setSecret('m/rotating', 'v1', { rotation: { everySeconds: 86_400 * 30 } });
-    h.clock.advanceSeconds(86_400 * 35);
+  it('surfaces a maintenance failure in any of its storage calls, and the next pass settles the work', async () => {
+    const world = async () => {
+      const h = ctx.setup();
+      await h.vault.setSecret('m/trashed', 'v');
+      await h.vault.deleteSecret('m/trashed');
+      await h.vault.setSecret('m/critical', 'v', { tier: 'critical' });
+      const { approvalRequestId } = await h.vault.requestToken({ scope: 'secrets:read:m/critical' }, { actor: 'requester' });
+      await h.vault.setSecret('m/expiring', 'v', { expiresInDays: 40 });
+      await h.vault.setSecret('m/rotating', 'v1', { rotation: { everySeconds: 86_400 * 30 } });
+      h.clock.advanceSeconds(86_400 * 35);
+      return { h, approvalRequestId: approvalRequestId! };
+    };
     const handler = { create: async () => 'v2' };
-    const faulty = h.another({ storage: faultyStorage(h.storage, { method, failOn: 1 }) });
-    faulty.registerRotationHandler('m/rotating', handler);
-    const outcome = await faulty.runMaintenance().then(
-      (report) => report.errors + report.rotations.failed,
-      (error: unknown) => (error instanceof AgentVaultError ? 1 : 0),
-    );
-    expect(outcome, `a failure in ${method} went unnoticed`).toBeGreaterThan(0);
-    h.clock.advanceSeconds(3600); // past the rotation retry delay and any lease
-    h.vault.registerRotationHandler('m/rotating', handler);
-    await h.vault.runMaintenance();
-    expect(await storedSecret(h.storage, h.tenant, 'm/trashed')).toBeNull();
-    expect((await storedRecord(h.storage, 'approval', h.tenant, approvalRequestId!))?.status).toBe('expired');
-    expect((await h.vault.queryAudit({ type: 'secret.expiring', path: 'm/expiring', success: true })).events).toHaveLength(1);
-    expect((await h.vault.getSecret('m/rotating')).value).toBe('v2');
-    expect((await h.vault.verifyAudit()).ok).toBe(true);
-  });
+    const clean = await world();
+    const recorder = faultyStorage(clean.h.storage);
+    const recording = clean.h.another({ storage: recorder });
+    recording.registerRotationHandler('m/rotating', handler);
+    const report = await recording.runMaintenance();
+    // Maintenance is store-wide: other tests' tenants may add work of their own.
+    expect(report.errors).toBe(0);
+    expect([report.purged, report.approvalsExpired, report.warnings, report.rotations.rotated].every((n) => n >= 1)).toBe(true);
+    const calls = [...recorder.calls];
+    for (let k = 1; k <= calls.length; k++) {
+      const { h, approvalRequestId } = await world();
+      const logged: string[] = [];
+      const storage = faultyStorage(h.storage, { failOn: k });
+      const faulty = h.another({ storage, logger: { warn() {}, error: (message) => void logged.push(message) } });
+      faulty.registerRotationHandler('m/rotating', handler);
+      const noticed = await faulty.runMaintenance().then(
+        (r) => r.errors + r.rotations.failed + logged.length,
+        (error: unknown) => (error instanceof AgentVaultError ? 1 : 0),
+      );
+      expect(noticed, `a failure in call ${k} (${calls[k - 1]}) went unnoticed`).toBeGreaterThan(0);
+      h.clock.advanceSeconds(3600); // past the rotation retry delay and any lease
+      h.vault.registerRotationHandler('m/rotating', handler);
+      await h.vault.runMaintenance();
+      expect(await storedSecret(h.storage, h.tenant, 'm/trashed')).toBeNull();
+      expect((await storedRecord(h.storage, 'approval', h.tenant, approvalRequestId))?.status).toBe('expired');
+      expect((await h.vault.queryAudit({ type: 'secret.expiring', path: 'm/expiring', success: true })).events).toHaveLength(1);
+      expect((await h.vault.getSecret('m/rotating')).value).toBe('v2');
+      expect((await h.vault.verifyAudit()).ok).toBe(true);
+    }
+  }, 120_000);
 
   it('writes nothing when the key service fails while sealing; a failed open changes only the access time', async () => {
     const h = ctx.setup();

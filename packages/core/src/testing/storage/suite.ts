@@ -17,6 +17,7 @@ import { safetyTests } from './safety';
 import { secretTests } from './secrets';
 import { tamperTests } from './tamper';
 import { tenantTests } from './tenants';
+import { tokenModelTests } from './token-model';
 import { tokenTests } from './tokens';
 import { trashTests } from './trash';
 import { twoInstanceTests } from './two-instances';
@@ -35,6 +36,7 @@ const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
   'lifecycle': lifecycleTests,
   'faults': faultTests,
   'leaks': leakTests,
+  'token-model': tokenModelTests,
 };
 
 /**

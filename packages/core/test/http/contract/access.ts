@@ -9,6 +9,7 @@ import {
   pendingTokenWire,
   tokenInfoWire,
 } from '../../../src/http/wire/responses';
+import { memoryRateLimiter } from '../../../src/http/rate-limit/memory';
 import { enc, type World } from '../support/world';
 import { type ContractContext, expectError, expectWire } from './context';
 
@@ -206,6 +207,25 @@ export function accessContract(ctx: ContractContext): void {
     });
     expect(approved.body).toMatchObject({ status: 'approved', decisions: [{ by: 'user:alice' }] });
     expectError(await session.request('GET', `/approvals/${id}`), 401, 'unauthorized');
+  });
+
+  it('counts a token tree against its root\'s rate-limit bucket: children get no fresh allowance', async () => {
+    const w = await ctx.world({ handler: { rateLimiter: memoryRateLimiter({ limit: 6, windowSeconds: 60 }) } });
+    const api = await seed(w);
+    const path = `/secrets/${enc('production/openai/api-key')}`;
+    const mint = async (by: ReturnType<World['api']>) =>
+      (await by.request('POST', '/tokens', { json: { scope: 'secrets:read:production/openai/*' } })).body.value as string;
+    const root = w.api(await mint(api));
+    expect((await root.request('GET', path)).headers.get('x-ratelimit-remaining')).toBe('5');
+    const child = w.api(await mint(root)); // 4 left
+    const grandchild = w.api(await mint(child)); // 3 left
+    const seen = [];
+    for (const holder of [child, grandchild, root]) seen.push((await holder.request('GET', path)).headers.get('x-ratelimit-remaining'));
+    expect(seen).toEqual(['2', '1', '0']);
+    for (const holder of [grandchild, child, root]) expectError(await holder.request('GET', path), 429, 'rate_limited');
+    // Another tree, and the admin key, have buckets of their own.
+    const other = w.api(await mint(api));
+    expect((await other.request('GET', path)).status).toBe(200);
   });
 
   it('records the socket address, and X-Forwarded-For only behind trustProxy', async () => {
