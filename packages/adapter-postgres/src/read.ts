@@ -9,8 +9,9 @@
  * - A token without a limit is judged on the statement's snapshot, never locked or written, so one
  *   agent's parallel reads do not queue behind each other.
  * - `accessedAt` lives in `secret_access`, which writers never lock. The touch takes that row with
- *   SKIP LOCKED and only moves it forward: a read that finds another read touching the same secret
- *   leaves the touch to it instead of waiting for its commit.
+ *   SKIP LOCKED: a read that finds another read touching the same secret leaves the touch to it
+ *   instead of waiting for its commit (the two overlap; either time is right). A read in the same
+ *   millisecond as the stored time writes nothing.
  * - The counter upsert reads the outcome first, so the tenant's counter row is locked last and
  *   only for the rest of the statement; the event gets the seq it returned.
  * A failure anywhere (a duplicate event id included) aborts the statement: nothing changes.
@@ -81,7 +82,7 @@ export function readSecretStatement(t: Tables, withToken: boolean): string {
   ),
   touch_claim AS (
     SELECT a.tenant, a.path FROM ${t.access} a, outcome o
-    WHERE o.success AND a.tenant = $1 AND a.path = $2 AND (a.accessed_at IS NULL OR a.accessed_at < $4)
+    WHERE o.success AND a.tenant = $1 AND a.path = $2 AND a.accessed_at IS DISTINCT FROM $4
     FOR NO KEY UPDATE OF a SKIP LOCKED
   ),
   touch AS (
@@ -92,7 +93,7 @@ export function readSecretStatement(t: Tables, withToken: boolean): string {
   ${appendOneCtes(t, '$8', 'outcome', `$7, $8, c.seq, $9, $10, $11, $12, $13, $14, $15, $16::json,
       o.success, o.error, o.version FROM counter c, outcome o`)}
   SELECT o.outcome, (SELECT count(*) FROM audit_event) AS appended, (SELECT count(*) FROM touch) AS touched,
-    s.*, GREATEST(s.accessed_at, $4) AS accessed_at, v.version AS v_version, v.ciphertext AS v_ciphertext,
+    s.*, $4 AS accessed_at, v.version AS v_version, v.ciphertext AS v_ciphertext,
     v.key_id AS v_key_id, v.wrapped_key AS v_wrapped_key, v.created_at AS v_created_at,
     v.created_by AS v_created_by, v.retires_at AS v_retires_at
   FROM outcome o LEFT JOIN secret s ON o.success LEFT JOIN version v ON o.success`;
