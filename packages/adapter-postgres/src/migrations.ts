@@ -228,6 +228,9 @@ ALTER TABLE ${t.versions} ADD COLUMN rev integer NOT NULL DEFAULT 1;
 -- Versions are records of their own: core deletes a secret and its versions in one commit, in any order.
 ALTER TABLE ${t.versions} DROP CONSTRAINT secret_versions_secret_fkey;
 CREATE INDEX secrets_tags_idx ON ${t.secrets} USING gin (tags jsonb_path_ops);
+-- A listing filtered to rare tiers or types reads just those rows (then sorts them by path).
+CREATE INDEX secrets_tier_idx ON ${t.secrets} (tenant, tier, path);
+CREATE INDEX secrets_type_idx ON ${t.secrets} (tenant, type, path);
 
 CREATE TABLE ${t.records} (
   kind   text COLLATE "C" NOT NULL,

@@ -69,6 +69,8 @@ describe.skipIf(!inject('pgReachable'))('postgres query plans', () => {
       [TENANT, ROWS],
     );
     await pool.query(`INSERT INTO ${s}.audit_counters VALUES ($1, $2)`, [TENANT, ROWS]);
+    // A few critical secrets of another type, for the tier and type filters.
+    await pool.query(`UPDATE ${s}.secrets SET tier = 'critical', type = 'ssh_key' WHERE created_at % 200 = 7`);
     await pool.query(`UPDATE ${s}.secrets SET tags = jsonb_build_object('team', 'team-' || (created_at % 50))`);
     // Lifecycle state on a fraction of the secrets, spread over time (created_at = i): a tenth
     // rotate, a thousandth have a pending version, a quarter expire, a twentieth are trashed.
@@ -137,6 +139,17 @@ describe.skipIf(!inject('pgReachable'))('postgres query plans', () => {
     const nodes = await planOfLast();
     expect(sequentialScans(nodes)).toEqual([]);
     expect(indexesUsed(nodes)).toContain('secrets_tags_idx');
+  });
+
+  it('lists rare tiers and types from their indexes, not a walk of the tenant', async () => {
+    for (const filter of [{ tiers: ['critical' as const] }, { types: ['ssh_key' as const] }]) {
+      const page = await storage.listSecrets({ tenant: TENANT, namespace: '', afterPath: null, limit: 51, trashed: false, ...filter });
+      expect(page.items.length).toBeGreaterThan(0);
+      expect(page.items.every((item) => item.tier === 'critical' && item.type === 'ssh_key')).toBe(true);
+      const nodes = await planOfLast();
+      expect(sequentialScans(nodes)).toEqual([]);
+      expect(indexesUsed(nodes)).toContain(filter.tiers ? 'secrets_tier_idx' : 'secrets_type_idx');
+    }
   });
 
   it('finds a credential by hash through its unique index', async () => {
