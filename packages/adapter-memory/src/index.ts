@@ -75,17 +75,9 @@ class TenantData {
     return map as Map<string, Stored<K>>;
   }
 
-  get(key: RecordKey): Stored | undefined {
-    return this.kind(key.kind).get(localKey(key));
-  }
-
-  secret(path: string): Stored<'secret'> | undefined {
-    return this.kind('secret').get(path);
-  }
-
-  version(path: string, version: number): Stored<'version'> | undefined {
-    return this.kind('version').get(`${path}\u0000${version}`);
-  }
+  get = (key: RecordKey): Stored | undefined => this.kind(key.kind).get(localKey(key));
+  secret = (path: string): Stored<'secret'> | undefined => this.kind('secret').get(path);
+  version = (path: string, n: number): Stored<'version'> | undefined => this.kind('version').get(`${path}\u0000${n}`);
 }
 
 export interface MemoryAdapterOptions {
@@ -177,12 +169,11 @@ export class MemoryAdapter implements StorageAdapter {
       token.record.usesRemaining -= 1;
       token.rev += 1;
     }
-    const ok = outcome === 'ok';
-    const result: AuditOutcome = ok
+    const result: AuditOutcome = outcome === 'ok'
       ? { success: true, error: null, version: number }
       : { success: false, error: outcome, version: input.version };
     this.#append({ ...input.event, ...result });
-    if (!ok) return { outcome };
+    if (outcome !== 'ok') return { outcome };
     secret!.record.accessedAt = input.now;
     return { outcome, secret: clone(secret!.record), version: clone(version!.record) };
   }
@@ -245,8 +236,7 @@ export class MemoryAdapter implements StorageAdapter {
 
   async findCredential(hash: string): Promise<Stored<'token'> | Stored<'agent_key'> | null> {
     const where = this.#credentials.get(hash);
-    if (!where) return null;
-    const stored = this.#tenants.get(where.tenant)?.kind(where.kind).get(where.id);
+    const stored = where && this.#tenants.get(where.tenant)?.kind(where.kind).get(where.id);
     return stored ? (clone(stored) as Stored<'token'> | Stored<'agent_key'>) : null;
   }
 
@@ -336,7 +326,8 @@ export class MemoryAdapter implements StorageAdapter {
     } else if (query.due === 'rotation') {
       const rank = (s: SecretRecord) => (s.pendingVersion !== null ? -Infinity : s.rotation!.nextAt);
       rows = this.#all('secret')
-        .filter(({ record: s }) => s.trashedAt === null && (s.pendingVersion !== null || (s.rotation !== null && s.rotation.nextAt <= query.now)))
+        .filter(({ record: s }) => s.trashedAt === null)
+        .filter(({ record: s }) => s.pendingVersion !== null || (s.rotation?.nextAt ?? Infinity) <= query.now)
         .sort((a, b) => rank(a.record) - rank(b.record) || byPlace(a.record, b.record));
     } else {
       const q = query as Extract<DueQuery, { due: 'expiry' }>;
@@ -405,8 +396,6 @@ export class MemoryAdapter implements StorageAdapter {
       .slice(0, query.limit)
       .map(clone);
   }
-
-  async close(): Promise<void> {}
 
   // ── backdoor (tests) ───────────────────────────────────────────────────────
 

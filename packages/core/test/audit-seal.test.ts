@@ -33,7 +33,8 @@ describe('audit seal: digests and checkpoint MACs', () => {
       { actorDescription: null }, { ip: null }, { userAgent: 'ua' }, { timestamp: 1 }, { details: {} },
       { success: true }, { error: null }, { version: null },
     ];
-    for (const change of changes) expect(eventDigest({ ...event, ...change }), JSON.stringify(change)).not.toBe(eventDigest(event));
+    for (const change of changes)
+      expect(eventDigest({ ...event, ...change }), JSON.stringify(change)).not.toBe(eventDigest(event));
     // The position can be given apart from the stored seq (verification asks "would it fit here?").
     expect(eventDigest({ ...event, seq: 99 }, 7)).toBe(eventDigest(event));
   });

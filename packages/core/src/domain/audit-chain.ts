@@ -39,7 +39,10 @@ export function outcomeLabel(outcome: AuditOutcome): string {
 
 const json = JSON.stringify;
 
-/** SHA-256 of the v1 draft's canonical form `[1, id, tenant, chain, type, path, actor, actorDescription, ip, userAgent, timestamp, details]`. */
+/**
+ * SHA-256 of the v1 draft's canonical form:
+ * `[1, id, tenant, chain, type, path, actor, actorDescription, ip, userAgent, timestamp, details]`.
+ */
 export function legacyAuditDigest(event: Omit<LegacyAuditEvent, 'seq' | 'hash' | keyof AuditOutcome>): string {
   const keys = Object.keys(event.details).sort();
   const canonical = json([

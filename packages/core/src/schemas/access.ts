@@ -25,7 +25,10 @@ export const tokenRequestSchema = z.strictObject({
   description: descriptionField.nullable().optional(),
   /** IPv4/IPv6 addresses and CIDR ranges the token may be used from; null = anywhere. */
   allowedIps: z.array(z.string().min(1).max(64)).min(1).max(100).nullable().optional(),
-  /** null = unlimited within the TTL; 1 = single use. */
+  /**
+   * null = unlimited within the TTL; 1 = single use. A limited token's child must state it (at most the
+   * token's remaining uses, carved out of them).
+   */
   maxUses: z.number().int().positive().max(1_000_000_000).nullable().optional(),
   /** Skip approval for sensitive secrets, where the vault allows it. Ignored for critical ones. */
   waiveApproval: z.boolean().optional(),

@@ -209,7 +209,8 @@ async function replay(reference: StorageAdapter, subject: StorageAdapter, seed: 
         const key: RecordKey = { kind: 'version', tenant, path, version: r.pick([1, current.latestVersion]) };
         const stored = await refRecord<'version'>(key);
         if (!stored) return;
-        const next = { ...stored.record, retiresAt: r.pick([null, ...TIMES]), wrappedKey: { keyId: r.pick(KEY_IDS), ciphertext: new Uint8Array([9]) } };
+        const wrappedKey = { keyId: r.pick(KEY_IDS), ciphertext: new Uint8Array([9]) };
+        const next = { ...stored.record, retiresAt: r.pick([null, ...TIMES]), wrappedKey };
         const writes: RecordWrite[] = [
           { op: 'check', key: { kind: 'secret', tenant, path }, expect: rev(secret) },
           { op: 'put', kind: 'version', record: next, expect: rev(stored) },
@@ -221,13 +222,18 @@ async function replay(reference: StorageAdapter, subject: StorageAdapter, seed: 
         const id = r.pick(IDS);
         const stored = await refRecord<'token'>({ kind: 'token', tenant, id });
         const token: TokenRecord = stored
-          ? { ...stored.record, usesRemaining: stored.record.usesRemaining === null ? null : stored.record.usesRemaining - 1, revokedAt: r.chance(0.15) ? r.pick(TIMES) : null }
+          ? {
+              ...stored.record,
+              usesRemaining: stored.record.usesRemaining === null ? null : stored.record.usesRemaining - 1,
+              revokedAt: r.chance(0.15) ? r.pick(TIMES) : null,
+            }
           : {
-            id, tenant, hash: `h-${r.pick(IDS)}`, scope: 'secrets:read:*', approvedTier: r.pick(TIERS), description: null,
-            allowedIps: null, maxUses: r.chance(0.5) ? 3 : null, usesRemaining: null, createdAt: 1, expiresAt: r.pick([200, 400, 1_000]),
-            issuedBy: r.pick(ACTORS), parentId: r.chance(0.5) ? r.pick(IDS) : null, lineage: ['key:k1'], rootId: id,
-            approvalRequestId: null, revokedAt: null,
-          };
+              id, tenant, hash: `h-${r.pick(IDS)}`, scope: 'secrets:read:*', approvedTier: r.pick(TIERS), description: null,
+              allowedIps: null, maxUses: r.chance(0.5) ? 3 : null, usesRemaining: null, createdAt: 1,
+              expiresAt: r.pick([200, 400, 1_000]),
+              issuedBy: r.pick(ACTORS), parentId: r.chance(0.5) ? r.pick(IDS) : null, lineage: ['key:k1'], rootId: id,
+              approvalRequestId: null, revokedAt: null,
+            };
         if (!stored) token.usesRemaining = token.maxUses;
         const input = { writes: [{ op: 'put', kind: 'token', record: token, expect: rev(stored) }] as RecordWrite[], events: [event(tenant, null, 'token.issue')] };
         await both(label, (s) => s.commit(input));
@@ -249,11 +255,11 @@ async function replay(reference: StorageAdapter, subject: StorageAdapter, seed: 
         const approval: ApprovalRecord = stored
           ? { ...stored.record, status: r.pick(['pending', 'approved', 'denied', 'expired'] as const), decidedAt: r.pick(TIMES) }
           : {
-            id, tenant, requestedBy: 'app:req', lineage: [], requesterDescription: null,
-            request: { scope: 'secrets:read:a/*', ttlSeconds: 60, description: null, allowedIps: null, maxUses: null, parentId: null },
-            tier: 'critical', status: 'pending', decisions: [], requiredApprovals: 1, createdAt: 1, expiresAt: r.pick(TIMES),
-            decidedAt: null, claimedAt: null, tokenId: null,
-          };
+              id, tenant, requestedBy: 'app:req', lineage: [], requesterDescription: null,
+              request: { scope: 'secrets:read:a/*', ttlSeconds: 60, description: null, allowedIps: null, maxUses: null, parentId: null },
+              tier: 'critical', status: 'pending', decisions: [], requiredApprovals: 1, createdAt: 1, expiresAt: r.pick(TIMES),
+              decidedAt: null, claimedAt: null, tokenId: null,
+            };
         const input = { writes: [{ op: 'put', kind: 'approval', record: approval, expect: rev(stored) }] as RecordWrite[], events: [event(tenant, null, 'approval.request')] };
         await both(label, (s) => s.commit(input));
         return;
@@ -311,7 +317,9 @@ async function replay(reference: StorageAdapter, subject: StorageAdapter, seed: 
       // Secrets: every page of a generated query.
       const query = {
         tenant, namespace: r.pick(['', 'a', 'a/b', 'b', 'zz']), afterPath: null as string | null, limit: r.pick([1, 2, 5, 100]),
-        trashed: r.chance(0.3), ...(r.chance(0.3) ? { tiers: r.some(TIERS) } : {}), ...(r.chance(0.3) ? { types: r.some(SECRET_TYPES) } : {}),
+        trashed: r.chance(0.3),
+        ...(r.chance(0.3) ? { tiers: r.some(TIERS) } : {}),
+        ...(r.chance(0.3) ? { types: r.some(SECRET_TYPES) } : {}),
         ...(r.chance(0.3) ? { tags: r.pick(TAGS) } : {}),
       };
       for (let page = 0; page < 20; page++) {

@@ -230,7 +230,7 @@ export class AuditSealer {
     const seal = await this.#sealRecord(tenant);
     const { sealedSeq } = seal.record;
     const events: AuditEvent[] = [];
-    for (let contiguous = true; contiguous && events.length < MAX_CHECKPOINT_EVENTS; ) {
+    for (let contiguous = true; contiguous && events.length < MAX_CHECKPOINT_EVENTS;) {
       const limit = Math.min(PAGE, MAX_CHECKPOINT_EVENTS - events.length);
       const page = await this.#rt.storage.readAudit({ tenant, afterSeq: sealedSeq + events.length, limit });
       // Only the contiguous prefix: a gap is left for verification to report, never sealed over.
@@ -304,7 +304,9 @@ export class AuditSealer {
   }
 
   /** The sealed digests in order, as far as the checkpoint chain holds. */
-  async #walkCheckpoints(seal: AuditSealRecord): Promise<{ digests: string[]; checkpoints: number; problem: AuditProblem | null }> {
+  async #walkCheckpoints(
+    seal: AuditSealRecord,
+  ): Promise<{ digests: string[]; checkpoints: number; problem: AuditProblem | null }> {
     const key = await this.#sealKey(seal);
     const digests: string[] = [];
     let prevMac = '';
@@ -332,7 +334,8 @@ export class AuditSealer {
       afterId = page.at(-1)!.record.id;
     }
     // The seal record names the head: checkpoints removed from the end show here unless it was rolled back too.
-    if (seal.checkpoints !== n || seal.sealedSeq !== digests.length || seal.lastMac !== prevMac) return broken(digests.length + 1);
+    const headFits = seal.checkpoints === n && seal.sealedSeq === digests.length && seal.lastMac === prevMac;
+    if (!headFits) return broken(digests.length + 1);
     return { digests, checkpoints: n, problem: null };
   }
 
@@ -359,7 +362,10 @@ export class AuditSealer {
         buffer.shift();
         continue;
       }
-      const problem = (reason: AuditProblemReason) => ({ checked: position - 1, problem: { seq: position, eventId: event.id, reason } });
+      const problem = (reason: AuditProblemReason) => ({
+        checked: position - 1,
+        problem: { seq: position, eventId: event.id, reason },
+      });
       // Removed without renumbering leaves a gap; inserted without renumbering repeats a number.
       if (event.seq > position) return problem('removed');
       if (event.seq < position) return problem('inserted');

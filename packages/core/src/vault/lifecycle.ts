@@ -187,8 +187,6 @@ function maintenanceSteps(rt: Runtime) {
 }
 
 export function lifecycleOperations(rt: Runtime) {
-  const { storage } = rt;
-
   /**
    * Rotate now with the registered handler, staged (pending → test → promote). Needs the `rotate`
    * action on the path. A run already in progress elsewhere is a conflict.

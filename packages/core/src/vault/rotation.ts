@@ -136,7 +136,8 @@ async function fail(
         rt,
         call.tenant,
         record.path,
-        (secret) => updateMetadata(secret, record.path, { expectedCurrentVersion: null, patch: { rotation }, now, by: call.actor }),
+        (secret) =>
+          updateMetadata(secret, record.path, { expectedCurrentVersion: null, patch: { rotation }, now, by: call.actor }),
         event,
       );
     }
@@ -169,8 +170,8 @@ async function discardSuperseded(
     { version: pending, rotation: record.rotation, now: rt.clock.now() },
     successEvent(rt, call, 'secret.discard', record.path, pending, { reason: 'superseded' }),
   ).catch((error: unknown) => {
-      if (!(error instanceof AgentVaultConflictError)) throw error;
-    });
+    if (!(error instanceof AgentVaultConflictError)) throw error;
+  });
   return { status: 'superseded' };
 }
 

@@ -363,7 +363,8 @@ export function secretOperations(rt: Runtime) {
         rt,
         call.tenant,
         p,
-        (secret) => updateMetadata(secret, p, { expectedCurrentVersion: data.expectedVersion ?? null, patch, now, by: call.actor }),
+        (secret) =>
+          updateMetadata(secret, p, { expectedCurrentVersion: data.expectedVersion ?? null, patch, now, by: call.actor }),
         successEvent(rt, call, 'secret.update', p, null, { metadataOnly: true }),
       );
       return toMetadata(after);
@@ -518,7 +519,8 @@ export function secretOperations(rt: Runtime) {
         return;
       }
       const now = rt.clock.now();
-      await changeSecret(rt, call.tenant, p, (secret) => trash(secret, p, { now, purgeAt: now + rt.config.trashRetentionMs }), event);
+      const purgeAt = now + rt.config.trashRetentionMs;
+      await changeSecret(rt, call.tenant, p, (secret) => trash(secret, p, { now, purgeAt }), event);
     });
   }
 

@@ -95,7 +95,11 @@ export const tokenRequestBody = z
       .max(1_000_000_000)
       .nullable()
       .optional()
-      .meta({ description: 'null = unlimited within the TTL; 1 = single use' }),
+      .meta({
+        description:
+          'null = unlimited within the TTL; 1 = single use. A token minting a child: required when the token is limited, '
+          + 'at most its remaining uses, which the child\'s uses are carved out of',
+      }),
     waive_approval: z.boolean().optional().meta({
       description: 'Skip approval for sensitive secrets where the vault allows it; ignored for critical ones',
     }),

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { StorageAdapter } from '../../contracts/storage';
-import { AgentVaultConflictError, AgentVaultError, AgentVaultGoneError, AgentVaultNotFoundError } from '../../errors';
+import { AgentVaultConflictError, AgentVaultError, AgentVaultGoneError } from '../../errors';
 import type { VaultEvent } from '../../vault/events';
 import type { RotationHandler } from '../../vault/rotation';
 import type { SuiteContext } from './context';
