@@ -325,7 +325,9 @@ export function migrations(t: Tables): Migration[] {
  * verifier (core computes the hashes; the adapter only reads rows). A broken chain stops the upgrade.
  */
 async function verifyLegacyChains(q: Query, t: Tables): Promise<void> {
-  const tenants = await q.rows<{ tenant: string }>(`SELECT DISTINCT tenant FROM ${t.auditHeads}`);
+  const tenants = await q.rows<{ tenant: string }>(
+    `SELECT tenant FROM ${t.auditHeads} UNION SELECT tenant FROM ${t.auditEvents}`,
+  );
   for (const { tenant } of tenants) {
     const rows = await q.rows(
       `SELECT ${LEGACY_AUDIT_COLUMNS} FROM ${t.auditEvents} WHERE tenant = $1 ORDER BY chain, seq`,

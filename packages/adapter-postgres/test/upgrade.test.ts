@@ -184,10 +184,12 @@ describe.skipIf(!inject('pgReachable'))('postgres upgrade: migration 3 on a stor
     }
   });
 
-  it('stops at a tampered old trail and changes nothing', async () => {
+  it('stops at a tampered old trail (its heads deleted too) and changes nothing', async () => {
     fillWithLegacyCode(tampered, keyHex);
     const [victim] = (await pool.query(`SELECT id FROM "${tampered}".audit_events WHERE tenant = 'acme' ORDER BY ts LIMIT 1 OFFSET 3`)).rows;
     await pool.query(`UPDATE "${tampered}".audit_events SET actor = 'app:someone-else' WHERE id = $1`, [victim.id]);
+    // The attacker also drops the tenant's chain heads: the trail is still verified, from its events.
+    await pool.query(`DELETE FROM "${tampered}".audit_heads WHERE tenant = 'acme'`);
     const bad = postgresAdapter({ pool }, { schema: tampered });
     await expect(bad.migrate()).rejects.toThrow(/tenant acme fails legacy verification/);
     const versions = (await pool.query(`SELECT version FROM "${tampered}".agentvault_migrations ORDER BY version`)).rows;
