@@ -97,15 +97,16 @@ export async function walkthrough(log: (line: string) => void): Promise<void> {
   const slack = await vault.listVersions('production/SLACK_TOKEN');
   log(`   production/SLACK_TOKEN versions: ${slack.map((v) => `v${v.version}${v.isActive ? ' (current)' : ''}`).join(', ')}`);
 
-  log('6. Every read, write and refusal is in the hash-chained audit trail');
+  log('6. Every read, write and refusal is in the audit trail, sealed in checkpoints under a key storage never sees');
   const { events } = await vault.queryAudit({ limit: 8 });
   for (const event of events.reverse()) {
     log(
       `   ${event.type.padEnd(16)} ${(event.path ?? '-').padEnd(28)} ${event.actor.padEnd(34)} ${event.success ? 'ok' : event.error}`,
     );
   }
+  await vault.sealAudit();
   const verification = await vault.verifyAudit();
   log(
-    `   verifyAudit: ${verification.ok ? 'intact' : 'BROKEN'} (${verification.checked} events in ${verification.chains} chains)`,
+    `   verifyAudit: ${verification.ok ? 'intact' : 'BROKEN'} (${verification.checked} events under ${verification.checkpoints} checkpoint(s), ${verification.unsealed.count} unsealed)`,
   );
 }
