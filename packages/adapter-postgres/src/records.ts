@@ -142,6 +142,9 @@ const conflict = (index: number, key: RecordKey, cause?: unknown) =>
 
 export async function commit(db: Db, input: StorageInput<'commit'>): Promise<number[]> {
   const { writes, events } = input;
+  const tenants = new Set([...writes.map((w) => keyOfWrite(w).tenant), ...events.map((e) => e.tenant)]);
+  tenants.delete('*'); // STORE_TENANT (a type-only export of core)
+  if (tenants.size > 1) throw new TypeError('postgres: a commit may not span tenants');
   if (writes.length === 0) {
     if (events.length > 0) await appendEvents(db.direct, db.t, events);
     return [];
