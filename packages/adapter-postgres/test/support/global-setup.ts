@@ -3,7 +3,7 @@
  * loud line naming the env var, and every test file skips.
  */
 import type { TestProject } from 'vitest/node';
-import { probePostgres } from '../../src/testing';
+import { probePostgres } from '../../src/probe';
 
 declare module 'vitest' {
   export interface ProvidedContext {
