@@ -8,24 +8,9 @@ import type { AuditEvent, VersionRecord } from '@agentvault/core';
 import type { StorageBackdoor, StorageFixture } from '@agentvault/core/testing';
 import pg from 'pg';
 import { postgresAdapter } from './index';
+import { testUrl } from './probe';
 
-export const PG_URL_VAR = 'AGENTVAULT_TEST_PG_URL';
-export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-
-export function testUrl(): string {
-  return process.env[PG_URL_VAR] || DEFAULT_PG_URL;
-}
-
-/** The URL without its password, for messages. */
-export function redactedUrl(url = testUrl()): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
+export { DEFAULT_PG_URL, PG_URL_VAR, probePostgres, redactedUrl, testUrl } from './probe';
 
 /** A pool on the test server; errors of idle clients (tests kill backends) are ignored. */
 export function testPool(options: pg.PoolConfig = {}): pg.Pool {
@@ -50,21 +35,6 @@ export function uniqueSchema(label: string): string {
 export async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
   if (!schema.startsWith('agentvault_test_')) throw new Error(`refusing to drop schema ${schema}`);
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-}
-
-/** Can the test server be reached? The problem, if not, names the URL without its password. */
-export async function probePostgres(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: testUrl(), connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message || String((error as { code?: string }).code) : String(error);
-    return `PostgreSQL is unreachable at ${redactedUrl()} (${reason}); set ${PG_URL_VAR}`;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 /**

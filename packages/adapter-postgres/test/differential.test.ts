@@ -17,7 +17,8 @@ import type {
   VersionRecord,
 } from '@agentvault/core';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 import { draft } from './support/fixtures';
@@ -60,7 +61,7 @@ const versionOf = (tenant: string, path: string, version: number): VersionRecord
   retiresAt: null,
 });
 
-describe.skipIf(!inject('pgReachable'))('postgres lifecycle agrees with the memory adapter', () => {
+describeRequiring(inject('pgProblem'), 'postgres lifecycle agrees with the memory adapter', () => {
   const schemas: string[] = [];
   let pool: pg.Pool;
   beforeAll(() => {

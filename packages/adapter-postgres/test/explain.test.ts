@@ -3,7 +3,8 @@
  * audit events: prefix listing, token lookup, the audited read and audit queries use indexes.
  */
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { draft } from './support/fixtures';
 import { analyzedNodes, genericPlanNodes, indexesUsed, planNodes, sequentialScans } from './support/plans';
@@ -13,7 +14,7 @@ import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 const ROWS = 8_000;
 const TENANT = 'big';
 
-describe.skipIf(!inject('pgReachable'))('postgres query plans', () => {
+describeRequiring(inject('pgProblem'), 'postgres query plans', () => {
   const schema = uniqueSchema('explain');
   let pool: pg.Pool;
   let recorder: RecordingPool;

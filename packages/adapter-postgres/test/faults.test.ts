@@ -5,12 +5,13 @@
  */
 import { AgentVaultUnavailableError } from '@agentvault/core/errors';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { draft, lockWaiters, uniqueAppName, until, vaultOn } from './support/fixtures';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 
-describe.skipIf(!inject('pgReachable'))('postgres faults', () => {
+describeRequiring(inject('pgProblem'), 'postgres faults', () => {
   const schema = uniqueSchema('faults');
   const appName = uniqueAppName('faults');
   let admin: pg.Pool;

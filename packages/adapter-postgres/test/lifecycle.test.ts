@@ -7,7 +7,8 @@
 import type { AuditEventInput, AuditEventType, SecretRecord, VersionRecord } from '@agentvault/core';
 import { AgentVaultConflictError, AgentVaultNotFoundError } from '@agentvault/core/errors';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 import { draft, lockWaiters, uniqueAppName, until, vaultOn } from './support/fixtures';
@@ -16,7 +17,7 @@ function event(tenant: string, path: string | null, type: AuditEventType = 'secr
   return { ...draft(tenant, path, 1), type, success: true, error: null, version: null };
 }
 
-describe.skipIf(!inject('pgReachable'))('postgres lifecycle', () => {
+describeRequiring(inject('pgProblem'), 'postgres lifecycle', () => {
   const schema = uniqueSchema('lifecycle');
   const appName = uniqueAppName('lifecycle');
   let pool: pg.Pool;

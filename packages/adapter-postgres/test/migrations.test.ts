@@ -1,11 +1,12 @@
 import { AgentVaultConfigurationError } from '@agentvault/core/errors';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { postgresAdapter } from '../src/index';
 import { vaultOn } from './support/fixtures';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 
-describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
+describeRequiring(inject('pgProblem'), 'postgres migrations', () => {
   const schemas: string[] = [];
   let pool: pg.Pool;
   let otherPool: pg.Pool;

@@ -5,12 +5,13 @@
  */
 import type { ReadResult } from '@agentvault/core';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, type PostgresPool, postgresAdapter } from '../src/index';
 import { draft, settledWithin, vaultOn } from './support/fixtures';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 
-describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
+describeRequiring(inject('pgProblem'), 'postgres read path', () => {
   const schema = uniqueSchema('read');
   let pool: pg.Pool;
   let otherPool: pg.Pool;

@@ -6,9 +6,9 @@
  * the old rows are read, listed, verified, maintained and rotated.
  */
 import { createVault, type SecretRecord } from '@agentvault/core';
-import { manualClock, testKeyWrapper, uniqueTenant } from '@agentvault/core/testing';
+import { describeRequiring, manualClock, testKeyWrapper, uniqueTenant } from '@agentvault/core/testing';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { Db } from '../src/db';
 import { postgresAdapter } from '../src/index';
 import { migrate } from '../src/migrations';
@@ -29,7 +29,7 @@ const V1_UNCHANGED_TABLES = [
   'approvals',
 ];
 
-describe.skipIf(!inject('pgReachable'))('postgres upgrade from schema version 1', () => {
+describeRequiring(inject('pgProblem'), 'postgres upgrade from schema version 1', () => {
   const scratch = uniqueSchema('upgrade_src');
   const schema = uniqueSchema('upgrade');
   let pool: pg.Pool;

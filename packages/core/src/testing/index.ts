@@ -17,3 +17,4 @@ export {
   uniqueTenant,
 } from './storage/context';
 export { runStorageConformance } from './storage/suite';
+export { describeRequiring } from './requires';
