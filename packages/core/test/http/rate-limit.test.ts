@@ -159,8 +159,8 @@ describe.skipIf(!redisUp)('redisRateLimiter (real Redis)', () => {
     const key = (await vault.createAgentKey()).value;
     const shared = () =>
       redisRateLimiter({ client: connect(), limit: 3, windowSeconds: 3600, keyPrefix: prefix });
-    const a = await startExpress(vault, { rateLimiter: shared() });
-    const b = await startExpress(vault, { rateLimiter: shared() });
+    const a = await startExpress()(vault, { rateLimiter: shared() });
+    const b = await startExpress()(vault, { rateLimiter: shared() });
     try {
       const statuses = [];
       for (const server of [a, b, a, b])
@@ -181,8 +181,8 @@ describe.skipIf(!redisUp)('redisRateLimiter (real Redis)', () => {
     await expect(broken.take('x', T0)).rejects.toBeInstanceOf(AgentVaultUnavailableError);
     const errors: string[] = [];
     const logger = { warn() {}, error: (message: string) => errors.push(message) };
-    const open = await startExpress(vault, { rateLimiter: broken, logger });
-    const closed = await startExpress(vault, { rateLimiter: broken, logger, rateLimiterFailure: 'deny' });
+    const open = await startExpress()(vault, { rateLimiter: broken, logger });
+    const closed = await startExpress()(vault, { rateLimiter: broken, logger, rateLimiterFailure: 'deny' });
     try {
       expect((await client(open.url, key).request('GET', '/secrets')).status).toBe(200);
       expect(errors).toEqual(['rate limiter failed; request let through']);
