@@ -21,9 +21,10 @@ import {
   type StorageAdapter,
   TIERS,
 } from '@agentvault/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
+import { afterAll, expect, it } from 'vitest';
 import { deleteKeysUnder, redisAdapter } from '../src/index';
-import { newClient, redisAvailable, uniquePrefix } from './redis-env';
+import { newClient, redisAvailable, redisProblem, uniquePrefix } from './redis-env';
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number) {
@@ -40,7 +41,7 @@ function random(seed: number) {
 const PATHS = ['a', 'a/b', 'a/b/c', 'a/bc', 'a-b/c', 'ab/c', 'b/x', 'b/x/y', 'c', 'a/b/d', 'zz/top'];
 const TAGS: Record<string, string>[] = [{}, { team: 'x' }, { team: 'y' }, { team: 'x', env: 'prod' }];
 
-describe.skipIf(!redisAvailable)('redis indexes agree with the memory adapter', () => {
+describeRequiring(redisProblem, 'redis indexes agree with the memory adapter', () => {
   const prefix = uniquePrefix();
   const client = redisAvailable ? newClient() : null;
   afterAll(async () => {
@@ -208,7 +209,7 @@ describe.skipIf(!redisAvailable)('redis indexes agree with the memory adapter', 
   });
 });
 
-describe.skipIf(!redisAvailable)('redis lifecycle indexes agree with the memory adapter', () => {
+describeRequiring(redisProblem, 'redis lifecycle indexes agree with the memory adapter', () => {
   const prefix = uniquePrefix();
   const client = redisAvailable ? newClient() : null;
   afterAll(async () => {

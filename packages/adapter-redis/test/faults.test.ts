@@ -6,13 +6,13 @@ import {
   createVault,
   type VersionRecord,
 } from '@agentvault/core';
-import { manualClock, testKeyWrapper } from '@agentvault/core/testing';
+import { describeRequiring, manualClock, testKeyWrapper } from '@agentvault/core/testing';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { deleteKeysUnder, redisAdapter, SAFE_CLIENT_OPTIONS } from '../src/index';
-import { newClient, REDIS_URL, redisAvailable, uniquePrefix } from './redis-env';
+import { newClient, REDIS_URL, redisAvailable, redisProblem, uniquePrefix } from './redis-env';
 
-describe.skipIf(!redisAvailable)('redis faults', () => {
+describeRequiring(redisProblem, 'redis faults', () => {
   const prefix = uniquePrefix();
   const admin = redisAvailable ? newClient() : null;
   afterAll(async () => {

@@ -12,10 +12,10 @@ import {
   createVault,
   type SecretRecord,
 } from '@agentvault/core';
-import { manualClock, testKeyWrapper } from '@agentvault/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describeRequiring, manualClock, testKeyWrapper } from '@agentvault/core/testing';
+import { afterAll, expect, it } from 'vitest';
 import { deleteKeysUnder, redisAdapter } from '../src/index';
-import { newClient, redisAvailable, uniquePrefix } from './redis-env';
+import { newClient, redisAvailable, redisProblem, uniquePrefix } from './redis-env';
 
 let n = 0;
 function event(tenant: string, path: string | null, type: AuditEventType = 'secret.update', chain = 0): AuditEventInput {
@@ -89,7 +89,7 @@ function approval(tenant: string, id: string, expiresAt: number): ApprovalRecord
   };
 }
 
-describe.skipIf(!redisAvailable)('redis lifecycle', () => {
+describeRequiring(redisProblem, 'redis lifecycle', () => {
   const prefix = uniquePrefix();
   const clients = redisAvailable ? [newClient(), newClient()] : [];
   afterAll(async () => {

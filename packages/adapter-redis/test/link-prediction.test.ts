@@ -1,9 +1,9 @@
 import { createVault } from '@agentvault/core';
-import { manualClock, testKeyWrapper } from '@agentvault/core/testing';
+import { describeRequiring, manualClock, testKeyWrapper } from '@agentvault/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysUnder, redisAdapter } from '../src/index';
 import { LinkPredictor } from '../src/link-predictor';
-import { newClient, redisAvailable, uniquePrefix } from './redis-env';
+import { newClient, redisAvailable, redisProblem, uniquePrefix } from './redis-env';
 
 describe('link predictor', () => {
   const digest = (n: number) => n.toString(16).padStart(64, '0');
@@ -32,7 +32,7 @@ describe('link predictor', () => {
   });
 });
 
-describe.skipIf(!redisAvailable)('link prediction against the server', () => {
+describeRequiring(redisProblem, 'link prediction against the server', () => {
   const prefix = uniquePrefix();
   const clients = redisAvailable ? [newClient(), newClient()] : [];
   afterAll(async () => {

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { auditLink } from '@agentvault/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
+import { afterAll, expect, it } from 'vitest';
 import { SHA256_LUA } from '../src/lua/sha256';
-import { newClient, redisAvailable } from './redis-env';
+import { newClient, redisAvailable, redisProblem } from './redis-env';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-describe.skipIf(!redisAvailable)('Lua SHA-256 on the Redis server', () => {
+describeRequiring(redisProblem, 'Lua SHA-256 on the Redis server', () => {
   const client = redisAvailable ? newClient() : null;
   afterAll(async () => {
     await client?.quit();

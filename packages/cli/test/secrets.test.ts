@@ -4,6 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
 import { EXIT_CODES } from '../src/errors';
 import { BIN, cli, servedVault } from './helpers';
 
@@ -145,10 +146,11 @@ describe('secrets', () => {
   });
 });
 
-const hasScript = spawnSync('script', ['--version']).status === 0;
-if (!hasScript) console.warn('SKIPPED: the hidden-prompt test needs `script` (util-linux) to give the CLI a terminal');
+const noScript = spawnSync('script', ['--version']).status === 0
+  ? null
+  : 'the `script` command (util-linux) is not installed: it gives the CLI a terminal';
 
-describe.skipIf(!hasScript)('on a terminal', () => {
+describeRequiring(noScript, 'on a terminal', () => {
   it('set asks with a hidden prompt: what is typed is not echoed, and is stored', async () => {
     const { baseUrl, adminKey, admin } = await servedVault();
     const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} set tty/secret`;

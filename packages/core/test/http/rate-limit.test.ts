@@ -8,6 +8,7 @@ import { memoryRateLimiter } from '../../src/http/rate-limit/memory';
 import { type RedisScriptClient, redisRateLimiter } from '../../src/http/rate-limit/redis';
 import type { RateLimiter } from '../../src/http/rate-limit/token-bucket';
 import { bucketConfig, takeFromBucket } from '../../src/http/rate-limit/token-bucket';
+import { describeRequiring } from '../../src/testing/requires';
 import { testKeyWrapper } from '../../src/testing/key-wrappers';
 import { createVault } from '../../src/vault/create-vault';
 import { startExpress } from './support/servers';
@@ -88,16 +89,11 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-const redisUp = await reachable(REDIS_URL);
-if (!redisUp) {
-  if (process.env.CI === 'true')
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (AGENTVAULT_TEST_REDIS_URL)`);
-  console.warn(
-    `!!! Redis rate-limiter tests SKIPPED: no Redis at ${REDIS_URL} (set AGENTVAULT_TEST_REDIS_URL)`,
-  );
-}
+const redisProblem = (await reachable(REDIS_URL))
+  ? null
+  : `Redis at ${REDIS_URL} is unreachable (set AGENTVAULT_TEST_REDIS_URL)`;
 
-describe.skipIf(!redisUp)('redisRateLimiter (real Redis)', () => {
+describeRequiring(redisProblem, 'redisRateLimiter (real Redis)', () => {
   const prefix = `agentvault-test:${randomUUID()}:`;
   const clients: Redis[] = [];
   const connect = () => {
