@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { AgentVaultConfigurationError } from '@agentvault/core/errors';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Arg, Reply } from './codec';
+import { requireDriver } from './driver';
 
 export interface RedisClientLike {
   /** Run one command; replies decoded as UTF-8 strings. */
@@ -32,8 +33,10 @@ export const SAFE_CLIENT_OPTIONS = {
   connectTimeout: 5_000,
 } satisfies RedisOptions;
 
+/** A client from a URL; ioredis is loaded here, so a missing driver is a configuration error now. */
 export function connect(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, { ...SAFE_CLIENT_OPTIONS, ...options });
+  const ioredis = requireDriver<{ Redis: typeof Redis }>('ioredis', 'redisAdapter({ url })');
+  return new ioredis.Redis(url, { ...SAFE_CLIENT_OPTIONS, ...options });
 }
 
 /**
