@@ -10,7 +10,7 @@
  * outcome because for an audited read only storage knows it. The first event of a chain links to
  * GENESIS_HASH. `verifyAudit` recomputes both and names the first event that does not fit.
  */
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { AuditDraft, AuditOutcome } from '../contracts/records';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -38,7 +38,7 @@ export function auditDigest(draft: Omit<AuditDraft, 'digest'>): string {
   const details = keys.length === 0 ? '[]' : json(keys.sort().map((key) => [key, draft.details[key]]));
   // Ids (`evt_` + Crockford base32) and event types need no escaping.
   const canonical = `[1,"${draft.id}",${str(draft.tenant)},${json(draft.chain)},"${draft.type}",${str(draft.path)},${str(draft.actor)},${str(draft.actorDescription)},${str(draft.ip)},${str(draft.userAgent)},${json(draft.timestamp)},${details}]`;
-  return hash('sha256', canonical, 'hex');
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 export function auditLink(previousHash: string, digest: string, outcome: AuditOutcome): string {
@@ -47,5 +47,5 @@ export function auditLink(previousHash: string, digest: string, outcome: AuditOu
   input.write(previousHash, 0, 32, 'hex');
   input.write(digest, 32, 32, 'hex');
   input.write(label, 64, 'utf8');
-  return hash('sha256', input, 'hex');
+  return createHash('sha256').update(input).digest('hex');
 }
