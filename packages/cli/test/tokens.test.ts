@@ -132,7 +132,7 @@ describe('progress on a terminal', () => {
     expect(term.written()).toMatch(/\d+\/450 entries/);
 
     const spin = tty();
-    const spinner = startSpinner(spin.stream, 'Waiting for an approver to decide apr_1');
+    const spinner = await startSpinner(spin.stream, 'Waiting for an approver to decide apr_1');
     await new Promise((resolve) => setTimeout(resolve, 200));
     spinner.update('Waiting … (1/2 approvals)');
     spinner.stop('apr_1 approved');
@@ -143,7 +143,7 @@ describe('progress on a terminal', () => {
     let piped = '';
     pipe.on('data', (chunk: Buffer) => (piped += chunk.toString()));
     startProgress(pipe, 10, 'Importing').stop();
-    startSpinner(pipe, 'Waiting').stop('done');
+    (await startSpinner(pipe, 'Waiting')).stop('done');
     expect(piped).toBe('');
   });
 });
