@@ -1,4 +1,7 @@
-/** Where the test server is and whether it answers; imports nothing of AgentVault (vitest global setups load it). */
+/**
+ * Where the tests find PostgreSQL, and whether it answers. Imports the driver only, never a
+ * workspace package: vitest's global setup loads this outside the project's source resolution.
+ */
 import pg from 'pg';
 
 export const PG_URL_VAR = 'AGENTVAULT_TEST_PG_URL';

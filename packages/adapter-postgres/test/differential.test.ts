@@ -1,11 +1,11 @@
 /** The shared differential harness: seeded contract calls on PostgreSQL and on the memory adapter (the oracle). */
 import { memoryAdapter } from '@agentvault/adapter-memory';
-import { runDifferential } from '@agentvault/core/testing';
-import { describe, inject, it } from 'vitest';
+import { describeRequiring, runDifferential } from '@agentvault/core/testing';
+import { inject } from 'vitest';
 import { postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 
-if (inject('pgReachable')) {
+describeRequiring(inject('pgProblem'), 'on PostgreSQL', () => {
   runDifferential(
     'postgres',
     async () => {
@@ -23,6 +23,4 @@ if (inject('pgReachable')) {
     },
     { reference: () => memoryAdapter() },
   );
-} else {
-  describe.skip('differential: postgres (server unreachable)', () => it('runs against PostgreSQL'));
-}
+});

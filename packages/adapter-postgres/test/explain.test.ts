@@ -6,6 +6,7 @@
 import type { SecretRecord } from '@agentvault/core';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { analyzedNodes, genericPlanNodes, indexesUsed, planNodes, sequentialScans } from './support/plans';
 import { type RecordingPool, recordingPool } from './support/recording-pool';
@@ -20,7 +21,7 @@ const draft = (tenant: string, path: string) => {
 const ROWS = 8_000;
 const TENANT = 'big';
 
-describe.skipIf(!inject('pgReachable'))('postgres query plans', () => {
+describeRequiring(inject('pgProblem'), 'postgres query plans', () => {
   const schema = uniqueSchema('explain');
   let pool: pg.Pool;
   let recorder: RecordingPool;

@@ -6,12 +6,13 @@
 import { AgentVaultUnavailableError } from '@agentvault/core/errors';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 import { lockWaiters, uniqueAppName, until } from './support/fixtures';
 import { createSecret, event, mintToken, secret, uniqueTenant, version } from './support/records';
 
-describe.skipIf(!inject('pgReachable'))('postgres faults', () => {
+describeRequiring(inject('pgProblem'), 'postgres faults', () => {
   const schema = uniqueSchema('faults');
   const appName = uniqueAppName('faults');
   let admin: pg.Pool;

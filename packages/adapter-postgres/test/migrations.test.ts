@@ -1,11 +1,12 @@
 import { AgentVaultConfigurationError } from '@agentvault/core/errors';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
 import { postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 import { createSecret, uniqueTenant } from './support/records';
 
-describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
+describeRequiring(inject('pgProblem'), 'postgres migrations', () => {
   const schemas: string[] = [];
   let pool: pg.Pool;
   let otherPool: pg.Pool;

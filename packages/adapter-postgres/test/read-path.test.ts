@@ -6,12 +6,13 @@
 import type { ReadResult, SecretRecord } from '@agentvault/core';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
 import { type PostgresAdapter, type PostgresPool, postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 import { settledWithin } from './support/fixtures';
 import { createSecret, event, mintToken, uniqueTenant } from './support/records';
 
-describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
+describeRequiring(inject('pgProblem'), 'postgres read path', () => {
   const schema = uniqueSchema('read');
   let pool: pg.Pool;
   let otherPool: pg.Pool;

@@ -7,11 +7,12 @@ import type { AuditEventInput } from '@agentvault/core';
 import { AgentVaultConflictError } from '@agentvault/core/errors';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 import { event, secret, token, uniqueTenant, version } from './support/records';
 
-describe.skipIf(!inject('pgReachable'))('postgres records, commit and audit numbering', () => {
+describeRequiring(inject('pgProblem'), 'postgres records, commit and audit numbering', () => {
   const schema = uniqueSchema('records');
   let pool: pg.Pool;
   let otherPool: pg.Pool;

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type AuditEvent, createVault, expiryWarningId, type RecordKey } from '@agentvault/core';
-import { testKeyWrapper } from '@agentvault/core/testing';
+import { describeRequiring, testKeyWrapper } from '@agentvault/core/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
@@ -17,7 +17,7 @@ import { event } from './support/records';
 type Row = Record<string, unknown>;
 const n = (value: unknown) => (value === null ? null : Number(value));
 
-describe.skipIf(!inject('pgReachable'))('postgres upgrade: migration 3 on a store filled by the previous release', () => {
+describeRequiring(inject('pgProblem'), 'postgres upgrade: migration 3 on a store filled by the previous release', () => {
   const schema = uniqueSchema('upgrade');
   const tampered = uniqueSchema('upgrade_bad');
   const keyHex = randomBytes(32).toString('hex');

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import {
   AgentVaultConfigurationError, AgentVaultConflictError, AgentVaultError, AgentVaultUnavailableError,
 } from '@agentvault/core/errors';
-import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { requireDriver } from './driver';
 import { SCRIPT_SOURCES, type ScriptName } from './lua';
 
 export type Arg = string | number | Buffer;
@@ -32,6 +33,12 @@ export const SAFE_CLIENT_OPTIONS = {
   enableOfflineQueue: true,
   connectTimeout: 5_000,
 } satisfies RedisOptions;
+
+/** A client from a URL; ioredis is loaded here, so a missing driver is a configuration error now. */
+export function connect(url: string, options: RedisOptions = {}): Redis {
+  const ioredis = requireDriver<{ Redis: typeof Redis }>('ioredis', 'redisAdapter({ url })');
+  return new ioredis.Redis(url, { ...SAFE_CLIENT_OPTIONS, ...options });
+}
 
 /**
  * Options for a `Cluster`: the same per node, and no resend of a command whose connection closed

@@ -5,9 +5,9 @@
  *   const storage = redisAdapter({ client: new Cluster(nodes, SAFE_CLUSTER_OPTIONS) });
  *   const vault = createVault({ storage, keys });
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { RedisAdapter, type RedisAdapterOptions } from './adapter';
-import { type RedisClientLike, SAFE_CLIENT_OPTIONS } from './client';
+import { connect, type RedisClientLike } from './client';
 
 export { RedisAdapter, type RedisAdapterOptions } from './adapter';
 export { deleteKeysUnder } from './backdoor';
@@ -18,7 +18,6 @@ export type RedisConnection = { client: RedisClientLike } | { url: string; clien
 
 export function redisAdapter(connection: RedisConnection, options: RedisAdapterOptions = {}): RedisAdapter {
   if ('client' in connection) return new RedisAdapter(connection.client, options);
-  const client = new Redis(connection.url, { ...SAFE_CLIENT_OPTIONS, ...connection.clientOptions });
-  return new RedisAdapter(client, { ownsClient: true, ...options });
+  return new RedisAdapter(connect(connection.url, connection.clientOptions), { ownsClient: true, ...options });
 }
 export { exportLegacy, importLegacy, type LegacyExport, legacyToJsonl } from './legacy';

@@ -1,10 +1,10 @@
 /** The shared differential harness (memory as the oracle) against Redis, on one node and on the cluster. */
 import { memoryAdapter } from '@agentvault/adapter-memory';
-import { runDifferential } from '@agentvault/core/testing';
+import { describeRequiring, runDifferential } from '@agentvault/core/testing';
 import { Cluster } from 'ioredis';
-import { describe, inject, it } from 'vitest';
+import { inject } from 'vitest';
 import { deleteKeysUnder, type RedisClientLike, redisAdapter, SAFE_CLUSTER_OPTIONS } from '../src/index';
-import { newClient, redisAvailable, uniquePrefix } from './redis-env';
+import { newClient, redisProblem, uniquePrefix } from './redis-env';
 
 const cluster = inject('redisCluster');
 
@@ -22,16 +22,15 @@ function factory(connect: () => RedisClientLike) {
   };
 }
 
-if (redisAvailable) runDifferential('redis', factory(newClient), { reference: () => memoryAdapter() });
-else describe.skip('differential: redis (server unreachable)', () => it('runs', () => undefined));
+describeRequiring(redisProblem, 'on Redis', () => {
+  runDifferential('redis', factory(newClient), { reference: () => memoryAdapter() });
+});
 
-if (cluster.skipped === null) {
+describeRequiring(cluster.skipped, 'on Redis Cluster', () => {
   const connect = () => {
     const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })), SAFE_CLUSTER_OPTIONS);
     client.on('error', () => undefined);
     return client;
   };
   runDifferential('redis cluster', factory(connect), { reference: () => memoryAdapter() });
-} else {
-  describe.skip(`differential: redis cluster (skipped: ${cluster.skipped})`, () => it('runs', () => undefined));
-}
+});

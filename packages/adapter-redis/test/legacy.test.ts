@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createVault, hashCredential } from '@agentvault/core';
-import { manualClock, testKeyWrapper } from '@agentvault/core/testing';
+import { describeRequiring, manualClock, testKeyWrapper } from '@agentvault/core/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysUnder, exportLegacy, importLegacy, legacyToJsonl, redisAdapter } from '../src/index';
-import { newClient, redisAvailable, uniquePrefix } from './redis-env';
+import { newClient, redisProblem, uniquePrefix } from './redis-env';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/legacy-d132539.json', import.meta.url), 'utf8')) as {
   keyId: string;
@@ -35,8 +35,8 @@ async function restore(client: Redis, prefix: string): Promise<void> {
   }
 }
 
-describe.skipIf(!redisAvailable)('upgrade from the v1 adapter (d132539)', () => {
-  const client = redisAvailable ? newClient() : null;
+describeRequiring(redisProblem, 'upgrade from the v1 adapter (d132539)', () => {
+  const client = redisProblem === null ? newClient() : null;
   const prefixes: string[] = [];
   const fresh = () => {
     const prefix = uniquePrefix();

@@ -10,11 +10,11 @@ import {
   hashCredential,
   type VersionRecord,
 } from '@agentvault/core';
-import { manualClock, testKeyWrapper } from '@agentvault/core/testing';
+import { describeRequiring, manualClock, testKeyWrapper } from '@agentvault/core/testing';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysUnder, type RedisClientLike, redisAdapter, SAFE_CLIENT_OPTIONS } from '../src/index';
-import { newClient, REDIS_URL, redisAvailable, uniquePrefix } from './redis-env';
+import { newClient, REDIS_URL, redisProblem, uniquePrefix } from './redis-env';
 
 const logger = { warn() {}, error() {} };
 
@@ -45,9 +45,9 @@ async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
   throw new Error('condition not met in 2 s');
 }
 
-describe.skipIf(!redisAvailable)('redis', () => {
+describeRequiring(redisProblem, 'redis', () => {
   const prefix = uniquePrefix();
-  const admin = redisAvailable ? newClient() : null;
+  const admin = redisProblem === null ? newClient() : null;
   afterAll(async () => {
     if (!admin) return;
     await deleteKeysUnder(admin, prefix);

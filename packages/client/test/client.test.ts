@@ -302,7 +302,6 @@ describe('retries', () => {
       attempts++; // never answers
     });
     const url = await listen(silent);
-    const started = Date.now();
     const timedOut = await new AgentVault({
       agentKey: 'ass_live_x',
       baseUrl: url,
@@ -315,7 +314,6 @@ describe('retries', () => {
     expect(timedOut).toBeInstanceOf(AgentVaultNetworkError);
     expect((timedOut as Error).message).toMatch(/within 100 ms/);
     expect(attempts).toBe(2);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('reads an HTML 502 from a proxy as a retryable server error', async () => {

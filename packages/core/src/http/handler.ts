@@ -3,7 +3,7 @@
  * into a `VaultRequest` and writes back the `VaultResponse`; everything else — credentials, rate
  * limits, routing, body limits, validation, the vault call, error mapping — happens here, once.
  */
-import * as crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../domain/clock';
 import { actorOf, type Principal } from '../domain/principals';
@@ -130,10 +130,7 @@ const consoleLogger: Logger = {
 };
 
 /** A bucket name for a credential: its SHA-256, so no credential is ever kept as a key. */
-const hash: (text: string) => string =
-  typeof crypto.hash === 'function' // one-shot hashing arrived in Node 20.12
-    ? (text) => crypto.hash('sha256', text, 'base64url').slice(0, 32)
-    : (text) => crypto.createHash('sha256').update(text).digest('base64url').slice(0, 32);
+const hash = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 32);
 
 function bearerOf(authorization: string | undefined): string | null {
   if (authorization === undefined) return null;

@@ -1,8 +1,10 @@
 /** What is particular to each binding: mounting, body parsers in front, passing on, client addresses. */
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import express from 'express';
+import express4 from 'express4';
 import Koa from 'koa';
+import Koa2 from 'koa2';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { vaultOpenApiDocument } from '../../src/http';
 import { canonicalIp, clientIp } from '../../src/http/client-ip';
@@ -11,7 +13,7 @@ import { createVaultHandler } from '../../src/http/fetch';
 import { createKoaMiddleware } from '../../src/http/koa';
 import { routes } from '../../src/http/routes';
 import { testKeyWrapper } from '../../src/testing/key-wrappers';
-import { createVault } from '../../src/vault/create-vault';
+import { createVault, type Vault } from '../../src/vault/create-vault';
 import { serve } from './support/servers';
 import { client, enc } from './support/world';
 
@@ -27,15 +29,32 @@ async function started(server: ReturnType<typeof createServer>, mount = '/v1') {
   return running;
 }
 
-describe('Express binding', () => {
-  it('works behind express.json() and next to the app’s own routes', async () => {
-    const { vault, key } = await fixture();
+// Express 4's types and Express 5's differ: the binding must fit both as written, without casts.
+const expressApps: Record<string, (vault: Vault) => RequestListener> = {
+  'Express 5': (vault) => {
     const app = express();
     app.use(express.json());
     app.get('/health', (_req, res) => {
       res.json({ ok: true });
     });
     app.use('/api/vault', createExpressMiddleware(vault));
+    return app;
+  },
+  'Express 4': (vault) => {
+    const app = express4();
+    app.use(express4.json());
+    app.get('/health', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use('/api/vault', createExpressMiddleware(vault));
+    return app;
+  },
+};
+
+describe.each(Object.entries(expressApps))('%s binding', (_major, expressApp) => {
+  it('works behind express.json() and next to the app’s own routes', async () => {
+    const { vault, key } = await fixture();
+    const app = expressApp(vault);
     const server = await started(createServer(app), '/api/vault');
     const api = client(server.url, key);
     const created = await api.request('POST', '/secrets', { json: { path: 'a/b', value: 'v' } });
@@ -60,10 +79,10 @@ describe('Express binding', () => {
   });
 });
 
-describe('Koa binding', () => {
+describe.each([['Koa 3', Koa], ['Koa 2', Koa2 as unknown as typeof Koa]] as const)('%s binding', (_major, KoaApp) => {
   it('passes requests outside its prefix on, and uses a body a parser in front already read', async () => {
     const { vault, key } = await fixture();
-    const app = new Koa();
+    const app = new KoaApp();
     app.use(async (ctx, next) => {
       // A stand-in for @koa/bodyparser: reads the stream and leaves rawBody and body behind.
       if (ctx.method === 'POST') {
