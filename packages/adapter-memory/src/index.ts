@@ -30,6 +30,7 @@ import {
   recordKey,
   type SecretRecord,
   type StorageAdapter,
+  STORE_TENANT,
   type StorageInput,
   type Stored,
   type VersionKey,
@@ -107,11 +108,9 @@ export class MemoryAdapter implements StorageAdapter {
   // ── writing (callers have checked every condition first) ──────────────────
 
   #assertNewEvents(events: Array<{ id: string }>): void {
-    const ids = new Set<string>();
-    for (const { id } of events) {
-      if (this.#eventIds.has(id) || ids.has(id)) throw new AgentVaultConflictError(`audit event ${id} already exists`);
-      ids.add(id);
-    }
+    const ids = new Set(events.map((e) => e.id));
+    const taken = events.find((e) => this.#eventIds.has(e.id)) ?? (ids.size < events.length ? events[0] : undefined);
+    if (taken) throw new AgentVaultConflictError(`audit event ${taken.id} already exists`);
   }
 
   #append(event: AuditEventInput): void {
@@ -244,7 +243,7 @@ export class MemoryAdapter implements StorageAdapter {
     const { writes, events } = input;
     const keys = writes.map((w) => (w.op === 'put' ? recordKey(w.kind, w.record as never) : w.key));
     const tenants = new Set([...keys.map((k) => k.tenant), ...events.map((e) => e.tenant)]);
-    tenants.delete('*');
+    tenants.delete(STORE_TENANT);
     if (tenants.size > 1) throw new Error('memory: a commit may not span tenants');
     const revs: number[] = [];
     keys.forEach((key, index) => {
