@@ -243,6 +243,10 @@ export class AuditSealer {
     }
     if (events.length === 0) return { wrote: false, more: false, sealedSeq };
     const key = await this.#sealKey(seal.record);
+    // After a key-encryption-key rotation, the seal key moves to the current key with the next checkpoint.
+    const wrappedKey = seal.record.wrappedKey.keyId === this.#rt.keys.currentKeyId()
+      ? seal.record.wrappedKey
+      : await this.#rt.keys.rewrap(seal.record.wrappedKey, { tenant, purpose: 'audit-seal' });
     const n = seal.record.checkpoints + 1;
     const toSeq = sealedSeq + events.length;
     const body = {
@@ -258,7 +262,7 @@ export class AuditSealer {
     await this.#rt.storage.commit({
       writes: [
         put('audit_checkpoint', checkpoint, 'absent'),
-        put('audit_seal', { ...seal.record, checkpoints: n, sealedSeq: toSeq, lastMac: mac }, seal.rev),
+        put('audit_seal', { ...seal.record, wrappedKey, checkpoints: n, sealedSeq: toSeq, lastMac: mac }, seal.rev),
       ],
       events: [],
     });
