@@ -40,6 +40,7 @@ import {
 import type { StorageBackdoor } from '@agentvault/core/testing';
 
 const clone = <T>(value: T): T => structuredClone(value);
+const copyEvent = <E extends AuditEventInput>(e: E): E => ({ ...e, details: { ...e.details } });
 // The hot read copies by hand: a tenth of structuredClone's cost.
 const copySecret = (s: SecretRecord): SecretRecord => ({ ...s, tags: { ...s.tags }, rotation: s.rotation && { ...s.rotation } });
 const copyVersion = (v: VersionRecord): VersionRecord =>
@@ -115,7 +116,7 @@ export class MemoryAdapter implements StorageAdapter {
 
   #append(event: AuditEventInput): void {
     const data = this.#tenant(event.tenant);
-    data.events.push({ ...clone(event), seq: ++data.lastSeq });
+    data.events.push({ ...copyEvent(event), seq: ++data.lastSeq });
     this.#eventIds.add(event.id);
   }
 
@@ -384,19 +385,19 @@ export class MemoryAdapter implements StorageAdapter {
       )
       .sort(compare)
       .slice(0, query.limit)
-      .map(clone);
+      .map(copyEvent);
   }
 
   async readAudit(query: StorageInput<'readAudit'>): Promise<AuditEvent[]> {
     const data = this.#tenants.get(query.tenant);
     const events = data?.events ?? [];
     // An untampered trail holds seq n at index n - 1.
-    if (!data?.tampered) return events.slice(query.afterSeq, query.afterSeq + query.limit).map(clone);
+    if (!data?.tampered) return events.slice(query.afterSeq, query.afterSeq + query.limit).map(copyEvent);
     return events
       .filter((e) => e.seq > query.afterSeq)
       .sort((a, b) => a.seq - b.seq)
       .slice(0, query.limit)
-      .map(clone);
+      .map(copyEvent);
   }
 
   // ── backdoor (tests) ───────────────────────────────────────────────────────
