@@ -30,6 +30,7 @@ import {
   recordKey,
   type SecretRecord,
   type StorageAdapter,
+  STORE_TENANT,
   type StorageInput,
   type Stored,
   type VersionKey,
@@ -39,6 +40,7 @@ import {
 import type { StorageBackdoor } from '@agentvault/core/testing';
 
 const clone = <T>(value: T): T => structuredClone(value);
+const copyEvent = <E extends AuditEventInput>(e: E): E => ({ ...e, details: { ...e.details } });
 // The hot read copies by hand: a tenth of structuredClone's cost.
 const copySecret = (s: SecretRecord): SecretRecord => ({ ...s, tags: { ...s.tags }, rotation: s.rotation && { ...s.rotation } });
 const copyVersion = (v: VersionRecord): VersionRecord =>
@@ -107,16 +109,14 @@ export class MemoryAdapter implements StorageAdapter {
   // ── writing (callers have checked every condition first) ──────────────────
 
   #assertNewEvents(events: Array<{ id: string }>): void {
-    const ids = new Set<string>();
-    for (const { id } of events) {
-      if (this.#eventIds.has(id) || ids.has(id)) throw new AgentVaultConflictError(`audit event ${id} already exists`);
-      ids.add(id);
-    }
+    const ids = new Set(events.map((e) => e.id));
+    const taken = events.find((e) => this.#eventIds.has(e.id)) ?? (ids.size < events.length ? events[0] : undefined);
+    if (taken) throw new AgentVaultConflictError(`audit event ${taken.id} already exists`);
   }
 
   #append(event: AuditEventInput): void {
     const data = this.#tenant(event.tenant);
-    data.events.push({ ...clone(event), seq: ++data.lastSeq });
+    data.events.push({ ...copyEvent(event), seq: ++data.lastSeq });
     this.#eventIds.add(event.id);
   }
 
@@ -244,7 +244,7 @@ export class MemoryAdapter implements StorageAdapter {
     const { writes, events } = input;
     const keys = writes.map((w) => (w.op === 'put' ? recordKey(w.kind, w.record as never) : w.key));
     const tenants = new Set([...keys.map((k) => k.tenant), ...events.map((e) => e.tenant)]);
-    tenants.delete('*');
+    tenants.delete(STORE_TENANT);
     if (tenants.size > 1) throw new Error('memory: a commit may not span tenants');
     const revs: number[] = [];
     keys.forEach((key, index) => {
@@ -385,19 +385,19 @@ export class MemoryAdapter implements StorageAdapter {
       )
       .sort(compare)
       .slice(0, query.limit)
-      .map(clone);
+      .map(copyEvent);
   }
 
   async readAudit(query: StorageInput<'readAudit'>): Promise<AuditEvent[]> {
     const data = this.#tenants.get(query.tenant);
     const events = data?.events ?? [];
     // An untampered trail holds seq n at index n - 1.
-    if (!data?.tampered) return events.slice(query.afterSeq, query.afterSeq + query.limit).map(clone);
+    if (!data?.tampered) return events.slice(query.afterSeq, query.afterSeq + query.limit).map(copyEvent);
     return events
       .filter((e) => e.seq > query.afterSeq)
       .sort((a, b) => a.seq - b.seq)
       .slice(0, query.limit)
-      .map(clone);
+      .map(copyEvent);
   }
 
   // ── backdoor (tests) ───────────────────────────────────────────────────────
