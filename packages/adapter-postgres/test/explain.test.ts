@@ -5,7 +5,7 @@
  */
 import type { SecretRecord } from '@agentvault/core';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { describeRequiring } from '@agentvault/core/testing';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { analyzedNodes, genericPlanNodes, indexesUsed, planNodes, sequentialScans } from './support/plans';

@@ -5,7 +5,7 @@
  */
 import type { ReadResult, SecretRecord } from '@agentvault/core';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { describeRequiring } from '@agentvault/core/testing';
 import { type PostgresAdapter, type PostgresPool, postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';

@@ -6,7 +6,7 @@
 import type { AuditEventInput } from '@agentvault/core';
 import { AgentVaultConflictError } from '@agentvault/core/errors';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { describeRequiring } from '@agentvault/core/testing';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';

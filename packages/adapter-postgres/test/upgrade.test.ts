@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type AuditEvent, createVault, expiryWarningId, type RecordKey } from '@agentvault/core';
 import { describeRequiring, testKeyWrapper } from '@agentvault/core/testing';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
 import { fillWithLegacyCode, type LegacyFill } from './support/legacy';

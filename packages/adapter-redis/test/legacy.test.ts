@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createVault, hashCredential } from '@agentvault/core';
 import { describeRequiring, manualClock, testKeyWrapper } from '@agentvault/core/testing';
 import type { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { deleteKeysUnder, exportLegacy, importLegacy, legacyToJsonl, redisAdapter } from '../src/index';
 import { newClient, redisProblem, uniquePrefix } from './redis-env';
 

@@ -12,7 +12,7 @@ import {
 } from '@agentvault/core';
 import { describeRequiring, manualClock, testKeyWrapper } from '@agentvault/core/testing';
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { deleteKeysUnder, type RedisClientLike, redisAdapter, SAFE_CLIENT_OPTIONS } from '../src/index';
 import { newClient, REDIS_URL, redisProblem, uniquePrefix } from './redis-env';
 
