@@ -1,7 +1,7 @@
 /**
  * The three ways to serve the API, each on a real socket at 127.0.0.1 and mounted at `/v1`:
- * the Express binding, the Koa binding, and a plain `node:http` server that turns each request
- * into a fetch `Request` for the fetch handler (as a Node fetch adapter would).
+ * the Express binding, the Koa binding, the `node:http` binding, and a plain `node:http` server
+ * that turns each request into a fetch `Request` for the fetch handler (as a Node fetch adapter would).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { createExpressMiddleware } from '../../../src/http/express';
 import { createVaultHandler } from '../../../src/http/fetch';
 import type { VaultHandlerOptions } from '../../../src/http/handler';
 import { createKoaMiddleware } from '../../../src/http/koa';
+import { createNodeHandler } from '../../../src/http/node-handler';
 import type { Vault } from '../../../src/vault/create-vault';
 
 export interface RunningServer {
@@ -53,6 +54,9 @@ export const startKoa: StartServer = (vault, options = {}) => {
   return serve(createServer(app.callback()));
 };
 
+export const startNode: StartServer = (vault, options = {}) =>
+  serve(createServer(createNodeHandler(vault, { basePath: '/v1', ...(options as VaultHandlerOptions<unknown>) })));
+
 function toHeaders(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -85,4 +89,5 @@ export const bindings: Array<[string, StartServer]> = [
   ['express', startExpress],
   ['koa', startKoa],
   ['fetch', startFetch],
+  ['node', startNode],
 ];
