@@ -107,6 +107,8 @@ export type VaultRequestHandler<Native = unknown> = (request: VaultRequest<Nativ
 interface CompiledRoute {
   route: Route;
   template: Template;
+  /** The route's hand check of its path parameters, else its zod schema's parse. */
+  params: ((raw: Record<string, string>) => unknown) | null;
   /** What the query schema makes of no query at all (most requests), parsed once. */
   emptyQuery: unknown;
 }
@@ -124,6 +126,30 @@ const hash: (text: string) => string =
   typeof crypto.hash === 'function' // one-shot hashing arrived in Node 20.12
     ? (text) => crypto.hash('sha256', text, 'base64url').slice(0, 32)
     : (text) => crypto.createHash('sha256').update(text).digest('base64url').slice(0, 32);
+
+const MAX_PRINCIPAL_KEYS = 10_000;
+
+/**
+ * Bucket names of principals, remembered: the same few principals call again and again, and a
+ * map lookup is cheaper than a hash. Keyed by tenant and actor id (no credential); bounded by
+ * starting over when full.
+ */
+function principalKeys(): (principal: Principal) => string {
+  const known = new Map<string, string>();
+  return (principal) => {
+    const id = `${principal.tenant}\u0000${actorOf(principal)}`;
+    let key = known.get(id);
+    if (key === undefined) {
+      if (known.size >= MAX_PRINCIPAL_KEYS) known.clear();
+      key = `p:${hash(id)}`;
+      known.set(id, key);
+    }
+    return key;
+  };
+}
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 function bearerOf(authorization: string | undefined): string | null {
   if (authorization === undefined) return null;
@@ -195,11 +221,19 @@ export function createRequestHandler<Native>(
     options.refusalAudit === false
       ? null
       : refusalAudit((batch) => vault.auditRefusals(batch), logger, options.refusalAudit ?? {});
-  const compiled: CompiledRoute[] = routes.map((route) => ({
-    route,
-    template: compileTemplate(route.path),
-    emptyQuery: route.query?.parse({}),
-  }));
+  const compiled: CompiledRoute[] = routes.map((route) => {
+    const schema = route.params;
+    const check = route.checkParams;
+    return {
+      route,
+      template: compileTemplate(route.path),
+      params: schema
+        ? (raw) => (check && check(raw)) ?? parseWith(schema, raw, 'path parameters')
+        : null,
+      emptyQuery: route.query?.parse({}),
+    };
+  });
+  const principalKey = principalKeys();
   const documents = new Map<string, string>();
 
   function openApiText(mountPath: string): string {
@@ -211,17 +245,27 @@ export function createRequestHandler<Native>(
     return text;
   }
 
-  async function rateLimit(limiter: RateLimiter | null, key: string): Promise<RateLimitDecision | null> {
+  function limiterFailed(error: unknown): null {
+    if (options.rateLimiterFailure === 'deny') throw error;
+    logger.error('rate limiter failed; request let through', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return null;
+  }
+
+  /** The limiter's decision; synchronous when the limiter is (the in-memory one), to spare a tick. */
+  function rateLimit(
+    limiter: RateLimiter | null,
+    key: string,
+  ): RateLimitDecision | null | Promise<RateLimitDecision | null> {
     if (!limiter) return null;
+    let taken: RateLimitDecision | Promise<RateLimitDecision>;
     try {
-      return await limiter.take(key, clock.now());
+      taken = limiter.take(key, clock.now());
     } catch (error) {
-      if (options.rateLimiterFailure === 'deny') throw error;
-      logger.error('rate limiter failed; request let through', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      return null;
+      return limiterFailed(error);
     }
+    return isPromise(taken) ? taken.then(undefined, limiterFailed) : taken;
   }
 
   return async function handle(request: VaultRequest<Native>): Promise<VaultResponse> {
@@ -286,14 +330,11 @@ export function createRequestHandler<Native>(
         if (failedAuth) throw credentialError;
       }
       // The bucket: an authenticated principal's own, else (no credential at all) the address's.
-      const decision = await rateLimit(
+      let decision = rateLimit(
         limiter,
-        principal
-          ? `p:${hash(`${principal.tenant}\u0000${actorOf(principal)}`)}`
-          : refusedToken !== null
-            ? `c:${hash(refusedToken)}`
-            : `ip:${address}`,
+        principal ? principalKey(principal) : refusedToken !== null ? `c:${hash(refusedToken)}` : `ip:${address}`,
       );
+      if (isPromise(decision)) decision = await decision;
       setLimitHeaders(decision);
       if (request.refusal !== undefined) throw request.refusal;
 
@@ -327,12 +368,10 @@ export function createRequestHandler<Native>(
       }
 
       let params: unknown;
-      if (route.params) {
+      if (found.params) {
         const raw: Record<string, string> = {};
-        template.params.forEach((name, i) => {
-          raw[name] = decodeParam(rawParams![i]!);
-        });
-        params = parseWith(route.params, raw, 'path parameters');
+        for (let i = 0; i < template.params.length; i++) raw[template.params[i]!] = decodeParam(rawParams[i]!);
+        params = found.params(raw);
       }
       const query =
         route.query && queryText !== ''
@@ -362,6 +401,7 @@ export function createRequestHandler<Native>(
           options.approveUrl?.(id)
           ?? `${request.origin()}${request.mountPath}/approvals/${encodeURIComponent(id)}`,
       });
+      if (result.json !== undefined) return { status: result.status, headers, body: result.json };
       if (result.body === undefined) {
         delete headers['content-type'];
         return { status: result.status, headers, body: null };
