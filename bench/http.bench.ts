@@ -7,6 +7,8 @@
  * Each server runs in its own process on the built packages (`npm run build` first) with
  * NODE_ENV=production; autocannon runs in another process; loopback only, bounded duration. Pairs
  * are measured back to back in alternating rounds, and each ratio is the median of the rounds.
+ * Beside req/s, each server reports its own CPU time per request: on a machine shared with other
+ * work, req/s swings with the scheduler while CPU per request shows the cost itself.
  * The vault read is the whole audited path: Bearer agent key, the per-address guard and the
  * limiters (a bucket too large to refuse), routing, validation, an audited read on memory
  * storage with local keys, JSON out.
@@ -42,6 +44,13 @@ interface Server {
   url: string;
   headers: Record<string, string>;
   child: ChildProcess;
+  /** Requests answered and CPU µs used by the server process so far. */
+  usage(): Promise<{ requests: number; cpuMicros: number }>;
+}
+
+interface Run extends Measurement {
+  /** Server CPU µs per request over the run. */
+  cpuPerRequest: number;
 }
 
 /** The servers load the built packages: refuse to measure a `dist` older than its sources. */
@@ -70,21 +79,30 @@ async function startServer(kind: Kind): Promise<Server> {
     env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
   const line = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', resolve);
+    next().then(resolve, reject);
     child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}) before listening`)));
   });
   const { port, path, headers } = JSON.parse(line) as { port: number; path: string; headers: Record<string, string> };
-  return { kind, url: `http://127.0.0.1:${port}${path}`, headers, child };
+  const usage = async () => {
+    const answer = next();
+    child.stdin!.write('\n');
+    return JSON.parse(await answer) as { requests: number; cpuMicros: number };
+  };
+  return { kind, url: `http://127.0.0.1:${port}${path}`, headers, child, usage };
 }
 
 /** One autocannon run in a child process; fails if any response was not 2xx. */
-async function cannon(server: Server): Promise<Measurement> {
+async function cannon(server: Server): Promise<Run> {
   const args = [AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-d', String(DURATION_SECONDS)];
   args.push('--warmup', '[', '-c', String(CONNECTIONS), '-d', '1', ']');
   for (const [key, value] of Object.entries(server.headers)) args.push('-H', `${key}=${value}`);
   args.push(server.url);
+  const before = await server.usage();
   const { stdout } = await run$(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   // With --warmup autocannon prints the warm-up's JSON line first; the measured run is the last.
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
@@ -95,7 +113,9 @@ async function cannon(server: Server): Promise<Measurement> {
   };
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${server.kind}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  const after = await server.usage();
   return {
+    cpuPerRequest: (after.cpuMicros - before.cpuMicros) / (after.requests - before.requests),
     name: server.kind,
     ops: result.requests.total,
     opsPerSec: result.requests.average,
@@ -158,16 +178,18 @@ export async function run(): Promise<void> {
   const servers = new Map<Kind, Server>();
   try {
     for (const kind of pairs.flat()) servers.set(kind, await startServer(kind));
-    const rows = new Map<Kind, Measurement[]>();
+    const rows = new Map<Kind, Run[]>();
     const ratios = pairs.map(() => [] as number[]);
+    const cpuRatios = pairs.map(() => [] as number[]);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, [baseline, subject]] of pairs.entries()) {
         // Alternate which side goes first, so a drift in load within a round hits both alike.
         const order = round % 2 === 0 ? [baseline, subject] : [subject, baseline];
-        const got = new Map<Kind, Measurement>();
+        const got = new Map<Kind, Run>();
         for (const kind of order) got.set(kind, await cannon(servers.get(kind)!));
         for (const [kind, m] of got) rows.set(kind, [...(rows.get(kind) ?? []), m]);
         ratios[i]!.push(got.get(subject)!.opsPerSec / got.get(baseline)!.opsPerSec);
+        cpuRatios[i]!.push(got.get(baseline)!.cpuPerRequest / got.get(subject)!.cpuPerRequest);
       }
     }
     printMeasurements(
@@ -177,7 +199,12 @@ export async function run(): Promise<void> {
         return [...all].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(all.length / 2)]!;
       }),
     );
+    console.log('\nServer CPU per request (µs; median of rounds; includes the work of the whole process)');
+    console.table(
+      pairs.flat().map((kind) => ({ server: kind, 'cpu µs/request': median(rows.get(kind)!.map((r) => r.cpuPerRequest)).toFixed(1) })),
+    );
     const [nodeRatios, koaRatios] = ratios as [number[], number[]];
+    const [nodeCpu, koaCpu] = cpuRatios as [number[], number[]];
     printChecks(`Targets (ratios from this run; load average at start ${load})`, [
       check(
         `node:http binding: vault read / raw node:http hello-world (req/s; rounds ${spread(nodeRatios)})`,
@@ -188,6 +215,18 @@ export async function run(): Promise<void> {
       check(
         `Koa: vault read / Koa hello-world (req/s; rounds ${spread(koaRatios)})`,
         median(koaRatios),
+        '>= 0.75',
+        (v) => v >= 0.75,
+      ),
+      check(
+        `node:http, by server CPU per request: hello-world / vault read (rounds ${spread(nodeCpu)})`,
+        median(nodeCpu),
+        '>= 0.5',
+        (v) => v >= 0.5,
+      ),
+      check(
+        `Koa, by server CPU per request: hello-world / vault read (rounds ${spread(koaCpu)})`,
+        median(koaCpu),
         '>= 0.75',
         (v) => v >= 0.75,
       ),

@@ -2,7 +2,8 @@
  * One server of the HTTP benchmark, in its own process, on the built packages (`npm run build`):
  *   node bench/http/server.mjs <node-hello|node-vault|koa-hello|koa-vault>
  * Listens on 127.0.0.1 (a free port), then prints one JSON line `{ port, path, headers }` that
- * names the request to load it with. Exits when its stdin closes.
+ * names the request to load it with. For each line read on stdin it prints
+ * `{ requests, cpuMicros }` (requests answered and process CPU time so far). Exits when stdin closes.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -69,9 +70,19 @@ switch (kind) {
     throw new Error(`unknown server kind: ${kind}`);
 }
 
-const server = createServer(listener);
+let requests = 0;
+const server = createServer((req, res) => {
+  requests++;
+  listener(req, res);
+});
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: server.address().port, ...request })}\n`);
 });
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  for (let i = chunk.split('\n').length - 1; i > 0; i--) {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ requests, cpuMicros: user + system })}\n`);
+  }
+});
 process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
