@@ -1,9 +1,10 @@
+/* global process -- a Node.js script */
 /**
  * One server of the HTTP benchmark, in its own process, on the built packages (`npm run build`):
  *   node bench/http/server.mjs <node-hello|node-vault|koa-hello|koa-vault>
  * Listens on 127.0.0.1 (a free port), then prints one JSON line `{ port, path, headers }` that
  * names the request to load it with. For each line read on stdin it prints
- * `{ requests, cpuMicros }` (requests answered and process CPU time so far). Exits when stdin closes.
+ * `{ requests, cpuMicros, userMicros }` (requests answered, process CPU time and its user part so far). Exits when stdin closes.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -82,7 +83,7 @@ process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {
   for (let i = chunk.split('\n').length - 1; i > 0; i--) {
     const { user, system } = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ requests, cpuMicros: user + system })}\n`);
+    process.stdout.write(`${JSON.stringify({ requests, cpuMicros: user + system, userMicros: user })}\n`);
   }
 });
 process.stdin.on('end', () => process.exit(0));

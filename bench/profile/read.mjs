@@ -1,3 +1,4 @@
+/* global process, console, performance -- a Node.js script */
 /**
  * A CPU profile of the HTTP read path on the built packages (run `npm run build` first):
  *   node --cpu-prof --cpu-prof-dir=bench/profile/out bench/profile/read.mjs [handler|node|vault] [reads]
@@ -22,7 +23,7 @@ const vault = createVault({
 await vault.setSecret(SECRET, `sk-proj-${'x'.repeat(48)}`, { tier: 'standard' });
 const admin = await vault.createAgentKey({ roles: ['admin'], description: 'bench' });
 const options = { rateLimiter: memoryRateLimiter({ limit: 1_000_000_000, windowSeconds: 1 }) };
-const headers = { authorization: `Bearer ${admin.value}`, 'user-agent': 'bench' };
+const headers = { 'authorization': `Bearer ${admin.value}`, 'user-agent': 'bench' };
 
 const started = performance.now();
 if (mode === 'vault') {

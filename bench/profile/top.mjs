@@ -1,3 +1,4 @@
+/* global process, console -- a Node.js script */
 /**
  * The top entries of a `.cpuprofile` by self time, then self time by owner (the nearest frame on
  * the stack in our packages or a dependency, so `node:crypto` time counts for whoever called it):

@@ -52,9 +52,10 @@ describe('hand-written serializers', () => {
     expect(() => iso(new Date(Number.NaN))).toThrow(RangeError);
   });
 
-  it("the read route's hand check of its path parameter accepts exactly what its schema accepts", () => {
+  it('the read route’s hand check of its path parameter accepts exactly what its schema accepts', () => {
     const route = routes.find((r) => r.operationId === 'getSecret')!;
-    const segment = fc.stringMatching(/^[A-Za-z0-9._\-/%\u0000 é]{0,12}$/);
+    // Valid segment characters, and a few that are not (a slash, %, a control character, a space, é).
+    const segment = fc.stringMatching(/^[A-Za-z0-9._\-/%\t é]{0,12}$/);
     const path = fc.oneof(
       fc.array(segment, { minLength: 1, maxLength: 18 }).map((parts) => parts.join('/')),
       fc.string({ maxLength: 600 }),
