@@ -37,7 +37,7 @@ const DURATION_SECONDS = 4;
 const ROUNDS = 3;
 const SECRET = 'bench/openai/api-key';
 
-type Kind = 'node-hello' | 'node-vault' | 'koa-hello' | 'koa-vault';
+type Kind = 'node-hello' | 'node-vault' | 'node-read' | 'koa-hello' | 'koa-vault';
 
 interface Server {
   kind: Kind;
@@ -192,46 +192,61 @@ export async function run(): Promise<void> {
     local.subject,
   ]);
 
-  const pairs: Array<[Kind, Kind]> = [
-    ['node-hello', 'node-vault'],
+  // Each group: its baseline, then what is measured against it in the same round. `node-read` is
+  // the floor: the audited read on node:http with no handler at all.
+  const groups: Kind[][] = [
+    ['node-hello', 'node-vault', 'node-read'],
     ['koa-hello', 'koa-vault'],
   ];
   const servers = new Map<Kind, Server>();
   try {
-    for (const kind of pairs.flat()) servers.set(kind, await startServer(kind));
+    for (const kind of groups.flat()) servers.set(kind, await startServer(kind));
     const rows = new Map<Kind, Run[]>();
-    const ratios = pairs.map(() => [] as number[]);
-    const cpuRatios = pairs.map(() => [] as number[]);
+    const ratios = new Map<Kind, number[]>();
+    const cpuRatios = new Map<Kind, number[]>();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, [baseline, subject]] of pairs.entries()) {
-        // Alternate which side goes first, so a drift in load within a round hits both alike.
-        const order = round % 2 === 0 ? [baseline, subject] : [subject, baseline];
+      for (const group of groups) {
+        // Alternate the order, so a drift in load within a round hits every side alike.
+        const order = round % 2 === 0 ? group : group.toReversed();
         const got = new Map<Kind, Run>();
         for (const kind of order) got.set(kind, await cannon(servers.get(kind)!));
         for (const [kind, m] of got) rows.set(kind, [...(rows.get(kind) ?? []), m]);
-        ratios[i]!.push(got.get(subject)!.opsPerSec / got.get(baseline)!.opsPerSec);
-        cpuRatios[i]!.push(got.get(baseline)!.cpuPerRequest / got.get(subject)!.cpuPerRequest);
+        const base = got.get(group[0]!)!;
+        for (const kind of group.slice(1)) {
+          ratios.set(kind, [...(ratios.get(kind) ?? []), got.get(kind)!.opsPerSec / base.opsPerSec]);
+          cpuRatios.set(kind, [...(cpuRatios.get(kind) ?? []), base.cpuPerRequest / got.get(kind)!.cpuPerRequest]);
+        }
       }
     }
     printMeasurements(
       `autocannon -c ${CONNECTIONS} -d ${DURATION_SECONDS} (own process; each server in its own), median of ${ROUNDS} rounds; req/s and latency`,
-      pairs.flat().map((kind) => {
+      groups.flat().map((kind) => {
         const all = rows.get(kind)!;
         return [...all].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(all.length / 2)]!;
       }),
     );
     console.log('\nServer CPU per request (µs; median of rounds; includes the work of the whole process)');
     console.table(
-      pairs.flat().map((kind) => ({ 'server': kind, 'cpu µs/request': median(rows.get(kind)!.map((r) => r.cpuPerRequest)).toFixed(1) })),
+      groups.flat().map((kind) => ({ 'server': kind, 'cpu µs/request': median(rows.get(kind)!.map((r) => r.cpuPerRequest)).toFixed(1) })),
     );
-    const [nodeRatios, koaRatios] = ratios as [number[], number[]];
-    const [nodeCpu, koaCpu] = cpuRatios as [number[], number[]];
+    const [nodeRatios, readRatios, koaRatios] = (['node-vault', 'node-read', 'koa-vault'] as const).map(
+      (kind) => ratios.get(kind)!,
+    ) as [number[], number[], number[]];
+    const [nodeCpu, readCpu, koaCpu] = (['node-vault', 'node-read', 'koa-vault'] as const).map(
+      (kind) => cpuRatios.get(kind)!,
+    ) as [number[], number[], number[]];
     printChecks(`Targets (ratios from this run; load average at start ${load})`, [
       check(
         `node:http binding: vault read / raw node:http hello-world (req/s; rounds ${spread(nodeRatios)})`,
         median(nodeRatios),
         '>= 0.5',
         (v) => v >= 0.5,
+      ),
+      check(
+        `floor: bare vault.getSecret on node:http, no handler / hello-world (req/s; rounds ${spread(readRatios)})`,
+        median(readRatios),
+        'info',
+        () => true,
       ),
       check(
         `Koa: vault read / Koa hello-world (req/s; rounds ${spread(koaRatios)})`,
@@ -244,6 +259,12 @@ export async function run(): Promise<void> {
         median(nodeCpu),
         '>= 0.5',
         (v) => v >= 0.5,
+      ),
+      check(
+        `floor, by server CPU per request: hello-world / bare vault.getSecret (rounds ${spread(readCpu)})`,
+        median(readCpu),
+        'info',
+        () => true,
       ),
       check(
         `Koa, by server CPU per request: hello-world / vault read (rounds ${spread(koaCpu)})`,

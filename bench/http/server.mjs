@@ -1,7 +1,9 @@
-/* global process -- a Node.js script */
+/* global process, Buffer -- a Node.js script */
 /**
  * One server of the HTTP benchmark, in its own process, on the built packages (`npm run build`):
- *   node bench/http/server.mjs <node-hello|node-vault|koa-hello|koa-vault>
+ *   node bench/http/server.mjs <node-hello|node-vault|node-read|koa-hello|koa-vault>
+ * `node-read` is the floor of `node-vault`: the same audited `vault.getSecret` straight on
+ * `node:http`, no handler (no routing, limits or validation), `JSON.stringify` of the result.
  * Listens on 127.0.0.1 (a free port), then prints one JSON line `{ port, path, headers }` that
  * names the request to load it with. For each line read on stdin it prints
  * `{ requests, cpuMicros, userMicros }` (requests answered, process CPU time and its user part so far). Exits when stdin closes.
@@ -56,6 +58,22 @@ switch (kind) {
   case 'node-vault': {
     const setup = await vaultSetup();
     listener = createNodeHandler(setup.vault, { basePath: '/v1', ...setup.options });
+    request = setup.request;
+    break;
+  }
+  case 'node-read': {
+    const setup = await vaultSetup();
+    const token = setup.request.headers.authorization.slice('Bearer '.length);
+    listener = (req, res) => {
+      setup.vault.getSecret(SECRET, { token, ip: req.socket.remoteAddress, userAgent: 'bench' }).then((secret) => {
+        const body = JSON.stringify(secret);
+        res.writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': String(Buffer.byteLength(body)),
+        });
+        res.end(body);
+      });
+    };
     request = setup.request;
     break;
   }

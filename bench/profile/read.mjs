@@ -3,7 +3,8 @@
  * A CPU profile of the HTTP read path on the built packages (run `npm run build` first):
  *   node --cpu-prof --cpu-prof-dir=bench/profile/out bench/profile/read.mjs [handler|node|vault] [reads]
  * `handler`: the shared request handler in process; `node`: the node:http binding over a real
- * loopback socket; `vault`: `vault.getSecret` alone. Then `node bench/profile/top.mjs <file>`.
+ * loopback socket; `vault`: `vault.getSecret` with the agent key alone; `trusted`: `vault.getSecret`
+ * as the trusted in-process caller (the core bench's audited read). Then `node bench/profile/top.mjs <file>`.
  */
 import { randomBytes } from 'node:crypto';
 import { memoryAdapter } from '@agentvault/adapter-memory';
@@ -26,7 +27,9 @@ const options = { rateLimiter: memoryRateLimiter({ limit: 1_000_000_000, windowS
 const headers = { 'authorization': `Bearer ${admin.value}`, 'user-agent': 'bench' };
 
 const started = performance.now();
-if (mode === 'vault') {
+if (mode === 'trusted') {
+  for (let i = 0; i < reads; i++) await vault.getSecret(SECRET);
+} else if (mode === 'vault') {
   for (let i = 0; i < reads; i++)
     await vault.getSecret(SECRET, { token: admin.value, ip: '127.0.0.1', userAgent: 'bench' });
 } else if (mode === 'handler') {
