@@ -72,7 +72,12 @@ export function secretToWire(s: Secret): Wire<typeof secretWire> {
   return { ...metadataToWire(s), value: s.value, accessed_at: iso(s.accessedAt) };
 }
 
-const text = JSON.stringify;
+const json = JSON.stringify;
+/** Strings JSON writes as they are (no quote, backslash, control or surrogate): most paths, ids and values. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const VERBATIM = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+const text = (value: string | number | null | Record<string, string>) =>
+  typeof value === 'string' && VERBATIM.test(value) ? `"${value}"` : json(value);
 const isoText = (date: Date | null) => (date === null ? 'null' : `"${iso(date)}"`);
 
 /**
