@@ -11,6 +11,7 @@ import { canonicalIp, clientIp } from '../../src/http/client-ip';
 import { createExpressMiddleware } from '../../src/http/express';
 import { createVaultHandler } from '../../src/http/fetch';
 import { createKoaMiddleware } from '../../src/http/koa';
+import { createNodeHandler } from '../../src/http/node-handler';
 import { routes } from '../../src/http/routes';
 import { testKeyWrapper } from '../../src/testing/key-wrappers';
 import { createVault, type Vault } from '../../src/vault/create-vault';
@@ -124,6 +125,55 @@ describe('fetch handler', () => {
     expect(inside.status).toBe(200);
     const { events } = await vault.queryAudit({ type: 'secret.list' });
     expect(events[0]?.ip).toBe('10.0.0.7');
+  });
+});
+
+describe('node:http binding', () => {
+  it('answers outside its base path with our 404, and serves the root when it has none', async () => {
+    const { vault, key } = await fixture();
+    const mounted = await started(createServer(createNodeHandler(vault, { basePath: '/v1/' })));
+    const auth = { authorization: `Bearer ${key}` };
+    for (const outside of ['/v10/secrets', '/secrets', '/']) {
+      const reply = await fetch(mounted.url.replace('/v1', outside), { headers: auth });
+      expect(reply.status).toBe(404);
+      expect(reply.headers.get('x-ratelimit-limit')).toBe('1000');
+      expect(((await reply.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+    const api = client(mounted.url, key);
+    expect((await api.request('POST', '/secrets', { json: { path: 'a/b', value: 'v' } })).status).toBe(201);
+    expect((await api.request('GET', `/secrets/${enc('a/b')}?version=1`)).body.value).toBe('v');
+    expect((await api.request('GET', '/openapi.json')).body.servers).toEqual([{ url: '/v1' }]);
+    expect((await fetch(`${mounted.url}?x=1`, { headers: auth })).status).toBe(404);
+
+    const root = await started(createServer(createNodeHandler(vault)), '');
+    const listed = await client(root.url, key).request('GET', '/secrets');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((item: { path: string }) => item.path)).toEqual(['a/b']);
+  });
+
+  it('answers 500 in our shape if the handler itself fails (here: a host logger that throws)', async () => {
+    const { vault, key } = await fixture();
+    const logged: string[] = [];
+    const handler = createNodeHandler(vault, {
+      basePath: '/v1',
+      logger: {
+        warn() {},
+        error: (message) => {
+          logged.push(message);
+          throw new Error('logger down');
+        },
+      },
+      authenticate: () => {
+        throw new Error('host bug');
+      },
+    });
+    const server = await started(createServer(handler));
+    const reply = await client(server.url, key).request('GET', '/secrets');
+    expect(reply.status).toBe(500);
+    expect(reply.body).toEqual({
+      error: { code: 'internal_error', message: 'Internal error; retry with exponential backoff' },
+    });
+    expect(logged).toEqual(['request failed', 'handler failed']);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The three ways to serve the API, each on a real socket at 127.0.0.1 and mounted at `/v1`:
- * the Express binding, the Koa binding, and a plain `node:http` server that turns each request
- * into a fetch `Request` for the fetch handler (as a Node fetch adapter would).
+ * the Express binding, the Koa binding, the `node:http` binding, and a plain `node:http` server
+ * that turns each request into a fetch `Request` for the fetch handler (as a Node fetch adapter would).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import { createExpressMiddleware } from '../../../src/http/express';
 import { createVaultHandler } from '../../../src/http/fetch';
 import type { VaultHandlerOptions } from '../../../src/http/handler';
 import { createKoaMiddleware } from '../../../src/http/koa';
+import { createNodeHandler } from '../../../src/http/node-handler';
 import type { Vault } from '../../../src/vault/create-vault';
 
 export interface RunningServer {
@@ -78,6 +79,9 @@ export function startKoa(major: 2 | 3 = 3): StartServer {
   };
 }
 
+export const startNode: StartServer = (vault, options = {}) =>
+  serve(createServer(createNodeHandler(vault, { basePath: '/v1', ...(options as VaultHandlerOptions<unknown>) })));
+
 function toHeaders(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -112,4 +116,5 @@ export const bindings: Array<[string, StartServer]> = [
   ['koa 3', startKoa(3)],
   ['koa 2', startKoa(2)],
   ['fetch', startFetch],
+  ['node', startNode],
 ];
