@@ -42,4 +42,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+void main();
