@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** `agentvault-server`: configuration from the environment, then serve until SIGTERM or SIGINT. */
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
