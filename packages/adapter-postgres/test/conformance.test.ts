@@ -3,5 +3,5 @@ import { inject } from 'vitest';
 import { postgresTestFixture } from '../src/testing';
 
 describeRequiring(inject('pgProblem'), 'on PostgreSQL', () => {
-  runStorageConformance('postgres', () => postgresTestFixture('conformance'));
+  runStorageConformance('postgres', () => postgresTestFixture('conformance'), { modelLanes: 8 });
 });

@@ -28,5 +28,5 @@ describeRequiring(cluster.skipped, 'on Redis Cluster', () => {
         await Promise.all([client.quit(), twinClient.quit()]);
       },
     };
-  });
+  }, { modelLanes: 8, modelRuns: 2000 });
 });

@@ -30,6 +30,9 @@ describeRequiring(unreachable, 'on PostgreSQL', () => {
         if (!world || !client) throw new Error('the KMS fake is not started');
         return awsKmsKeyWrapper({ keyId: world.key, client });
       },
+      // The token model is about storage, which adapter-postgres runs 10,000 times; here, a sample.
+      modelRuns: 100,
+      modelLanes: 4,
     },
   );
 });

@@ -4,9 +4,9 @@
  * decide, claim, let time pass and run maintenance — some steps run two at a time — against a
  * small reference model. Every outcome must match the model (two concurrent steps: one of their
  * two orders), and after every step each token's stored budget and revocation and each request's
- * status, claim and decisions must equal the model's. Runs per adapter: `AGENTVAULT_MODEL_RUNS`
- * (default 10,000 under CI, 300 otherwise); a failure prints the seed and path to replay, and
- * replayed failures stay in `REGRESSIONS` below.
+ * status, claim and decisions must equal the model's. Runs per adapter: `AGENTVAULT_MODEL_RUNS`,
+ * else the suite's `modelRuns` (default 10,000 under CI, 300 otherwise), on `modelLanes` lanes; a
+ * failure prints the seed and path to replay, and replayed failures stay in `REGRESSIONS` below.
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
@@ -525,12 +525,15 @@ const commands = fc.commands(
 );
 
 /** The world every sequence starts from: two approver keys and five wide tokens, minted before a critical secret exists. */
-const worlds = fc.record({
-  quorum: fc.constantFrom(1, 1, 2),
-  maintenance: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-  rootUses: fc.tuple(uses, uses, uses),
-  childUses: fc.tuple(uses, uses),
-});
+/** Worlds; `maintenance` pins whether its sequences run maintenance (else one in ten does). */
+const worldsWith = (maintenance?: boolean) =>
+  fc.record({
+    quorum: fc.constantFrom(1, 1, 2),
+    maintenance: maintenance === undefined ? fc.integer({ min: 0, max: 9 }).map((n) => n === 0) : fc.constant(maintenance),
+    rootUses: fc.tuple(uses, uses, uses),
+    childUses: fc.tuple(uses, uses),
+  });
+const worlds = worldsWith();
 type World = typeof worlds extends fc.Arbitrary<infer W> ? W : never;
 
 async function setupWorld(instances: Instances, world: World): Promise<{ model: Model; real: Real }> {
@@ -583,37 +586,58 @@ const tally: Record<string, number> = {};
 
 const REGRESSIONS: Array<{ seed: number; path: string; why: string }> = [];
 
-function runsFromEnv(): number {
+function runsFor(ctx: SuiteContext): number {
   const configured = Number(process.env['AGENTVAULT_MODEL_RUNS']);
   if (Number.isSafeInteger(configured) && configured > 0) return configured;
+  if (ctx.options.modelRuns !== undefined) return ctx.options.modelRuns;
   return process.env['CI'] === 'true' ? 10_000 : 300;
 }
 
 export function tokenModelTests(ctx: SuiteContext): void {
-  const runs = runsFromEnv();
-  const byQuorum = new Map<number, Instances>();
-  const instances = (quorum: number): Instances => {
-    let found = byQuorum.get(quorum);
-    if (!found) {
-      const h = ctx.setup({
-        approvals: { requiredApprovals: { critical: quorum }, expiresInSeconds: APPROVAL_TTL_SECONDS },
-      });
-      found = { h, vaults: [h.vault, h.another()] };
-      byQuorum.set(quorum, found);
-    }
-    return found;
+  const runs = runsFor(ctx);
+  const lanes = Math.max(1, Math.min(runs, ctx.options.modelLanes ?? 1));
+  /** One lane's property: its own harnesses (tenant, clock, two vaults) per quorum. */
+  const laneProperty = (arbitrary = worlds) => {
+    const byQuorum = new Map<number, Instances>();
+    const instances = (quorum: number): Instances => {
+      let found = byQuorum.get(quorum);
+      if (!found) {
+        const h = ctx.setup({
+          approvals: { requiredApprovals: { critical: quorum }, expiresInSeconds: APPROVAL_TTL_SECONDS },
+        });
+        found = { h, vaults: [h.vault, h.another()] };
+        byQuorum.set(quorum, found);
+      }
+      return found;
+    };
+    return fc.asyncProperty(arbitrary, commands, async (world, cmds) => {
+      const { model, real } = await setupWorld(instances(world.quorum), world);
+      await fc.asyncModelRun(() => ({ model, real }), cmds);
+    });
   };
-  const property = fc.asyncProperty(worlds, commands, async (world, cmds) => {
-    const { model, real } = await setupWorld(instances(world.quorum), world);
-    await fc.asyncModelRun(() => ({ model, real }), cmds);
-  });
+  const property = laneProperty();
 
-  it(`matches the reference model of token trees, approvals and revocation (${runs} sequences)`, async () => {
+  it(`matches the reference model of token trees, approvals and revocation (${runs} sequences${lanes > 1 ? `, ${lanes} lanes` : ''})`, async () => {
     const started = performance.now();
-    await fc.assert(property, { numRuns: runs, verbose: 1 });
+    if (lanes === 1) await fc.assert(property, { numRuns: runs, verbose: 1 });
+    else {
+      // Maintenance is store-wide: a lane running it at its own clock would expire the others'
+      // requests. So the lanes run the sequences without maintenance at once, each in its own
+      // tenant, and one lane then runs the tenth that does, alone.
+      const withMaintenance = Math.max(1, Math.round(runs / 10));
+      const without = runs - withMaintenance;
+      await Promise.all(
+        Array.from({ length: lanes }, (_, lane) =>
+          fc.assert(laneProperty(worldsWith(false)), {
+            numRuns: Math.floor(without / lanes) + (lane < without % lanes ? 1 : 0),
+            verbose: 1,
+          })),
+      );
+      await fc.assert(laneProperty(worldsWith(true)), { numRuns: withMaintenance, verbose: 1 });
+    }
     const seconds = (performance.now() - started) / 1000;
     const outcomes = Object.entries(tally).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => `${k}=${n}`);
-    console.info(`token model: ${runs} sequences in ${seconds.toFixed(1)} s; outcomes ${outcomes.join(' ')}`);
+    console.info(`token model: ${runs} sequences in ${seconds.toFixed(1)} s on ${lanes} lane(s); outcomes ${outcomes.join(' ')}`);
   }, 30 * 60_000);
 
   for (const regression of REGRESSIONS) {
