@@ -171,5 +171,12 @@ export function toAuditPage(w: Wire): AuditPage {
 }
 
 export function toImportResult(w: Wire): ImportResult {
-  return { created: w.created, updated: w.updated, skipped: w.skipped, dryRun: w.dry_run };
+  return {
+    created: w.created,
+    updated: w.updated,
+    skipped: w.skipped,
+    dryRun: w.dry_run,
+    counts: w.counts,
+    secrets: w.secrets,
+  };
 }

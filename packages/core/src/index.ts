@@ -74,6 +74,7 @@ export type {
   GetSecretOptions,
   ImportEnvOptions,
   ImportedSecret,
+  ImportOutcome,
   ImportResult,
   ListSecretsOptions,
   RollbackSecretOptions,

@@ -81,12 +81,22 @@ export interface ImportedSecret {
   line: number;
 }
 
+export type ImportOutcome = 'created' | 'updated' | 'skipped';
+
+/**
+ * The result of an import. Every tier is the STORED one: a skipped entry reports the tier of the
+ * secret already there, never the tier the import asked for (with `dryRun`, the tier it would store).
+ */
 export interface ImportResult {
   created: ImportedSecret[];
   updated: ImportedSecret[];
   /** Existing paths left alone (without `overwrite`), and trashed paths (always). */
   skipped: Array<ImportedSecret & { reason: 'exists' | 'trashed' }>;
   dryRun: boolean;
+  /** How many entries were created, updated and skipped. */
+  counts: Record<ImportOutcome, number>;
+  /** The secrets imported (created or updated; with `dryRun`, that would be) in file order, with the outcome. */
+  secrets: Array<ImportedSecret & { outcome: Exclude<ImportOutcome, 'skipped'> }>;
 }
 
 /** A writer that loses a check-and-set race it did not ask for retries for this long. */
@@ -587,12 +597,19 @@ export function secretOperations(rt: Runtime) {
 
       // Plan from what exists, record the plan, then write: each write is atomic and audited on
       // its own, and a one-entry import is atomic as a whole.
-      const result: ImportResult = { created: [], updated: [], skipped: [], dryRun: opts.dryRun };
+      const result: ImportResult = {
+        created: [],
+        updated: [],
+        skipped: [],
+        dryRun: opts.dryRun,
+        counts: { created: 0, updated: 0, skipped: 0 },
+        secrets: [],
+      };
       const writes: Array<{ item: ImportedSecret; value: string; exists: boolean }> = [];
       for (const { value, explicitTier, ...item } of planned) {
         const existing = (await readSecretRecord(rt, call.tenant, item.path))?.record ?? null;
-        if (existing?.trashedAt != null) result.skipped.push({ ...item, reason: 'trashed' });
-        else if (existing && !opts.overwrite) result.skipped.push({ ...item, reason: 'exists' });
+        if (existing?.trashedAt != null) result.skipped.push({ ...item, tier: existing.tier, reason: 'trashed' });
+        else if (existing && !opts.overwrite) result.skipped.push({ ...item, tier: existing.tier, reason: 'exists' });
         else {
           // An overwrite never lowers a secret's tier by omission: without a tier for it, it keeps its own.
           if (existing && !explicitTier) {
@@ -603,6 +620,11 @@ export function secretOperations(rt: Runtime) {
           writes.push({ item, value, exists: existing !== null });
         }
       }
+      result.counts = { created: result.created.length, updated: result.updated.length, skipped: result.skipped.length };
+      for (const outcome of ['created', 'updated'] as const) {
+        for (const { path, tier, line } of result[outcome]) result.secrets.push({ path, tier, line, outcome });
+      }
+      result.secrets.sort((a, b) => a.line - b.line);
       await appendEvent(
         rt,
         successEvent(rt, call, 'secret.import', opts.namespace || null, null, {

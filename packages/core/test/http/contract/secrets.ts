@@ -231,6 +231,8 @@ export function secretContract(ctx: ContractContext): void {
       updated: [],
       skipped: [],
       dry_run: true,
+      counts: { created: 1, updated: 0, skipped: 0 },
+      secrets: [{ path: 'production/OPENAI_KEY', tier: 'standard', line: 1, outcome: 'created' }],
     });
     const imported = await api.request('POST', '/import', {
       json: {
@@ -244,6 +246,16 @@ export function secretContract(ctx: ContractContext): void {
       { path: 'production/OPENAI_KEY', tier: 'standard', line: 1 },
       { path: 'production/DB_URL', tier: 'critical', line: 2 },
     ]);
+    // The seed's shape: counts, the imported secrets, and skipped ones with the tier already stored.
+    const rerun = await api.request('POST', '/import', {
+      json: { env: 'NEW_KEY=x\nDB_URL=y\n', namespace: 'production', tier: 'sensitive' },
+    });
+    expect(rerun.status).toBe(200);
+    expect(rerun.body).toMatchObject({
+      counts: { created: 1, updated: 0, skipped: 1 },
+      secrets: [{ path: 'production/NEW_KEY', tier: 'sensitive', line: 1, outcome: 'created' }],
+      skipped: [{ path: 'production/DB_URL', tier: 'critical', line: 2, reason: 'exists' }],
+    });
     const again = await api.request('POST', '/import', {
       json: { env: 'OPENAI_KEY=sk-2\nnot a line\n', namespace: 'production' },
     });
