@@ -26,6 +26,7 @@ import {
   AgentVaultNotFoundError,
   AgentVaultPermissionError,
 } from '@agentvault/core/errors';
+import { knownOptions, tagQuery } from './options';
 import { type CallOptions, createTransport, type Transport } from './transport';
 import {
   type RequestedToken,
@@ -82,6 +83,8 @@ export interface ListSecretsOptions extends CallOptions {
   cursor?: string | null;
   tier?: Tier | Tier[];
   type?: SecretType | SecretType[];
+  /** Only secrets carrying every one of these tags (sent as repeated `tag=key:value`). */
+  tags?: Record<string, string>;
   trashed?: boolean;
 }
 
@@ -129,6 +132,8 @@ const iso = (value: Instant | null | undefined) =>
   value === undefined ? undefined : value === null ? null : new Date(value).toISOString();
 const enc = (segment: string | number) => encodeURIComponent(String(segment));
 
+const SECRET_FIELDS = ['type', 'tier', 'description', 'tags', 'expiresAt', 'expiresInDays'] as const;
+
 function secretBody(fields: SecretFields) {
   return {
     type: fields.type,
@@ -149,6 +154,7 @@ export class AgentVault {
   readonly #http: Transport;
 
   constructor(options: AgentVaultOptions = {}) {
+    knownOptions('new AgentVault', options, ['agentKey', 'baseUrl', 'timeoutMs', 'retries', 'retryDelay']);
     const env = typeof process === 'undefined' ? {} : process.env;
     this.baseUrl = options.baseUrl ?? env.AGENTVAULT_URL ?? DEFAULT_BASE_URL;
     this.#http = createTransport({
@@ -164,6 +170,7 @@ export class AgentVault {
   // ── Secrets ───────────────────────────────────────────────────────────────
 
   async getSecret(path: string, options: GetSecretOptions = {}): Promise<Secret> {
+    knownOptions('getSecret', options, ['version']);
     const { body } = await this.#http.send(
       { method: 'GET', path: `/secrets/${enc(path)}`, query: { version: options.version } },
       call(options),
@@ -173,6 +180,7 @@ export class AgentVault {
 
   /** Create the secret, or append a version if it exists (PUT, then POST if missing). */
   async setSecret(path: string, value: string, options: SetSecretOptions = {}): Promise<SecretMetadata> {
+    knownOptions('setSecret', options, [...SECRET_FIELDS, 'expectedVersion']);
     const update = () => this.updateSecret(path, { ...options, value }, call(options));
     if (options.expectedVersion !== undefined) return update();
     try {
@@ -181,7 +189,8 @@ export class AgentVault {
       if (!(error instanceof AgentVaultNotFoundError)) throw error;
     }
     try {
-      return await this.createSecret({ ...options, path, value }, call(options));
+      const { expectedVersion: _none, token: _token, signal: _signal, ...fields } = options;
+      return await this.createSecret({ ...fields, path, value }, call(options));
     } catch (error) {
       // Created by someone else in between: update it after all.
       if (error instanceof AgentVaultConflictError) return update();
@@ -193,6 +202,8 @@ export class AgentVault {
     input: SecretFields & { path: string; value: string },
     options: CallOptions = {},
   ): Promise<SecretMetadata> {
+    knownOptions('createSecret', input, ['path', 'value', ...SECRET_FIELDS]);
+    knownOptions('createSecret', options, []);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -210,6 +221,8 @@ export class AgentVault {
     input: SecretFields & { value?: string; expectedVersion?: number },
     options: CallOptions = {},
   ): Promise<SecretMetadata> {
+    knownOptions('updateSecret', input, ['value', ...SECRET_FIELDS, 'expectedVersion']);
+    knownOptions('updateSecret', options, []);
     const { body } = await this.#http.send(
       {
         method: 'PUT',
@@ -222,6 +235,8 @@ export class AgentVault {
   }
 
   async listSecrets(namespace = '', options: ListSecretsOptions = {}): Promise<SecretList> {
+    knownOptions('listSecrets', options, ['limit', 'cursor', 'tier', 'type', 'tags', 'trashed']);
+    const tag = tagQuery(options.tags);
     const { body } = await this.#http.send(
       {
         method: 'GET',
@@ -232,6 +247,7 @@ export class AgentVault {
           cursor: options.cursor,
           tier: options.tier,
           type: options.type,
+          tag,
           trashed: options.trashed,
         },
       },
@@ -241,6 +257,7 @@ export class AgentVault {
   }
 
   async listVersions(path: string, options: CallOptions = {}): Promise<SecretVersion[]> {
+    knownOptions('listVersions', options, []);
     const { body } = await this.#http.send(
       { method: 'GET', path: `/secrets/${enc(path)}/versions` },
       call(options),
@@ -253,6 +270,7 @@ export class AgentVault {
     version: number | string,
     options: CallOptions & { expectedVersion?: number } = {},
   ): Promise<SecretMetadata> {
+    knownOptions('rollbackSecret', options, ['expectedVersion']);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -269,6 +287,7 @@ export class AgentVault {
     newValue: string,
     options: CallOptions & { gracePeriodSeconds?: number; expectedVersion?: number } = {},
   ): Promise<RotateResult> {
+    knownOptions('rotateSecret', options, ['gracePeriodSeconds', 'expectedVersion']);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -286,6 +305,7 @@ export class AgentVault {
 
   /** Move to the trash (restorable), or with `permanent` destroy every version. */
   async deleteSecret(path: string, options: CallOptions & { permanent?: boolean } = {}): Promise<void> {
+    knownOptions('deleteSecret', options, ['permanent']);
     await this.#http.send(
       {
         method: 'DELETE',
@@ -297,6 +317,7 @@ export class AgentVault {
   }
 
   async restoreSecret(path: string, options: CallOptions = {}): Promise<SecretMetadata> {
+    knownOptions('restoreSecret', options, []);
     const { body } = await this.#http.send(
       { method: 'POST', path: `/secrets/${enc(path)}/restore` },
       call(options),
@@ -305,6 +326,7 @@ export class AgentVault {
   }
 
   async importEnv(text: string, options: ImportEnvOptions = {}): Promise<ImportResult> {
+    knownOptions('importEnv', options, ['namespace', 'tier', 'tierByPrefix', 'type', 'dryRun', 'overwrite']);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -328,6 +350,7 @@ export class AgentVault {
 
   /** Issue a scoped token, or (`approvalStatus: 'pending'`) open an approval request. */
   async requestToken(options: TokenOptions): Promise<RequestedToken> {
+    knownOptions('requestToken', options, ['scope', 'ttlSeconds', 'description', 'allowedIps', 'maxUses', 'waiveApproval']);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -352,12 +375,14 @@ export class AgentVault {
   }
 
   async revokeToken(id: string, options: CallOptions = {}): Promise<TokenInfo> {
+    knownOptions('revokeToken', options, []);
     const { body } = await this.#http.send({ method: 'DELETE', path: `/tokens/${enc(id)}` }, call(options));
     return toTokenInfo(body as object);
   }
 
   /** The requester's first look after approval carries the minted token (once). */
   async getApproval(id: string, options: CallOptions = {}): Promise<Approval> {
+    knownOptions('getApproval', options, []);
     const { body } = await this.#http.send({ method: 'GET', path: `/approvals/${enc(id)}` }, call(options));
     return toApproval(body as object);
   }
@@ -367,6 +392,8 @@ export class AgentVault {
     input: { comment?: string | null } = {},
     options: CallOptions = {},
   ): Promise<Approval> {
+    knownOptions('approve', input, ['comment']);
+    knownOptions('approve', options, []);
     const { body } = await this.#http.send(
       { method: 'POST', path: `/approvals/${enc(id)}/approve`, body: { comment: input.comment } },
       call(options),
@@ -379,6 +406,8 @@ export class AgentVault {
     input: { reason?: string | null } = {},
     options: CallOptions = {},
   ): Promise<Approval> {
+    knownOptions('deny', input, ['reason']);
+    knownOptions('deny', options, []);
     const { body } = await this.#http.send(
       { method: 'POST', path: `/approvals/${enc(id)}/deny`, body: { reason: input.reason } },
       call(options),
@@ -389,6 +418,7 @@ export class AgentVault {
   async listApprovals(
     options: CallOptions & { status?: Approval['status']; limit?: number; cursor?: string | null } = {},
   ): Promise<Page<Approval>> {
+    knownOptions('listApprovals', options, ['status', 'limit', 'cursor']);
     const { body } = await this.#http.send(
       {
         method: 'GET',
@@ -406,6 +436,7 @@ export class AgentVault {
    * pending at the deadline → AgentVaultApprovalPendingError; aborted → the signal's reason.
    */
   async waitForApproval(id: string, options: WaitForApprovalOptions = {}): Promise<ScopedToken> {
+    knownOptions('waitForApproval', options, ['timeoutMs', 'pollIntervalMs', 'maxPollIntervalMs']);
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
     const maxInterval = options.maxPollIntervalMs ?? 10_000;
     let interval = options.pollIntervalMs ?? 1000;
@@ -437,6 +468,9 @@ export class AgentVault {
   // ── Audit ─────────────────────────────────────────────────────────────────
 
   async queryAudit(query: AuditQuery = {}): Promise<AuditPage> {
+    knownOptions('queryAudit', query, [
+      'namespace', 'path', 'actor', 'type', 'since', 'until', 'success', 'order', 'cursor', 'limit',
+    ]);
     const { body } = await this.#http.send(
       {
         method: 'GET',

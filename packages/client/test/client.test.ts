@@ -221,11 +221,53 @@ describe('extensions', () => {
       ['production/DB_URL', 'critical'],
     ]);
     expect(imported.dryRun).toBe(false);
+    expect(imported.counts).toEqual({ created: 2, updated: 0, skipped: 0 });
+    const again = await admin.importEnv('OPENAI_KEY=sk-2\n', { namespace: 'production', tier: 'critical' });
+    expect(again.counts).toEqual({ created: 0, updated: 0, skipped: 1 });
+    // The tier stored, not the one asked for.
+    expect(again.skipped.map((s) => [s.path, s.tier, s.reason])).toEqual([['production/OPENAI_KEY', 'standard', 'exists']]);
 
     const audit = await admin.queryAudit({ namespace: 'app', type: ['secret.rollback', 'secret.restore'] });
     expect(audit.events.map((e) => e.type)).toEqual(['secret.restore', 'secret.rollback']);
     expect(audit.events[0]!.timestamp).toBeInstanceOf(Date);
     expect(audit.events[0]!.userAgent).toBe('agentvault-client/0.1.0');
+  });
+});
+
+describe('tag filters and options', () => {
+  it('filters a listing by tags (every one must match), over repeated tag=key:value', async () => {
+    const { admin } = await served();
+    await admin.createSecret({ path: 'svc/a', value: 'v', tags: { team: 'ml', env: 'prod' } });
+    await admin.createSecret({ path: 'svc/b', value: 'v', tags: { team: 'ml', env: 'dev' } });
+    await admin.createSecret({ path: 'svc/c', value: 'v', tags: { scopes: 'repo,read:org' } });
+    const paths = async (tags: Record<string, string>) =>
+      (await admin.listSecrets('svc', { tags })).items.map((i) => i.path);
+    expect(await paths({ team: 'ml' })).toEqual(['svc/a', 'svc/b']);
+    expect(await paths({ team: 'ml', env: 'prod' })).toEqual(['svc/a']);
+    expect(await paths({ scopes: 'repo,read:org' })).toEqual(['svc/c']);
+    expect(await paths({ team: 'nobody' })).toEqual([]);
+    expect(await paths({})).toEqual(['svc/a', 'svc/b', 'svc/c']);
+    await expect(admin.listSecrets('svc', { tags: { 'a:b': 'x' } })).rejects.toBeInstanceOf(AgentVaultValidationError);
+  });
+
+  it('refuses an unknown option with AgentVaultValidationError before sending anything', async () => {
+    const { admin } = await served();
+    // Nothing listens here: a request sent would be a network error, not a validation error.
+    const unreachable = new AgentVault({ agentKey: 'ass_live_x', baseUrl: 'http://127.0.0.1:9/v1', retries: 0 });
+    for (const attempt of [
+      () => admin.listSecrets('svc', { tagz: { team: 'ml' } } as never),
+      () => admin.getSecret('a/b', { versoin: 2 } as never),
+      () => admin.requestToken({ scope: 'secrets:read:a/*', ttl: 60 } as never),
+      () => admin.createSecret({ path: 'a/b', value: 'v', expiresIn: 90 } as never),
+      () => unreachable.deleteSecret('a/b', { hard: true } as never),
+    ]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AgentVaultValidationError);
+      expect((error as AgentVaultValidationError).issues[0]!.message).toContain('unknown option');
+    }
+    expect(() => new AgentVault({ agentKey: 'ass_live_x', timeout: 5 } as never)).toThrow(AgentVaultValidationError);
+    // An option given as undefined is not given.
+    expect((await admin.listSecrets('svc', { cursor: undefined, limit: 50 })).items).toEqual([]);
   });
 });
 

@@ -159,6 +159,7 @@ export const routes: Route[] = [
         cursor: query.cursor,
         tier: query.tier,
         type: query.type,
+        tags: query.tag,
         trashed: query.trashed,
         ...call,
       });
