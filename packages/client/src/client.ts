@@ -10,9 +10,7 @@ import type {
   ImportResult,
   Page,
   RotateResult,
-  ScopedToken,
   Secret,
-  SecretList,
   SecretMetadata,
   SecretType,
   SecretVersion,
@@ -29,7 +27,9 @@ import {
 import { knownOptions, tagQuery } from './options';
 import { type CallOptions, createTransport, type Transport } from './transport';
 import {
+  type IssuedToken,
   type RequestedToken,
+  type SecretPage,
   toApproval,
   toApprovalPage,
   toAuditPage,
@@ -234,7 +234,8 @@ export class AgentVault {
     return toMetadata(body as object);
   }
 
-  async listSecrets(namespace = '', options: ListSecretsOptions = {}): Promise<SecretList> {
+  /** A page of metadata; `nextCursor` is absent on the last page (the seed SDK's `nextCursor?: string`). */
+  async listSecrets(namespace = '', options: ListSecretsOptions = {}): Promise<SecretPage> {
     knownOptions('listSecrets', options, ['limit', 'cursor', 'tier', 'type', 'tags', 'trashed']);
     const tag = tagQuery(options.tags);
     const { body } = await this.#http.send(
@@ -435,14 +436,15 @@ export class AgentVault {
    * between looks. Denied → AgentVaultPermissionError; expired → AgentVaultGoneError; still
    * pending at the deadline → AgentVaultApprovalPendingError; aborted → the signal's reason.
    */
-  async waitForApproval(id: string, options: WaitForApprovalOptions = {}): Promise<ScopedToken> {
+  async waitForApproval(id: string, options: WaitForApprovalOptions = {}): Promise<IssuedToken> {
     knownOptions('waitForApproval', options, ['timeoutMs', 'pollIntervalMs', 'maxPollIntervalMs']);
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
     const maxInterval = options.maxPollIntervalMs ?? 10_000;
     let interval = options.pollIntervalMs ?? 1000;
     for (;;) {
       const approval = await this.getApproval(id, call(options));
-      if (approval.token) return approval.token;
+      // The token of a claimed approval is an issued one (id, value, expiry and tier set).
+      if (approval.token) return approval.token as IssuedToken;
       if (approval.status === 'denied')
         throw new AgentVaultPermissionError(`Approval request ${id} was denied`);
       if (approval.status === 'expired')

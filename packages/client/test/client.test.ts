@@ -8,7 +8,9 @@ import { memoryRateLimiter, type VaultHandlerOptions } from '@agentvault/core/ht
 import { testKeyWrapper } from '@agentvault/core/testing';
 import express from 'express';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { SECRET_TYPES, TIERS } from '@agentvault/core';
 import {
+  AccessTier,
   AgentVault,
   AgentVaultApprovalPendingError,
   AgentVaultAuthError,
@@ -20,6 +22,7 @@ import {
   AgentVaultRateLimitError,
   AgentVaultUnavailableError,
   AgentVaultValidationError,
+  SecretType,
 } from '../src';
 
 async function listen(server: Server): Promise<string> {
@@ -82,7 +85,12 @@ describe('the seed SDK surface', () => {
       ['production/openai/api-key', 2, 'sensitive'],
     ]);
     expect(page.items[0]!.updatedAt).toBeInstanceOf(Date);
-    expect(page.nextCursor).toBeNull();
+    // The seed SDK's `nextCursor?: string`: absent on the last page.
+    expect(page.nextCursor).toBeUndefined();
+    expect('nextCursor' in page).toBe(false);
+    const first = await admin.listSecrets('', { limit: 1 });
+    expect(first.nextCursor).toEqual(expect.any(String));
+    expect((await admin.listSecrets('', { limit: 1, cursor: first.nextCursor })).items).toHaveLength(1);
 
     const rotated = await admin.rotateSecret('production/openai/api-key', 'sk-proj-789', {
       gracePeriodSeconds: 300,
@@ -231,6 +239,16 @@ describe('extensions', () => {
     expect(audit.events.map((e) => e.type)).toEqual(['secret.restore', 'secret.rollback']);
     expect(audit.events[0]!.timestamp).toBeInstanceOf(Date);
     expect(audit.events[0]!.userAgent).toBe('agentvault-client/0.1.0');
+  });
+});
+
+describe('runtime enums', () => {
+  it('hold exactly the vault\'s tiers and secret types, and are frozen', () => {
+    expect(Object.values(AccessTier).sort()).toEqual([...TIERS].sort());
+    expect(Object.values(SecretType).sort()).toEqual([...SECRET_TYPES].sort());
+    expect(AccessTier.CRITICAL).toBe('critical');
+    expect(SecretType.DB_CREDENTIAL).toBe('db_credential');
+    expect(Object.isFrozen(AccessTier) && Object.isFrozen(SecretType)).toBe(true);
   });
 });
 

@@ -125,7 +125,7 @@ export function registerSecretCommands(program: Command, io: CliIo): void {
       }>(
         io,
         async (ctx, [namespace], o) => {
-          let page: SecretList = { items: [], nextCursor: o.cursor ?? null, total: 0 };
+          let page: SecretList = { items: [], total: 0, ...(o.cursor ? { nextCursor: o.cursor } : {}) };
           const items: SecretMetadata[] = [];
           do {
             page = await ctx.vault.listSecrets(namespace ?? '', {
@@ -140,7 +140,7 @@ export function registerSecretCommands(program: Command, io: CliIo): void {
             items.push(...page.items);
           } while (o.all && page.nextCursor);
           if (ctx.json) {
-            printJson(ctx.io.stdout, { items, nextCursor: page.nextCursor, total: page.total });
+            printJson(ctx.io.stdout, { items, nextCursor: page.nextCursor ?? null, total: page.total });
             return;
           }
           const head = ['path', 'version', 'tier', 'type', 'updated', o.trashed ? 'purge at' : 'expires'];
