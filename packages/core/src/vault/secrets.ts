@@ -1,7 +1,7 @@
 /** The secret operations: create, read, update, rotate, roll back, list, delete, restore, import. */
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { AuditDetails, AuditEventType, SecretRecord } from '../contracts/records';
+import type { AuditDetails, AuditEventType, SecretRecord, VersionRetention } from '../contracts/records';
 import type { ReadOutcome, SecretPatch } from '../contracts/storage';
 import { type Tier, tiersUpTo } from '../domain/classification';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
@@ -113,6 +113,7 @@ interface MetadataInput {
   tags?: Record<string, string> | undefined;
   expiresAt?: number | null | undefined;
   expiresInDays?: number | undefined;
+  versionRetention?: VersionRetention | null | undefined;
 }
 
 function patchFrom(input: MetadataInput, now: number): SecretPatch {
@@ -126,6 +127,7 @@ function patchFrom(input: MetadataInput, now: number): SecretPatch {
   if (input.rotation !== undefined) {
     patch.rotation = input.rotation && { ...input.rotation, nextAt: now + input.rotation.everySeconds * 1000, failures: 0 };
   }
+  if (input.versionRetention !== undefined) patch.versionRetention = input.versionRetention;
   return patch;
 }
 
@@ -222,6 +224,8 @@ export function secretOperations(rt: Runtime) {
       purgeAt: null,
       rotation: patch.rotation ?? null,
       pendingVersion: null,
+      // Written only when given, so records of secrets without their own policy keep their shape.
+      ...(patch.versionRetention ? { versionRetention: patch.versionRetention } : {}),
     };
     const version = await sealVersion(rt, call, path, 1, value, now);
     const event = successEvent(rt, call, 'secret.create', path, 1, { tier: secret.tier, type: secret.type });

@@ -59,6 +59,7 @@ export const STORAGE_SUITE_GROUPS = [
   'tamper',
   'two-instances',
   'lifecycle',
+  'retention',
   'faults',
   'leaks',
   'token-model',

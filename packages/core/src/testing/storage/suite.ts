@@ -13,6 +13,7 @@ import { lifecycleTests } from './lifecycle';
 import { faultTests } from './faults';
 import { leakTests } from './leaks';
 import { listingTests } from './listing';
+import { retentionTests } from './retention';
 import { safetyTests } from './safety';
 import { secretTests } from './secrets';
 import { tamperTests } from './tamper';
@@ -34,6 +35,7 @@ const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
   'tamper': tamperTests,
   'two-instances': twoInstanceTests,
   'lifecycle': lifecycleTests,
+  'retention': retentionTests,
   'faults': faultTests,
   'leaks': leakTests,
   'token-model': tokenModelTests,
