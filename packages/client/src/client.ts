@@ -67,6 +67,8 @@ export interface SecretFields {
   tags?: Record<string, string>;
   expiresAt?: Instant | null;
   expiresInDays?: number;
+  /** This secret's version history retention; null = the server's policy. */
+  versionRetention?: { days?: number | null; versions?: number | null } | null;
 }
 
 export interface SetSecretOptions extends SecretFields, CallOptions {
@@ -132,7 +134,7 @@ const iso = (value: Instant | null | undefined) =>
   value === undefined ? undefined : value === null ? null : new Date(value).toISOString();
 const enc = (segment: string | number) => encodeURIComponent(String(segment));
 
-const SECRET_FIELDS = ['type', 'tier', 'description', 'tags', 'expiresAt', 'expiresInDays'] as const;
+const SECRET_FIELDS = ['type', 'tier', 'description', 'tags', 'expiresAt', 'expiresInDays', 'versionRetention'] as const;
 
 function secretBody(fields: SecretFields) {
   return {
@@ -142,6 +144,7 @@ function secretBody(fields: SecretFields) {
     tags: fields.tags,
     expires_at: iso(fields.expiresAt),
     expires_in_days: fields.expiresInDays,
+    version_retention: fields.versionRetention,
   };
 }
 

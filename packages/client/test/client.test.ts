@@ -242,6 +242,26 @@ describe('extensions', () => {
   });
 });
 
+describe('version retention', () => {
+  it('sets a secret\'s version retention over HTTP; maintenance then keeps only what it allows', async () => {
+    const { admin, vault } = await served();
+    await admin.createSecret({ path: 'ret/a', value: 'v1', versionRetention: { versions: 1 } });
+    await admin.setSecret('ret/a', 'v2');
+    await admin.createSecret({ path: 'ret/b', value: 'v1' });
+    await admin.setSecret('ret/b', 'v2');
+    await admin.updateSecret('ret/b', { versionRetention: { versions: 1 } });
+    expect((await admin.listVersions('ret/a')).map((v) => v.version)).toEqual([1, 2]);
+    expect((await vault.runMaintenance()).versionsPruned).toBe(2);
+    expect((await admin.listVersions('ret/a')).map((v) => v.version)).toEqual([2]);
+    expect((await admin.listVersions('ret/b')).map((v) => v.version)).toEqual([2]);
+    const pruned = await admin.queryAudit({ type: 'secret.prune' });
+    expect(pruned.events.map((e) => [e.path, e.details.versions]).sort()).toEqual([['ret/a', '1'], ['ret/b', '1']]);
+    await expect(admin.createSecret({ path: 'ret/c', value: 'v', versionRetention: { versions: 0 } })).rejects.toBeInstanceOf(
+      AgentVaultValidationError,
+    );
+  });
+});
+
 describe('runtime enums', () => {
   it('hold exactly the vault\'s tiers and secret types, and are frozen', () => {
     expect(Object.values(AccessTier).sort()).toEqual([...TIERS].sort());

@@ -140,6 +140,7 @@ export const routes: Route[] = [
           tags: body.tags,
           expiresAt: body.expires_at,
           expiresInDays: body.expires_in_days,
+          versionRetention: body.version_retention,
         },
         call,
       );
@@ -199,6 +200,7 @@ export const routes: Route[] = [
           tags: body.tags,
           expiresAt: body.expires_at,
           expiresInDays: body.expires_in_days,
+          versionRetention: body.version_retention,
           expectedVersion: body.expected_version,
         },
         call,

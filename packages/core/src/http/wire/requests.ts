@@ -19,6 +19,7 @@ import {
   tagsField,
   tierField,
   versionField,
+  versionRetentionField,
 } from '../../schemas/fields';
 import { MAX_PAGE_SIZE } from '../../schemas/secrets';
 
@@ -47,6 +48,10 @@ const metadataFields = {
     .optional()
     .meta({ description: 'Reads answer 410 after this; null clears it' }),
   expires_in_days: z.number().int().positive().max(36_500).optional(),
+  version_retention: versionRetentionField
+    .nullable()
+    .optional()
+    .meta({ description: 'This secret\'s version history retention ({days, versions}); null = the vault\'s policy' }),
 };
 
 export const createSecretBody = z
