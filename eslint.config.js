@@ -20,6 +20,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@stylistic/max-len': ['error', { code: 130, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true }],
       '@stylistic/operator-linebreak': ['error', 'before', { overrides: { '=': 'after' } }],
+      // engines say Node >=20.11; crypto.hash() arrived in 20.12.
+      'no-restricted-imports': ['error', { paths: [
+        { name: 'node:crypto', importNames: ['hash'], message: 'crypto.hash needs Node 20.12 (engines: >=20.11); use createHash.' },
+        { name: 'crypto', importNames: ['hash'], message: 'crypto.hash needs Node 20.12 (engines: >=20.11); use createHash.' },
+      ] }],
     },
   },
 );

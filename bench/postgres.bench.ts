@@ -1,11 +1,12 @@
 /**
- * PostgreSQL storage costs, every figure against a baseline measured in the same run:
- * - audited getSecret against a raw `pg` CTE doing the same SELECT + audit INSERT (one statement,
+ * PostgreSQL storage costs (storage contract v2), every figure against a baseline measured in the same run:
+ * - the audited read (adapter readSecret, and the vault's getSecret on it) against a raw `pg` CTE
+ *   doing the same SELECT + accessedAt UPDATE + per-tenant counter + audit INSERT (one statement,
  *   same tables and indexes), at concurrency 1 and 32, and statements sent per read;
- * - a 50-item list page, a token check and one round of the maintenance listings (due rotations, a
- *   keyset page of expiring secrets, purgeable trash, expired approval requests) with 10,000 and then
- *   1,000,000 secrets (and as many tokens) in the tenant, the dataset built by INSERT … SELECT
- *   generate_series in a throwaway schema.
+ * - a 50-item list page, a credential lookup and one round of the maintenance listings (due
+ *   rotations, a keyset page of expiring secrets, purgeable trash, expired approval requests) with
+ *   10,000 and then 1,000,000 secrets (and as many tokens) in the tenant, the dataset built by
+ *   INSERT … SELECT generate_series in a throwaway schema.
  * Needs the server at AGENTVAULT_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test);
  * prints one line and returns if it is unreachable. AGENTVAULT_BENCH_EXPLAIN=1 also prints the
  * plans of the indexed statements on the 1M dataset.
@@ -13,7 +14,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { type PostgresPool, type PostgresQueryConfig, postgresAdapter } from '@agentvault/adapter-postgres';
-import { auditDigest, createVault, type StorageAdapter } from '@agentvault/core';
+import { createVault, type StorageAdapter } from '@agentvault/core';
 import { localKeyring } from '@agentvault/kms-local';
 import pg from 'pg';
 import { check, type Measurement, measure, printChecks, printMeasurements } from './lib';
@@ -75,9 +76,8 @@ async function reachable(url: string): Promise<string | null> {
   }
 }
 
-function quietVault(storage: StorageAdapter, tenant: string, options: { auditChains?: number } = {}) {
+function quietVault(storage: StorageAdapter, tenant: string) {
   return createVault({
-    ...options,
     storage,
     keys: localKeyring({ keys: { bench: randomBytes(32) } }),
     defaultTenant: tenant,
@@ -85,14 +85,12 @@ function quietVault(storage: StorageAdapter, tenant: string, options: { auditCha
   });
 }
 
-/** The baseline: the same secret + version SELECT and one audit INSERT, as one CTE, nothing else. */
-function rawRead(
-  pool: pg.Pool,
-  schema: string,
-  tenant: string,
-  path: string,
-  mode: 'plain' | 'prepared' | 'chained',
-) {
+/**
+ * The baseline: the same secret + version SELECT, accessedAt UPDATE, tenant counter upsert and
+ * audit INSERT as one plain CTE, with no token, outcome or lock logic (its events go to a tenant
+ * of their own, with its own counter).
+ */
+function rawRead(pool: pg.Pool, schema: string, tenant: string, path: string, mode: 'plain' | 'prepared') {
   const s = `"${schema}"`;
   const text = `WITH sv AS (
       SELECT s.tier, s.expires_at, v.version, v.ciphertext, v.key_id, v.wrapped_key, v.retires_at
@@ -100,48 +98,25 @@ function rawRead(
         ON v.tenant = s.tenant AND v.path = s.path AND v.version = s.current_version
       WHERE s.tenant = $1 AND s.path = $2 AND s.trashed_at IS NULL
     ),
-    ${
-      mode === 'chained'
-        ? `head AS (
-      INSERT INTO ${s}.audit_heads AS h (tenant, chain, seq, hash)
-      VALUES ($1 || '-raw', $7, 1, sha256($4::bytea))
-      ON CONFLICT (tenant, chain) DO UPDATE SET seq = h.seq + 1, hash = sha256(h.hash || $4::bytea)
-      RETURNING seq, hash
+    touch AS (
+      UPDATE ${s}.secret_access a SET accessed_at = $4
+      WHERE a.tenant = $1 AND a.path = $2 AND (a.accessed_at IS NULL OR a.accessed_at < $4)
+      RETURNING 1
+    ),
+    counter AS (
+      INSERT INTO ${s}.audit_counters AS c (tenant, seq) VALUES ($1 || '-raw', 1)
+      ON CONFLICT (tenant) DO UPDATE SET seq = c.seq + 1 RETURNING seq
     ),
     ev AS (
-      INSERT INTO ${s}.audit_events (id, tenant, chain, seq, hash, type, path, actor, actor_description, ip,
-        user_agent, ts, details, success, error, version)
-      SELECT $3, $1 || '-raw', $7, head.seq, head.hash, 'secret.read', $2, 'app:bench', NULL, NULL, NULL, $5,
-        $6::json, true, NULL, 1
-      FROM head
+      INSERT INTO ${s}.audit_events (id, tenant, seq, type, path, actor, actor_description, ip, user_agent, ts,
+        details, success, error, version)
+      SELECT $3, $1 || '-raw', counter.seq, 'secret.read', $2, 'app:bench', NULL, NULL, NULL, $4, $5::json, true, NULL, 1
+      FROM counter
       RETURNING id
-    )`
-        : `ev AS (
-      INSERT INTO ${s}.audit_events (id, tenant, chain, seq, hash, type, path, actor, actor_description, ip,
-        user_agent, ts, details, success, error, version)
-      VALUES ($3, $1 || '-raw', 100, nextval('${s}.bench_raw_seq'), sha256($4::bytea), 'secret.read', $2,
-        'app:bench', NULL, NULL, NULL, $5, $6::json, true, NULL, 1)
-      RETURNING id
-    )`
-    }
-    SELECT sv.*, (SELECT count(*) FROM ev) AS appended FROM sv`;
+    )
+    SELECT sv.*, (SELECT count(*) FROM ev) AS appended, (SELECT count(*) FROM touch) AS touched FROM sv`;
   return () => {
-    const now = Date.now();
-    const draft = {
-      id: `evt_${randomUUID()}`,
-      tenant,
-      chain: 0,
-      type: 'secret.read' as const,
-      path,
-      actor: 'app:bench',
-      actorDescription: null,
-      ip: null,
-      userAgent: null,
-      timestamp: now,
-      details: {},
-    };
-    const values: unknown[] = [tenant, path, draft.id, Buffer.from(auditDigest(draft), 'hex'), now, '{}'];
-    if (mode === 'chained') values.push(Math.floor(Math.random() * 8));
+    const values: unknown[] = [tenant, path, `evt_${randomUUID()}`, Date.now(), '{}'];
     return pool.query(mode === 'plain' ? { text, values } : { name: `bench_raw_${mode}`, text, values });
   };
 }
@@ -187,40 +162,21 @@ async function readCosts(url: string) {
   const storage = postgresAdapter({ pool: counted }, { schema });
   try {
     await storage.migrate();
-    await pool.query(`CREATE SEQUENCE "${schema}".bench_raw_seq`);
     const vault = quietVault(storage, 'bench');
-    const wideVault = quietVault(storage, 'bench-wide', { auditChains: CONCURRENCY });
-    for (const v of [vault, wideVault]) await v.setSecret('bench/value', VALUE);
+    await vault.setSecret('bench/value', VALUE);
     const token = await vault.requestToken({ scope: 'secrets:read:bench/*', ttlSeconds: 86_400 });
     await vault.getSecret('bench/value', { token: token.value! });
     const raw = rawRead(pool, schema, 'bench', 'bench/value', 'plain');
     const rawPrepared = rawRead(pool, schema, 'bench', 'bench/value', 'prepared');
-    const rawChained = rawRead(pool, schema, 'bench', 'bench/value', 'chained');
     await Promise.all(Array.from({ length: CONCURRENCY }, () => raw())); // open every connection
-    // The adapter alone (no vault: no authorization, digest, decryption), to show whose CPU is whose.
+    // The adapter alone (no vault: no authorization, decryption, sealing), to show whose CPU is whose.
     const adapterRead = () => {
-      const base = {
-        id: `evt_${randomUUID()}`,
-        tenant: 'bench',
-        chain: Math.floor(Math.random() * 8),
-        type: 'secret.read' as const,
-        path: 'bench/value',
-        actor: 'app:bench',
-        actorDescription: null,
-        ip: null,
-        userAgent: null,
-        timestamp: Date.now(),
-        details: {},
+      const now = Date.now();
+      const event = {
+        id: `evt_${randomUUID()}`, tenant: 'bench', type: 'secret.read' as const, path: 'bench/value',
+        actor: 'app:bench', actorDescription: null, ip: null, userAgent: null, timestamp: now, details: {},
       };
-      return storage.readSecret({
-        tenant: 'bench',
-        path: 'bench/value',
-        version: null,
-        now: base.timestamp,
-        maxTier: null,
-        token: null,
-        event: { ...base, digest: auditDigest(base) },
-      });
+      return storage.readSecret({ tenant: 'bench', path: 'bench/value', version: null, now, maxTier: null, token: null, event });
     };
 
     const c = CONCURRENCY;
@@ -228,7 +184,6 @@ async function readCosts(url: string) {
       [
         { name: 'raw pg CTE, pool.query(text, values), c=1', op: raw, concurrency: 1 },
         { name: 'raw pg CTE, prepared, c=1', op: rawPrepared, concurrency: 1 },
-        { name: 'raw pg CTE + chained audit append, prepared, c=1', op: rawChained, concurrency: 1 },
         { name: 'adapter readSecret only, c=1', op: adapterRead, concurrency: 1 },
         {
           name: 'audited getSecret, trusted caller, c=1',
@@ -242,26 +197,14 @@ async function readCosts(url: string) {
         },
         { name: `raw pg CTE, pool.query(text, values), c=${c}`, op: raw, concurrency: c },
         { name: `raw pg CTE, prepared, c=${c}`, op: rawPrepared, concurrency: c },
-        { name: `raw pg CTE + chained audit append, prepared, c=${c}`, op: rawChained, concurrency: c },
         { name: `adapter readSecret only, c=${c}`, op: adapterRead, concurrency: c },
-        {
-          name: `audited getSecret, 8 audit chains (default), c=${c}`,
-          op: () => vault.getSecret('bench/value'),
-          concurrency: c,
-        },
-        {
-          name: `audited getSecret, ${c} audit chains, c=${c}`,
-          op: () => wideVault.getSecret('bench/value'),
-          concurrency: c,
-        },
+        { name: `audited getSecret, trusted caller, c=${c}`, op: () => vault.getSecret('bench/value'), concurrency: c },
       ],
       ROUNDS,
       1500,
     );
-    const [raw1, rawPrepared1, rawChained1, adapter1, vault1, token1] = measured.slice(0, 6) as Measurement[];
-    const [raw32, rawPrepared32, rawChained32, adapter32, vault32, wide32] = measured.slice(
-      6,
-    ) as Measurement[];
+    const [raw1, rawPrepared1, adapter1, vault1, token1] = measured.slice(0, 5) as Measurement[];
+    const [raw32, rawPrepared32, adapter32, vault32] = measured.slice(5) as Measurement[];
     // Statements per read, counted exactly over 500 sequential reads of each kind. The token read
     // first re-fills the vault's token cache (60 s TTL), as any token's first read in a minute does.
     const perRead = async (read: () => Promise<unknown>) => {
@@ -272,7 +215,9 @@ async function readCosts(url: string) {
     };
     const trustedStatements = await perRead(() => vault.getSecret('bench/value'));
     const tokenStatements = await perRead(() => vault.getSecret('bench/value', { token: token.value! }));
-    const verified = (await vault.verifyAudit()).ok && (await wideVault.verifyAudit()).ok;
+    const adapterStatements = await perRead(adapterRead);
+    await vault.sealAudit();
+    const verified = (await vault.verifyAudit()).ok;
     printMeasurements(
       `Audited reads on PostgreSQL: 64-byte value, one hot secret, pool of ${c}; median of ${ROUNDS} interleaved rounds (machine shared with other engineers, load average ${loadAverage()})`,
       measured,
@@ -280,16 +225,14 @@ async function readCosts(url: string) {
     return {
       raw1: raw1!,
       rawPrepared1: rawPrepared1!,
-      rawChained1: rawChained1!,
       adapter1: adapter1!,
       vault1: vault1!,
       token1: token1!,
       raw32: raw32!,
       rawPrepared32: rawPrepared32!,
-      rawChained32: rawChained32!,
       adapter32: adapter32!,
       vault32: vault32!,
-      wide32: wide32!,
+      adapterStatements,
       trustedStatements,
       tokenStatements,
       auditOk: verified,
@@ -322,10 +265,11 @@ async function build(pool: pg.Pool, schema: string, tenant: string, size: number
     [tenant, size, LIST_NAMESPACE_SIZE],
   );
   await pool.query(
-    `INSERT INTO ${s}.approvals (id, tenant, requested_by, request, tier, status, decisions, required_approvals,
-       created_at, expires_at)
-     SELECT 'apr_' || lpad(i::text, 8, '0'), $1, 'app:bench', '{"scope":"secrets:read:*","ttlSeconds":60}',
-       'critical', CASE WHEN i % 2 = 0 THEN 'pending' ELSE 'approved' END, '[]', 1, i * 10, i * 10 * 1000
+    `INSERT INTO ${s}.records (kind, tenant, id, rev, data)
+     SELECT 'approval', $1, 'apr_' || lpad(i::text, 8, '0'), 1, jsonb_build_object('id', 'apr_' || lpad(i::text, 8, '0'),
+       'tenant', $1::text, 'requestedBy', 'app:bench', 'lineage', '[]'::jsonb, 'request', '{"scope":"secrets:read:*"}'::jsonb,
+       'tier', 'critical', 'status', CASE WHEN i % 2 = 0 THEN 'pending' ELSE 'approved' END, 'decisions', '[]'::jsonb,
+       'requiredApprovals', 1, 'createdAt', i * 10, 'expiresAt', i * 10 * 1000)
      FROM generate_series(1, $2::int / 10) AS i`,
     [tenant, size],
   );
@@ -333,14 +277,15 @@ async function build(pool: pg.Pool, schema: string, tenant: string, size: number
     `INSERT INTO ${s}.secret_access (tenant, path, accessed_at) SELECT tenant, path, NULL FROM ${s}.secrets`,
   );
   await pool.query(
-    `INSERT INTO ${s}.tokens (id, tenant, hash, scope, approved_tier, created_at, expires_at, issued_by)
-     SELECT 'tok_' || lpad(i::text, 8, '0'), $1,
-       encode(sha256(convert_to('ast_tok_bench-' || i, 'UTF8')), 'hex'), 'secrets:read:*', 'standard', 0,
-       9000000000000000, 'app:bench'
+    `INSERT INTO ${s}.records (kind, tenant, id, rev, data)
+     SELECT 'token', $1, 'tok_' || lpad(i::text, 8, '0'), 1, jsonb_build_object('id', 'tok_' || lpad(i::text, 8, '0'),
+       'tenant', $1::text, 'hash', encode(sha256(convert_to('ast_tok_bench-' || i, 'UTF8')), 'hex'),
+       'scope', 'secrets:read:*', 'approvedTier', 'standard', 'maxUses', NULL, 'usesRemaining', NULL, 'createdAt', 0,
+       'expiresAt', 9000000000000000, 'issuedBy', 'app:bench', 'parentId', NULL, 'revokedAt', NULL)
      FROM generate_series(1, $2::int) AS i`,
     [tenant, size],
   );
-  for (const table of ['secrets', 'secret_access', 'tokens', 'approvals'])
+  for (const table of ['secrets', 'secret_access', 'records'])
     await pool.query(`VACUUM ANALYZE ${s}.${table}`);
 }
 
@@ -373,14 +318,11 @@ async function scaleCosts(url: string) {
         },
       },
       {
-        name: `token check (findToken by hash + useToken), ${label} tokens`,
+        name: `credential lookup (findCredential by hash), ${label} tokens`,
         concurrency: 1,
         op: async () => {
           const i = 1 + Math.floor(Math.random() * size);
-          const token = await storage.findToken(tokenHash(i));
-          if (!token) throw new Error(`token ${i} not found`);
-          const used = await storage.useToken({ tenant, id: token.id, now: Date.now() });
-          if (used.outcome !== 'ok') throw new Error(`token ${i}: ${used.outcome}`);
+          if (!(await storage.findCredential(tokenHash(i)))) throw new Error(`token ${i} not found`);
         },
       },
       {
@@ -389,15 +331,15 @@ async function scaleCosts(url: string) {
         op: async () => {
           const now = MAINTENANCE_NOW;
           const limit = MAINTENANCE_PAGE;
-          const due = await storage.listDueRotations({ now, limit });
+          const due = await storage.listDue({ due: 'rotation', now, limit });
           // A keyset page from a moving point of the 1,000 expiring by `now`.
-          const page = await storage.listExpiringSecrets({ from: 0, until: now, after: expiring, limit });
-          const purgeable = await storage.listPurgeableSecrets({ now, limit });
-          const approvals = await storage.listExpiredApprovals({ now, limit });
+          const page = await storage.listDue({ due: 'expiry', from: 0, until: now, after: expiring, limit });
+          const purgeable = await storage.listDue({ due: 'purge', now, limit });
+          const approvals = await storage.listDue({ due: 'approval_expiry', now, limit });
           if ([due, page, purgeable, approvals].some((p) => p.length !== limit)) {
             throw new Error('a maintenance page came back short');
           }
-          const last = page.at(-1)!;
+          const last = page.at(-1)!.record;
           expiringPages = (expiringPages + 1) % 9;
           expiring = expiringPages === 0 ? null : { expiresAt: last.expiresAt!, tenant, path: last.path };
         },
@@ -469,26 +411,21 @@ async function explain(
       trashed: false,
     }),
   );
-  await show('token lookup by hash', () => storage.findToken(tokenHash(123_456)));
+  await show('credential lookup by hash', () => storage.findCredential(tokenHash(123_456)));
   await show('audit query (newest first, one path)', () =>
     storage.queryAudit({ tenant, path: 'list/item-0000001', after: null, order: 'desc', limit: 51 }),
   );
   const limit = MAINTENANCE_PAGE;
   await show('due rotations (pending first, then by rotation_next_at)', () =>
-    storage.listDueRotations({ now: MAINTENANCE_NOW, limit }),
+    storage.listDue({ due: 'rotation', now: MAINTENANCE_NOW, limit }),
   );
-  const first = await storage.listExpiringSecrets({ from: 0, until: MAINTENANCE_NOW, after: null, limit });
-  const last = first.at(-1)!;
+  const first = await storage.listDue({ due: 'expiry', from: 0, until: MAINTENANCE_NOW, after: null, limit });
+  const last = first.at(-1)!.record;
   await show(`expiring secrets, keyset page after (${last.expiresAt}, ${tenant}, ${last.path})`, () =>
-    storage.listExpiringSecrets({
-      from: 0,
-      until: MAINTENANCE_NOW,
-      after: { expiresAt: last.expiresAt!, tenant, path: last.path },
-      limit,
-    }),
+    storage.listDue({ due: 'expiry', from: 0, until: MAINTENANCE_NOW, after: { expiresAt: last.expiresAt!, tenant, path: last.path }, limit }),
   );
-  await show('purgeable trash', () => storage.listPurgeableSecrets({ now: MAINTENANCE_NOW, limit }));
-  await show('expired approval requests', () => storage.listExpiredApprovals({ now: MAINTENANCE_NOW, limit }));
+  await show('purgeable trash', () => storage.listDue({ due: 'purge', now: MAINTENANCE_NOW, limit }));
+  await show('expired approval requests', () => storage.listDue({ due: 'approval_expiry', now: MAINTENANCE_NOW, limit }));
 }
 
 function loadAverage(): string {
@@ -510,18 +447,11 @@ export async function run(): Promise<void> {
   const tput = (a: Measurement, b: Measurement) => a.opsPerSec / b.opsPerSec;
   const c = CONCURRENCY;
   printChecks('Targets (PostgreSQL; baseline = the raw CTE sent with pool.query(text, values))', [
-    check(
-      'statements (round trips) per audited read, trusted',
-      reads.trustedStatements,
-      '= 1',
-      (v) => v === 1,
-    ),
-    check(
-      'statements (round trips) per audited read, scoped token',
-      reads.tokenStatements,
-      '= 1',
-      (v) => v === 1,
-    ),
+    check('statements (round trips) per adapter readSecret', reads.adapterStatements, '= 1', (v) => v === 1),
+    check('p50 adapter readSecret / raw CTE, c=1', p50(reads.adapter1, reads.raw1), '<= 1.3', (v) => v <= 1.3),
+    // The vault's reads add core's audit seal (a few statements every 1,000 events) to the one read.
+    check('statements per audited getSecret, trusted (read + seal share)', reads.trustedStatements, '<= 1.02', (v) => v <= 1.02),
+    check('statements per audited getSecret, scoped token (read + seal share)', reads.tokenStatements, '<= 1.02', (v) => v <= 1.02),
     check('p50 getSecret / raw CTE, c=1', p50(reads.vault1, reads.raw1), '<= 1.3', (v) => v <= 1.3),
     check('p50 token getSecret / raw CTE, c=1', p50(reads.token1, reads.raw1), '<= 1.3', (v) => v <= 1.3),
     check(`p50 getSecret / raw CTE, c=${c}`, p50(reads.vault32, reads.raw32), '<= 1.3', (v) => v <= 1.3),
@@ -533,7 +463,7 @@ export async function run(): Promise<void> {
       (v) => v <= 1.5,
     ),
     check(
-      'token check p50, 1M / 10k tokens',
+      'credential lookup p50, 1M / 10k tokens',
       p50(scale.largeToken, scale.smallToken),
       '<= 1.5',
       (v) => v <= 1.5,
@@ -544,7 +474,7 @@ export async function run(): Promise<void> {
       '<= 1.5',
       (v) => v <= 1.5,
     ),
-    check('audit chains verify after the run', reads.auditOk ? 1 : 0, '= 1', (v) => v === 1),
+    check('sealed audit trail verifies after the run', reads.auditOk ? 1 : 0, '= 1', (v) => v === 1),
   ]);
   printChecks('Same targets against the raw CTE as a named prepared statement (stricter)', [
     check(
@@ -565,20 +495,13 @@ export async function run(): Promise<void> {
       '>= 0.8',
       (v) => v >= 0.8,
     ),
-    check(
-      `ops/s getSecret with ${c} audit chains / prepared raw CTE, c=${c}`,
-      tput(reads.wide32, reads.rawPrepared32),
-      '>= 0.8',
-      (v) => v >= 0.8,
-    ),
+    check('p50 adapter readSecret / prepared raw CTE, c=1', p50(reads.adapter1, reads.rawPrepared1), '<= 1.3', (v) => v <= 1.3),
   ]);
   console.log('\nWhere the difference goes (ratios of medians; no targets)');
   console.table(
     [
-      ['p50 adapter readSecret / prepared raw CTE, c=1', p50(reads.adapter1, reads.rawPrepared1)],
-      ['p50 chained raw / prepared raw CTE, c=1', p50(reads.rawChained1, reads.rawPrepared1)],
-      [`ops/s chained raw / prepared raw CTE, c=${c}`, tput(reads.rawChained32, reads.rawPrepared32)],
-      [`ops/s adapter readSecret / chained raw CTE, c=${c}`, tput(reads.adapter32, reads.rawChained32)],
+      ['p50 getSecret / adapter readSecret, c=1', p50(reads.vault1, reads.adapter1)],
+      [`ops/s adapter readSecret / prepared raw CTE, c=${c}`, tput(reads.adapter32, reads.rawPrepared32)],
       [`ops/s getSecret / adapter readSecret, c=${c}`, tput(reads.vault32, reads.adapter32)],
     ].map(([figure, value]) => ({ figure, value: (value as number).toFixed(3) })),
   );

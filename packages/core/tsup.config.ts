@@ -10,6 +10,7 @@ export default defineConfig(
       http: 'src/http/index.ts',
       express: 'src/http/express.ts',
       koa: 'src/http/koa.ts',
+      node: 'src/http/node-handler.ts',
     },
     { external: ['vitest', 'fast-check', 'express', 'koa'] },
   ),

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { probePostgres } from '@agentvault/adapter-postgres/testing';
 import { deleteKeysUnder } from '@agentvault/adapter-redis';
 import { AgentVault } from '@agentvault/client';
+import { describeRequiring } from '@agentvault/core/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startServer } from '../src/server';
 
 const PG_URL = process.env.AGENTVAULT_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -46,14 +47,9 @@ async function probeRedis(): Promise<string | null> {
 }
 
 const [pgProblem, redisProblem] = await Promise.all([probePostgres(), probeRedis()]);
-for (const problem of [pgProblem, redisProblem]) {
-  if (problem === null) continue;
-  if (process.env.CI === 'true') throw new Error(`examples/express: ${problem}`);
-  console.warn(`\n!!! SKIPPING an examples/express backend test: ${problem} !!!\n`);
-}
 
-describe('the server on real backends', () => {
-  it.skipIf(pgProblem !== null)('keeps secrets and its root key across a restart on PostgreSQL', async () => {
+describeRequiring(pgProblem, 'the server on PostgreSQL', () => {
+  it('keeps secrets and its root key across a restart on PostgreSQL', async () => {
     const schema = `agentvault_test_example_${randomBytes(5).toString('hex')}`;
     const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
     try {
@@ -64,7 +60,7 @@ describe('the server on real backends', () => {
     }
   });
 
-  it.skipIf(pgProblem !== null)('mints its keys once on PostgreSQL: a restart without key variables reuses them', async () => {
+  it('mints its keys once on PostgreSQL: a restart without key variables reuses them', async () => {
     const schema = `agentvault_test_example_${randomBytes(5).toString('hex')}`;
     const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
     const env = { PORT: '0', AGENTVAULT_LOCAL_KEK: KEK, AGENTVAULT_STORAGE: PG_URL, AGENTVAULT_PG_SCHEMA: schema };
@@ -89,8 +85,10 @@ describe('the server on real backends', () => {
       await admin.end();
     }
   });
+});
 
-  it.skipIf(redisProblem !== null)('keeps secrets and its root key across a restart on Redis', async () => {
+describeRequiring(redisProblem, 'the server on Redis', () => {
+  it('keeps secrets and its root key across a restart on Redis', async () => {
     const prefix = `agentvault-test-example-${randomBytes(5).toString('hex')}:`;
     try {
       await restartKeepsEverything({ AGENTVAULT_STORAGE: REDIS_URL, AGENTVAULT_REDIS_PREFIX: prefix });

@@ -1,38 +1,20 @@
 /**
- * StorageAdapter on PostgreSQL. Every method is one statement or one transaction; the audited read
- * is one statement (see read.ts). Tables live in one schema (default `agentvault`) created by
- * `migrate()`, which the adapter never runs by itself.
+ * StorageAdapter (v2) on PostgreSQL. The audited read and the version write are one statement
+ * each; `commit` is one transaction; the rest are single statements. Tables live in one schema
+ * (default `agentvault`) created and upgraded by `migrate()`, which the adapter never runs by itself.
  */
 import type {
-  AgentKeyRecord,
-  ApprovalRecord,
-  AuditChainHead,
-  AuditEvent,
-  AuditEventInput,
-  AuditQuery,
-  ListSecretsPage,
-  ListSecretsQuery,
-  ReadResult,
-  ReadSecretInput,
-  SecretRecord,
-  StorageAdapter,
-  StorageInput,
-  TokenRecord,
-  TokenUseOutcome,
-  VersionInfo,
-  VersionKey,
-  WrappedKey,
+  AuditEvent, AuditQuery, DueQuery, DueResult, ListRecordsQuery, ListSecretsPage, ListSecretsQuery, ReadResult,
+  ReadSecretInput, RecordFilters, RecordKey, StorageAdapter, StorageInput, Stored,
 } from '@agentvault/core';
-import * as access from './access';
-import * as audit from './audit';
+import { queryAudit, readAudit } from './audit';
 import { type ConnectionStringOptions, connectionStringPool, type PostgresPool } from './client';
 import { Db } from './db';
-import * as maintenance from './maintenance';
+import * as listings from './listings';
 import { type MigrationResult, migrate } from './migrations';
-import { readSecretStatement, readSecretValues } from './read';
-import { toSecret, toVersion } from './rows';
-import * as secrets from './secrets';
-import * as staging from './staging';
+import { readSecret, readSecretStatement } from './read';
+import { commit, findCredential, getRecords } from './records';
+import { writeVersion } from './write';
 
 export type PostgresConnection = { pool: PostgresPool } | ConnectionStringOptions;
 
@@ -42,9 +24,9 @@ export interface PostgresAdapterOptions {
   /** Adapter name in wrapped errors. Default `postgres`. */
   name?: string;
   /**
-   * Send the hot statements (the audited read, token lookups) as named prepared statements, planned
-   * once per connection. Default true; set false behind a pooler that cannot keep them (PgBouncer in
-   * transaction mode before 1.21, or without `max_prepared_statements`).
+   * Send the hot statements (the audited read, the version write, the credential lookup) as named
+   * prepared statements, planned once per connection. Default true; set false behind a pooler that
+   * cannot keep them (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`).
    */
   preparedStatements?: boolean;
 }
@@ -76,210 +58,22 @@ export class PostgresAdapter implements StorageAdapter {
     return migrate(this.#db);
   }
 
-  // ── secrets ────────────────────────────────────────────────────────────────
-
-  createSecret(input: StorageInput<'createSecret'>): Promise<void> {
-    return secrets.createSecret(this.#db, input);
+  readSecret(input: ReadSecretInput): Promise<ReadResult> {
+    return readSecret(this.#db.hot, input.token ? this.#readSql.withToken : this.#readSql.withoutToken, input);
   }
 
-  appendVersion(input: StorageInput<'appendVersion'>): Promise<SecretRecord> {
-    return secrets.appendVersion(this.#db, input);
-  }
+  writeVersion = (input: StorageInput<'writeVersion'>): Promise<Stored<'secret'>> => writeVersion(this.#db.hot, this.#db.t, input);
+  getRecords = async (keys: RecordKey[]): Promise<Array<Stored | null>> => (keys.length === 0 ? [] : getRecords(this.#db, keys));
+  findCredential = (hash: string) => findCredential(this.#db.hot, this.#db.t, hash);
+  commit = (input: StorageInput<'commit'>): Promise<number[]> => commit(this.#db, input);
+  listSecrets = (query: ListSecretsQuery): Promise<ListSecretsPage> => listings.listSecrets(this.#db, query);
+  listRecords = <K extends keyof RecordFilters>(query: ListRecordsQuery<K>): Promise<Stored<K>[]> =>
+    listings.listRecords(this.#db, query);
 
-  updateSecretMetadata(input: StorageInput<'updateSecretMetadata'>): Promise<SecretRecord> {
-    return secrets.updateSecretMetadata(this.#db, input);
-  }
-
-  rollbackSecret(input: StorageInput<'rollbackSecret'>): Promise<SecretRecord> {
-    return secrets.rollbackSecret(this.#db, input);
-  }
-
-  getSecret(tenant: string, path: string): Promise<SecretRecord | null> {
-    return secrets.getSecret(this.#db, tenant, path);
-  }
-
-  async readSecret(input: ReadSecretInput): Promise<ReadResult> {
-    // A duplicate event id fails the statement as a unique violation: a conflict, nothing changed.
-    const sql = input.token ? this.#readSql.withToken : this.#readSql.withoutToken;
-    const row = await this.#db.hot.one(sql, readSecretValues(input));
-    const outcome = row!.outcome as ReadResult['outcome'];
-    if (outcome !== 'ok') return { outcome };
-    return {
-      outcome,
-      secret: toSecret(row!),
-      version: toVersion({
-        tenant: row!.tenant,
-        path: row!.path,
-        version: row!.v_version,
-        ciphertext: row!.v_ciphertext,
-        key_id: row!.v_key_id,
-        wrapped_key: row!.v_wrapped_key,
-        created_at: row!.v_created_at,
-        created_by: row!.v_created_by,
-        retires_at: row!.v_retires_at,
-      }),
-    };
-  }
-
-  listSecrets(query: ListSecretsQuery): Promise<ListSecretsPage> {
-    return secrets.listSecrets(this.#db, query);
-  }
-
-  listVersions(tenant: string, path: string): Promise<VersionInfo[]> {
-    return secrets.listVersions(this.#db, tenant, path);
-  }
-
-  trashSecret(input: StorageInput<'trashSecret'>): Promise<void> {
-    return secrets.trashSecret(this.#db, input);
-  }
-
-  restoreSecret(input: StorageInput<'restoreSecret'>): Promise<SecretRecord> {
-    return secrets.restoreSecret(this.#db, input);
-  }
-
-  destroySecret(input: StorageInput<'destroySecret'>): Promise<void> {
-    return secrets.destroySecret(this.#db, input);
-  }
-
-  // ── staged rotation ────────────────────────────────────────────────────────
-
-  stageVersion(input: StorageInput<'stageVersion'>): Promise<SecretRecord> {
-    return staging.stageVersion(this.#db, input);
-  }
-
-  promoteVersion(input: StorageInput<'promoteVersion'>): Promise<SecretRecord> {
-    return staging.promoteVersion(this.#db, input);
-  }
-
-  discardPending(input: StorageInput<'discardPending'>): Promise<SecretRecord> {
-    return staging.discardPending(this.#db, input);
-  }
-
-  // ── maintenance ────────────────────────────────────────────────────────────
-
-  acquireLease(input: StorageInput<'acquireLease'>): Promise<boolean> {
-    return maintenance.acquireLease(this.#db, input);
-  }
-
-  releaseLease(input: StorageInput<'releaseLease'>): Promise<void> {
-    return maintenance.releaseLease(this.#db, input);
-  }
-
-  listDueRotations(query: StorageInput<'listDueRotations'>): Promise<SecretRecord[]> {
-    return maintenance.listDueRotations(this.#db, query);
-  }
-
-  listExpiringSecrets(query: StorageInput<'listExpiringSecrets'>): Promise<SecretRecord[]> {
-    return maintenance.listExpiringSecrets(this.#db, query);
-  }
-
-  listPurgeableSecrets(query: StorageInput<'listPurgeableSecrets'>): Promise<SecretRecord[]> {
-    return maintenance.listPurgeableSecrets(this.#db, query);
-  }
-
-  claimExpiryWarning(input: StorageInput<'claimExpiryWarning'>): Promise<boolean> {
-    return maintenance.claimExpiryWarning(this.#db, input);
-  }
-
-  listWrappedKeys(query: StorageInput<'listWrappedKeys'>): Promise<Array<VersionKey & { wrappedKey: WrappedKey }>> {
-    return secrets.listWrappedKeys(this.#db, query);
-  }
-
-  replaceWrappedKey(input: StorageInput<'replaceWrappedKey'>): Promise<boolean> {
-    return secrets.replaceWrappedKey(this.#db, input);
-  }
-
-  // ── audit ──────────────────────────────────────────────────────────────────
-
-  appendAudit(event: AuditEventInput): Promise<void> {
-    return audit.appendAudit(this.#db.hot, this.#db.t, event);
-  }
-
-  queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
-    return audit.queryAudit(this.#db, query);
-  }
-
-  readAuditChain(query: StorageInput<'readAuditChain'>): Promise<AuditEvent[]> {
-    return audit.readAuditChain(this.#db, query);
-  }
-
-  auditHeads(tenant: string): Promise<AuditChainHead[]> {
-    return audit.auditHeads(this.#db, tenant);
-  }
-
-  // ── agent keys ─────────────────────────────────────────────────────────────
-
-  createAgentKey(input: StorageInput<'createAgentKey'>): Promise<void> {
-    return access.createAgentKey(this.#db, input);
-  }
-
-  findAgentKey(hash: string): Promise<AgentKeyRecord | null> {
-    return access.findAgentKey(this.#db, hash);
-  }
-
-  listAgentKeys(tenant: string): Promise<AgentKeyRecord[]> {
-    return access.listAgentKeys(this.#db, tenant);
-  }
-
-  revokeAgentKey(input: StorageInput<'revokeAgentKey'>): Promise<AgentKeyRecord> {
-    return access.revokeAgentKey(this.#db, input);
-  }
-
-  // ── tokens ─────────────────────────────────────────────────────────────────
-
-  createToken(input: StorageInput<'createToken'>): Promise<void> {
-    return access.createToken(this.#db, input);
-  }
-
-  findToken(hash: string): Promise<TokenRecord | null> {
-    return access.findToken(this.#db, hash);
-  }
-
-  getToken(tenant: string, id: string): Promise<TokenRecord | null> {
-    return access.getToken(this.#db, tenant, id);
-  }
-
-  useToken(input: StorageInput<'useToken'>): Promise<{ outcome: TokenUseOutcome; token: TokenRecord | null }> {
-    return access.useToken(this.#db, input);
-  }
-
-  revokeToken(input: StorageInput<'revokeToken'>): Promise<TokenRecord> {
-    return access.revokeToken(this.#db, input);
-  }
-
-  listTokens(query: StorageInput<'listTokens'>): Promise<TokenRecord[]> {
-    return access.listTokens(this.#db, query);
-  }
-
-  // ── approvals ──────────────────────────────────────────────────────────────
-
-  createApproval(input: StorageInput<'createApproval'>): Promise<void> {
-    return access.createApproval(this.#db, input);
-  }
-
-  getApproval(tenant: string, id: string): Promise<ApprovalRecord | null> {
-    return access.getApproval(this.#db, tenant, id);
-  }
-
-  decideApproval(input: StorageInput<'decideApproval'>): Promise<ApprovalRecord> {
-    return access.decideApproval(this.#db, input);
-  }
-
-  claimApproval(input: StorageInput<'claimApproval'>): Promise<ApprovalRecord> {
-    return access.claimApproval(this.#db, input);
-  }
-
-  expireApproval(input: StorageInput<'expireApproval'>): Promise<ApprovalRecord> {
-    return access.expireApproval(this.#db, input);
-  }
-
-  listExpiredApprovals(query: StorageInput<'listExpiredApprovals'>): Promise<ApprovalRecord[]> {
-    return maintenance.listExpiredApprovals(this.#db, query);
-  }
-
-  listApprovals(query: StorageInput<'listApprovals'>): Promise<ApprovalRecord[]> {
-    return access.listApprovals(this.#db, query);
-  }
+  listDue = <Q extends DueQuery>(query: Q): Promise<DueResult<Q>> => listings.listDue(this.#db, query);
+  listWrappedKeys = (query: StorageInput<'listWrappedKeys'>) => listings.listWrappedKeys(this.#db, query);
+  queryAudit = (query: AuditQuery): Promise<AuditEvent[]> => queryAudit(this.#db, query);
+  readAudit = (query: StorageInput<'readAudit'>): Promise<AuditEvent[]> => readAudit(this.#db, query);
 
   /** Ends the pool if the adapter created it (`connectionString`); a pool passed in is the caller's to end. */
   async close(): Promise<void> {
@@ -291,9 +85,6 @@ export class PostgresAdapter implements StorageAdapter {
  * PostgreSQL storage. Pass your `pg.Pool` (`{ pool }`) or a connection string. Run
  * `await adapter.migrate()` once (deploy step or startup) before the first call.
  */
-export function postgresAdapter(
-  connection: PostgresConnection,
-  options: PostgresAdapterOptions = {},
-): PostgresAdapter {
+export function postgresAdapter(connection: PostgresConnection, options: PostgresAdapterOptions = {}): PostgresAdapter {
   return new PostgresAdapter(connection, options);
 }

@@ -1,92 +1,59 @@
 /**
- * The audit trail: events in `audit_events`, one head row per (tenant, chain) in `audit_heads`.
- * Appending is one upsert of the head (`seq + 1`, `hash = sha256(head hash ‖ digest ‖ outcome label)`,
- * computed by the server so the head and its event change together) and one insert of the event.
- * The upsert locks the head row and reads its latest committed version, so concurrent appends to
- * a chain queue up and the chain stays gapless; a duplicate event id aborts the whole statement.
+ * The audit trail: events in `audit_events`, numbered per tenant from one counter row per tenant in
+ * `audit_counters`. An append raises the counter and inserts its events in the same statement or
+ * transaction: the upsert locks the row until commit, so concurrent appends of a tenant queue there
+ * and a rolled-back append gives its numbers back (gapless). No hash is computed here: core seals.
  */
-import {
-  type AuditChainHead,
-  type AuditEvent,
-  type AuditEventInput,
-  type AuditQuery,
-  outcomeLabel,
-  type StorageInput,
-} from '@agentvault/core';
-import { AgentVaultConflictError } from '@agentvault/core/errors';
+import type { AuditEvent, AuditEventInput, AuditQuery } from '@agentvault/core';
 import type { Db, Query } from './db';
-import { isUniqueViolation } from './errors';
-import { GENESIS_SQL } from './migrations';
-import { AUDIT_COLUMNS, json, num, toAuditEvent } from './rows';
+import { AUDIT_COLUMNS, toAuditEvent } from './rows';
 import type { Tables } from './tables';
 
-/** The bytes hashed after the previous hash: digest ‖ UTF-8 outcome label. */
-export function linkTail(digest: string, outcome: Parameters<typeof outcomeLabel>[0]): Buffer {
-  return Buffer.concat([Buffer.from(digest, 'hex'), Buffer.from(outcomeLabel(outcome), 'utf8')]);
-}
-
-export interface Statement {
-  text: string;
-  values: unknown[];
-}
-
 /**
- * The two CTEs (`audit_head`, `audit_event`) that append `event`, numbering parameters from
- * `$<first>`; the caller prefixes `WITH` and adds its own CTEs and final SELECT.
+ * CTEs `counter` and `audit_event` appending one event of tenant `tenant` (a parameter) when
+ * `source` (a CTE name) has a row; `select` is the event row after SELECT, reading `counter c`.
+ * Selecting from `source` first makes the counter the statement's last lock.
  */
-export function auditCtes(t: Tables, event: AuditEventInput, first: number): Statement {
-  const p = (i: number) => `$${first + i}`;
-  const text = `audit_head AS (
-    INSERT INTO ${t.auditHeads} AS h (tenant, chain, seq, hash)
-    VALUES (${p(1)}, ${p(2)}, 1, sha256(${GENESIS_SQL} || ${p(14)}::bytea))
-    ON CONFLICT (tenant, chain) DO UPDATE SET seq = h.seq + 1, hash = sha256(h.hash || ${p(14)}::bytea)
-    RETURNING seq, hash
+export function appendOneCtes(t: Tables, tenant: string, source: string, select: string): string {
+  return `counter AS (
+    INSERT INTO ${t.auditCounters} AS c (tenant, seq) SELECT ${tenant}::text, 1 FROM ${source}
+    ON CONFLICT (tenant) DO UPDATE SET seq = c.seq + 1
+    RETURNING seq
   ),
   audit_event AS (
     INSERT INTO ${t.auditEvents} (${AUDIT_COLUMNS})
-    SELECT ${p(0)}, ${p(1)}, ${p(2)}, audit_head.seq, audit_head.hash, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)},
-      ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::json, ${p(11)}, ${p(12)}, ${p(13)}
-    FROM audit_head
+    SELECT ${select}
     RETURNING id
   )`;
-  const values = [
-    event.id,
-    event.tenant,
-    event.chain,
-    event.type,
-    event.path,
-    event.actor,
-    event.actorDescription,
-    event.ip,
-    event.userAgent,
-    event.timestamp,
-    json(event.details),
-    event.success,
-    event.error,
-    event.version,
-    linkTail(event.digest, event),
-  ];
-  return { text, values };
 }
 
-export function duplicateEvent(error: unknown, id: string): unknown {
-  return isUniqueViolation(error, 'audit_events_pkey')
-    ? new AgentVaultConflictError(`postgres: audit event ${id} already exists`, { cause: error })
-    : error;
-}
+const EVENT_RECORD = `id text, tenant text, type text, path text, actor text, actor_description text, ip text,
+  user_agent text, ts bigint, details json, success boolean, error text, version integer, ord integer`;
 
-/** Append one event on its own (one statement) or inside a caller's transaction. */
-export async function appendAudit(q: Query, t: Tables, event: AuditEventInput): Promise<void> {
-  const { text, values } = auditCtes(t, event, 1);
-  try {
-    await q.rows(`WITH ${text} SELECT count(*) FROM audit_event`, values);
-  } catch (error) {
-    throw duplicateEvent(error, event.id);
-  }
+/** Append events (any tenants, in order) in one statement; inside a commit's transaction, last. */
+export async function appendEvents(q: Query, t: Tables, events: AuditEventInput[]): Promise<void> {
+  const rows = events.map((e, ord) => ({
+    id: e.id, tenant: e.tenant, type: e.type, path: e.path, actor: e.actor, actor_description: e.actorDescription,
+    ip: e.ip, user_agent: e.userAgent, ts: e.timestamp, details: e.details, success: e.success, error: e.error,
+    version: e.version, ord,
+  }));
+  await q.rows(
+    `WITH ev AS (SELECT * FROM json_to_recordset($1::json) AS e (${EVENT_RECORD})),
+    n AS (SELECT tenant, count(*) AS n FROM ev GROUP BY tenant),
+    counter AS (
+      INSERT INTO ${t.auditCounters} AS c (tenant, seq) SELECT tenant, n FROM n ORDER BY tenant
+      ON CONFLICT (tenant) DO UPDATE SET seq = c.seq + excluded.seq
+      RETURNING tenant, seq
+    )
+    INSERT INTO ${t.auditEvents} (${AUDIT_COLUMNS})
+    SELECT ev.id, ev.tenant, c.seq - n.n + row_number() OVER (PARTITION BY ev.tenant ORDER BY ev.ord), ev.type,
+      ev.path, ev.actor, ev.actor_description, ev.ip, ev.user_agent, ev.ts, ev.details, ev.success, ev.error, ev.version
+    FROM ev JOIN n ON n.tenant = ev.tenant JOIN counter c ON c.tenant = ev.tenant`,
+    [JSON.stringify(rows)],
+  );
 }
 
 export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditEvent[]> {
-  const t = db.t;
   const values: unknown[] = [query.tenant];
   const where = ['tenant = $1'];
   const add = (clause: (n: string) => string, value: unknown) => {
@@ -106,34 +73,21 @@ export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditEvent[
   const dir = query.order === 'asc' ? 'ASC' : 'DESC';
   if (query.after !== null) {
     values.push(query.after.timestamp, query.after.id);
-    const cmp = query.order === 'asc' ? '>' : '<';
-    where.push(`(ts, id) ${cmp} ($${values.length - 1}, $${values.length})`);
+    where.push(`(ts, id) ${query.order === 'asc' ? '>' : '<'} ($${values.length - 1}, $${values.length})`);
   }
   values.push(query.limit);
-  const rows = await db.rows(
-    `SELECT ${AUDIT_COLUMNS} FROM ${t.auditEvents} WHERE ${where.join(' AND ')}
+  const rows = await db.direct.rows(
+    `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents} WHERE ${where.join(' AND ')}
      ORDER BY ts ${dir}, id ${dir} LIMIT $${values.length}`,
     values,
   );
   return rows.map(toAuditEvent);
 }
 
-export async function readAuditChain(
-  db: Db,
-  query: StorageInput<'readAuditChain'>,
-): Promise<AuditEvent[]> {
-  const rows = await db.rows(
-    `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents}
-     WHERE tenant = $1 AND chain = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
-    [query.tenant, query.chain, query.afterSeq, query.limit],
+export async function readAudit(db: Db, query: { tenant: string; afterSeq: number; limit: number }): Promise<AuditEvent[]> {
+  const rows = await db.direct.rows(
+    `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents} WHERE tenant = $1 AND seq > $2 ORDER BY seq, id LIMIT $3`,
+    [query.tenant, query.afterSeq, query.limit],
   );
   return rows.map(toAuditEvent);
-}
-
-export async function auditHeads(db: Db, tenant: string): Promise<AuditChainHead[]> {
-  const rows = await db.rows<{ chain: number; seq: string; hash: Buffer }>(
-    `SELECT chain, seq, hash FROM ${db.t.auditHeads} WHERE tenant = $1 ORDER BY chain`,
-    [tenant],
-  );
-  return rows.map((row) => ({ chain: num(row.chain), seq: num(row.seq), hash: row.hash.toString('hex') }));
 }

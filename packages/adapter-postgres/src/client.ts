@@ -1,8 +1,9 @@
 /**
  * The driver surface the adapter needs, typed structurally (as Kysely does) so the package never
  * imports `pg` at its API: a `pg.Pool` fits, and so does any pool with the same `query` / `connect`
- * shape. Only the `connectionString` convenience loads `pg` itself, on first use.
+ * shape. Only the `connectionString` convenience loads `pg` itself, when the adapter is built.
  */
+import { requireDriver } from './driver';
 
 export interface PostgresQueryResult {
   rows: unknown[];
@@ -55,16 +56,16 @@ interface PgModule {
 }
 
 /**
- * A pool that loads `pg` and creates the real `pg.Pool` on first use, so `postgresAdapter` stays
- * synchronous and `pg` stays an optional peer for callers who pass their own pool.
+ * A pool that loads `pg` now (a missing driver is a configuration error at construction) and
+ * creates the real `pg.Pool` on first use.
  */
 export function connectionStringPool(options: ConnectionStringOptions): PostgresPool {
+  const pg = requireDriver<PgModule>('pg', 'postgresAdapter({ connectionString })');
   let pool: Promise<PostgresPool> | null = null;
   let ended = false;
   const get = (): Promise<PostgresPool> => {
     if (ended) return Promise.reject(new Error('Cannot use a pool after calling end on the pool'));
-    pool ??= import('pg').then((module) => {
-      const pg = ((module as { default?: PgModule }).default ?? module) as PgModule;
+    pool ??= Promise.resolve().then(() => {
       const created = new pg.Pool({
         connectionString: options.connectionString,
         max: options.max ?? 10,

@@ -34,50 +34,32 @@ export class StatementNames {
   }
 }
 
-function queryOn(target: PostgresQueryable, names: StatementNames | null): Query {
+/** Statements on `target`; with `mapErrors`, failures leave as AgentVault errors. */
+function queryOn(target: PostgresQueryable, names: StatementNames | null, mapErrors: boolean): Query {
   const rows = async <R>(text: string, values: unknown[] = []): Promise<R[]> => {
     const name = names?.nameOf(text);
-    return (await target.query(name ? { name, text, values } : { text, values })).rows as R[];
+    try {
+      return (await target.query(name ? { name, text, values } : { text, values })).rows as R[];
+    } catch (error) {
+      throw mapErrors ? toAgentVaultError(error) : error;
+    }
   };
   return { rows, one: async <R>(text: string, values?: unknown[]) => (await rows<R>(text, values))[0] };
 }
 
-export class Db implements Query {
+export class Db {
   readonly t: Tables;
   readonly #pool: PostgresPool;
-  readonly #direct: Query;
-  readonly #prepared: Query;
+  /** One statement on any pooled connection: atomic on its own. */
+  readonly direct: Query;
+  /** Fixed statements on the hot path, each prepared once per connection unless disabled. */
+  readonly hot: Query;
 
   constructor(pool: PostgresPool, schema: string, options: { preparedStatements: boolean }) {
     this.#pool = pool;
     this.t = tables(schema);
-    this.#direct = queryOn(pool, null);
-    this.#prepared = queryOn(pool, new StatementNames(options.preparedStatements));
-  }
-
-  /** Fixed statements on the hot path, each prepared once per connection unless disabled. */
-  readonly hot: Query = {
-    rows: async <R>(text: string, values?: unknown[]) => {
-      try {
-        return await this.#prepared.rows<R>(text, values);
-      } catch (error) {
-        throw toAgentVaultError(error);
-      }
-    },
-    one: async <R>(text: string, values?: unknown[]) => (await this.hot.rows<R>(text, values))[0],
-  };
-
-  /** One statement on any pooled connection: atomic on its own. */
-  async rows<R = Row>(text: string, values?: unknown[]): Promise<R[]> {
-    try {
-      return await this.#direct.rows<R>(text, values);
-    } catch (error) {
-      throw toAgentVaultError(error);
-    }
-  }
-
-  async one<R = Row>(text: string, values?: unknown[]): Promise<R | undefined> {
-    return (await this.rows<R>(text, values))[0];
+    this.direct = queryOn(pool, null, true);
+    this.hot = queryOn(pool, new StatementNames(options.preparedStatements), true);
   }
 
   /**
@@ -100,7 +82,7 @@ export class Db implements Query {
     client.on?.('error', onError);
     try {
       await client.query({ text: 'BEGIN' });
-      const result = await work(queryOn(client, null));
+      const result = await work(queryOn(client, null, false));
       await client.query({ text: 'COMMIT' });
       return result;
     } catch (error) {

@@ -5,64 +5,30 @@
  * is always kept as `cause`. Messages carry no values: pg puts row contents only in `detail`.
  */
 import {
-  AgentVaultConfigurationError,
-  AgentVaultConflictError,
-  AgentVaultError,
-  AgentVaultUnavailableError,
+  AgentVaultConfigurationError, AgentVaultConflictError, AgentVaultError, AgentVaultUnavailableError,
 } from '@agentvault/core/errors';
 
 const PREFIX = 'postgres';
 
-/** SQLSTATEs after which retrying can succeed. */
-const TRANSIENT_STATES = new Set([
-  '57P01', // admin_shutdown (pg_terminate_backend)
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '57P05', // idle_session_timeout
-  '57014', // query_canceled (statement_timeout)
-  '55P03', // lock_not_available (lock_timeout)
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '25P03', // idle_in_transaction_session_timeout
-  '53300', // too_many_connections
-]);
-/** Classes: 08 connection exception, 53 insufficient resources, 58 system error. */
+/**
+ * SQLSTATEs after which retrying can succeed: admin/crash shutdown, cannot connect now, idle session
+ * timeout, query canceled (statement_timeout), lock_timeout, serialization failure, deadlock, idle in
+ * transaction timeout, too many connections; and the classes 08 (connection), 53 (resources), 58 (system).
+ */
+const TRANSIENT_STATES = new Set(['57P01', '57P02', '57P03', '57P05', '57014', '55P03', '40001', '40P01', '25P03', '53300']);
 const TRANSIENT_CLASSES = ['08', '53', '58'];
-
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
 ]);
-
 /** Messages pg and pg-pool use for a connection that is gone or never came. */
 const CONNECTION_MESSAGES = [
-  'Connection terminated',
-  'connection error and is not queryable',
-  'Client was closed and is not queryable',
-  'timeout exceeded when trying to connect',
-  'Query read timeout',
-  'Cannot use a pool after calling end on the pool',
+  'Connection terminated', 'connection error and is not queryable', 'Client was closed and is not queryable',
+  'timeout exceeded when trying to connect', 'Query read timeout', 'Cannot use a pool after calling end on the pool',
 ];
 
 export function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-export function constraintOf(error: unknown): string | undefined {
-  const constraint = (error as { constraint?: unknown } | null)?.constraint;
-  return typeof constraint === 'string' ? constraint : undefined;
-}
-
-export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  return sqlState(error) === '23505' && (constraint === undefined || constraintOf(error) === constraint);
 }
 
 /** True when the failure is about the connection or server availability, not the statement. */

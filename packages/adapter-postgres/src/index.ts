@@ -1,15 +1,5 @@
-export {
-  PostgresAdapter,
-  type PostgresAdapterOptions,
-  type PostgresConnection,
-  postgresAdapter,
-} from './adapter';
+export { PostgresAdapter, type PostgresAdapterOptions, type PostgresConnection, postgresAdapter } from './adapter';
 export type {
-  ConnectionStringOptions,
-  PostgresPool,
-  PostgresPoolClient,
-  PostgresQueryable,
-  PostgresQueryConfig,
-  PostgresQueryResult,
+  ConnectionStringOptions, PostgresPool, PostgresPoolClient, PostgresQueryable, PostgresQueryConfig, PostgresQueryResult,
 } from './client';
 export type { MigrationResult } from './migrations';

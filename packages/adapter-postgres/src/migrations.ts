@@ -6,17 +6,18 @@
  */
 import { createHash } from 'node:crypto';
 import { AgentVaultConfigurationError } from '@agentvault/core/errors';
-import type { Db } from './db';
+import { verifyLegacyAuditChains } from '@agentvault/core';
+import type { Db, Query } from './db';
+import { LEGACY_AUDIT_COLUMNS, toLegacyEvent } from './rows';
 import type { Tables } from './tables';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Checks run in the migration's transaction before its SQL (not part of the checksum). */
+  before?: (q: Query, t: Tables) => Promise<void>;
 }
-
-const GENESIS = `'\\x${'00'.repeat(32)}'::bytea`;
-export const GENESIS_SQL = GENESIS;
 
 /** Paths, tenants and ids compare in code-unit order (COLLATE "C"), like the contract's keysets. */
 function initialSchema(t: Tables): string {
@@ -211,12 +212,141 @@ CREATE TABLE ${t.expiryWarnings} (
 `;
 }
 
+/**
+ * Storage contract v2. Secrets and versions gain a revision; every other record (agent keys, tokens,
+ * approvals, leases, expiry warnings, audit seals and checkpoints) moves into one `records` table
+ * (jsonb) with expression indexes for the contract's filters; tokens gain `lineage` and `rootId`,
+ * approvals the requester's lineage. Events lose their chain and hash and are renumbered 1, 2, 3…
+ * per tenant in (time, chain, seq) order, after `verifyLegacyChains` checked the old chains; core
+ * seals the renumbered trail at its first seal. Expiry warnings sent before v2 did not record when:
+ * their `sentAt` is the time of the upgrade. Stop instances of the previous version first.
+ */
+function contractV2Schema(t: Tables): string {
+  return `
+ALTER TABLE ${t.secrets} ADD COLUMN rev integer NOT NULL DEFAULT 1;
+ALTER TABLE ${t.versions} ADD COLUMN rev integer NOT NULL DEFAULT 1;
+-- Versions are records of their own: core deletes a secret and its versions in one commit, in any order.
+ALTER TABLE ${t.versions} DROP CONSTRAINT secret_versions_secret_fkey;
+CREATE INDEX secrets_tags_idx ON ${t.secrets} USING gin (tags jsonb_path_ops);
+-- A listing filtered to rare tiers or types reads just those rows (then sorts them by path).
+CREATE INDEX secrets_tier_idx ON ${t.secrets} (tenant, tier, path);
+CREATE INDEX secrets_type_idx ON ${t.secrets} (tenant, type, path);
+
+CREATE TABLE ${t.records} (
+  kind   text COLLATE "C" NOT NULL,
+  tenant text COLLATE "C" NOT NULL,
+  id     text COLLATE "C" NOT NULL,
+  rev    integer NOT NULL,
+  data   jsonb NOT NULL,
+  CONSTRAINT records_pkey PRIMARY KEY (kind, tenant, id)
+);
+CREATE UNIQUE INDEX records_credential_key ON ${t.records} ((data->>'hash')) WHERE kind IN ('token', 'agent_key');
+CREATE INDEX records_token_parent_idx ON ${t.records} (tenant, (data->>'parentId'), id) WHERE kind = 'token';
+CREATE INDEX records_token_issuer_idx ON ${t.records} (tenant, (data->>'issuedBy'), id) WHERE kind = 'token';
+CREATE INDEX records_approval_status_idx ON ${t.records} (tenant, (data->>'status'), id) WHERE kind = 'approval';
+CREATE INDEX records_approval_due_idx ON ${t.records} (((data->>'expiresAt')::bigint), tenant, id)
+  WHERE kind = 'approval' AND data->>'status' = 'pending';
+
+INSERT INTO ${t.records} (kind, tenant, id, rev, data)
+SELECT 'agent_key', tenant, id, 1, jsonb_build_object('id', id, 'tenant', tenant, 'hash', hash,
+  'description', description, 'roles', roles, 'createdAt', created_at, 'createdBy', created_by,
+  'revokedAt', revoked_at)
+FROM ${t.agentKeys};
+
+-- lineage: the ancestors nearest first, then whoever minted the root.
+WITH RECURSIVE walk (id, tenant, cur, parent, lineage) AS (
+  SELECT id, tenant, id, parent_id, ARRAY[]::text[] COLLATE "C" FROM ${t.tokens}
+  UNION ALL
+  SELECT w.id, w.tenant, p.id, p.parent_id, w.lineage || ('token:' || p.id)
+  FROM walk w JOIN ${t.tokens} p ON p.tenant = w.tenant AND p.id = w.parent
+)
+INSERT INTO ${t.records} (kind, tenant, id, rev, data)
+SELECT 'token', tk.tenant, tk.id, 1, jsonb_build_object('id', tk.id, 'tenant', tk.tenant, 'hash', tk.hash,
+  'scope', tk.scope, 'approvedTier', tk.approved_tier, 'description', tk.description,
+  'allowedIps', tk.allowed_ips, 'maxUses', tk.max_uses, 'usesRemaining', tk.uses_remaining,
+  'createdAt', tk.created_at, 'expiresAt', tk.expires_at, 'issuedBy', tk.issued_by,
+  'parentId', tk.parent_id, 'lineage', to_jsonb(w.lineage || root.issued_by), 'rootId', root.id,
+  'approvalRequestId', tk.approval_request_id, 'revokedAt', tk.revoked_at)
+FROM walk w
+JOIN ${t.tokens} tk ON tk.id = w.id
+JOIN ${t.tokens} root ON root.id = w.cur
+WHERE NOT EXISTS (SELECT 1 FROM ${t.tokens} p WHERE p.tenant = w.tenant AND p.id = w.parent);
+
+INSERT INTO ${t.records} (kind, tenant, id, rev, data)
+SELECT 'approval', a.tenant, a.id, 1, jsonb_build_object('id', a.id, 'tenant', a.tenant,
+  'requestedBy', a.requested_by, 'lineage', COALESCE(tk.data->'lineage', '[]'::jsonb),
+  'requesterDescription', a.requester_description, 'request', a.request, 'tier', a.tier,
+  'status', a.status, 'decisions', a.decisions, 'requiredApprovals', a.required_approvals,
+  'createdAt', a.created_at, 'expiresAt', a.expires_at, 'decidedAt', a.decided_at,
+  'claimedAt', a.claimed_at, 'tokenId', a.token_id)
+FROM ${t.approvals} a
+LEFT JOIN ${t.records} tk ON tk.kind = 'token' AND tk.tenant = a.tenant AND 'token:' || tk.id = a.requested_by;
+
+INSERT INTO ${t.records} (kind, tenant, id, rev, data)
+SELECT 'lease', '*', name, 1, jsonb_build_object('tenant', '*', 'id', name, 'owner', owner, 'expiresAt', expires_at)
+FROM ${t.leases};
+
+INSERT INTO ${t.records} (kind, tenant, id, rev, data)
+SELECT 'expiry_warning', tenant, path || '|' || expires_at || '|' || kind, 1, jsonb_build_object('tenant', tenant,
+  'id', path || '|' || expires_at || '|' || kind, 'path', path, 'expiresAt', expires_at, 'kind', kind,
+  'sentAt', (extract(epoch FROM now()) * 1000)::bigint)
+FROM ${t.expiryWarnings};
+
+DROP TABLE ${t.agentKeys}, ${t.tokens}, ${t.approvals}, ${t.leases}, ${t.expiryWarnings}, ${t.auditHeads};
+
+-- One counter row per tenant: appends lock it, so seqs are gapless and in commit order.
+CREATE TABLE ${t.auditCounters} (
+  tenant text COLLATE "C" NOT NULL,
+  seq    bigint NOT NULL,
+  CONSTRAINT audit_counters_pkey PRIMARY KEY (tenant)
+);
+ALTER TABLE ${t.auditEvents} DROP CONSTRAINT audit_events_chain_key;
+UPDATE ${t.auditEvents} e SET seq = n.seq
+FROM (SELECT id, row_number() OVER (PARTITION BY tenant ORDER BY ts, chain, seq) AS seq FROM ${t.auditEvents}) n
+WHERE e.id = n.id;
+ALTER TABLE ${t.auditEvents} DROP COLUMN chain, DROP COLUMN hash;
+-- Not UNIQUE: the counter makes seqs unique; a duplicate written behind its back is for verifyAudit to name.
+CREATE INDEX audit_events_seq_idx ON ${t.auditEvents} (tenant, seq);
+INSERT INTO ${t.auditCounters} (tenant, seq) SELECT tenant, max(seq) FROM ${t.auditEvents} GROUP BY tenant;
+`;
+}
+
 /** Every migration, oldest first. Never edit a released one: add the next version instead. */
 export function migrations(t: Tables): Migration[] {
   return [
     { version: 1, name: 'initial schema', sql: initialSchema(t) },
     { version: 2, name: 'staged rotation and maintenance', sql: lifecycleSchema(t) },
+    { version: 3, name: 'storage contract v2', sql: contractV2Schema(t), before: verifyLegacyChains },
   ];
+}
+
+/**
+ * Before migration 3 renumbers the trail: every tenant's hash chains must verify with core's legacy
+ * verifier (core computes the hashes; the adapter only reads rows). A broken chain stops the upgrade.
+ */
+async function verifyLegacyChains(q: Query, t: Tables): Promise<void> {
+  const tenants = await q.rows<{ tenant: string }>(
+    `SELECT tenant FROM ${t.auditHeads} UNION SELECT tenant FROM ${t.auditEvents}`,
+  );
+  for (const { tenant } of tenants) {
+    const rows = await q.rows(
+      `SELECT ${LEGACY_AUDIT_COLUMNS} FROM ${t.auditEvents} WHERE tenant = $1 ORDER BY chain, seq`,
+      [tenant],
+    );
+    const heads = await q.rows<{ chain: number; seq: string; hash: Buffer }>(
+      `SELECT chain, seq, hash FROM ${t.auditHeads} WHERE tenant = $1`,
+      [tenant],
+    );
+    const [broken] = verifyLegacyAuditChains(
+      rows.map(toLegacyEvent),
+      new Map(heads.map((h) => [`${tenant}|${h.chain}`, { seq: Number(h.seq), hash: h.hash.toString('hex') }])),
+    );
+    if (broken) {
+      throw new AgentVaultConfigurationError(
+        `postgres: migration 3 stopped: the audit trail of tenant ${tenant} fails legacy verification (chain ${broken.chain}, seq ${broken.seq}, event ${broken.eventId ?? 'none'}: ${broken.reason}); nothing was changed`,
+      );
+    }
+  }
 }
 
 /** Checksums ignore the schema name, so the same migration has the same checksum in every schema. */
@@ -265,6 +395,7 @@ export async function migrate(db: Db, target = Number.POSITIVE_INFINITY): Promis
         }
         continue;
       }
+      await migration.before?.(q, t);
       await q.rows(migration.sql);
       await q.rows(`INSERT INTO ${t.migrations} (version, name, checksum) VALUES ($1, $2, $3)`, [
         migration.version,

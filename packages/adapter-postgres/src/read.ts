@@ -1,77 +1,55 @@
 /**
- * The audited read and the token use, each ONE statement (one round trip, one implicit
- * transaction) built from data-modifying CTEs.
+ * The audited read: ONE statement (one round trip, one implicit transaction) of data-modifying
+ * CTEs — token use, `accessedAt` touch and the audit append with the tenant's next seq.
  *
  * READ COMMITTED reasoning:
- * - Token with a use limit: `token_locked` takes the row lock with FOR NO KEY UPDATE, which waits
- *   for a concurrent user of the token and then returns the row's *latest committed* version, so
+ * - A token with a use limit: `token_locked` takes the row lock (FOR NO KEY UPDATE), which waits for
+ *   a concurrent user or revoker of the token and then returns its latest committed version, so
  *   `token_spend` decrements what is really left: of N racing reads of a k-use token exactly k pass.
- * - Token without a limit: checked on the statement's snapshot only, never locked or written, so
- *   one agent's parallel reads do not queue behind each other.
- * - The secret and version are read from the snapshot; nothing in them needs a lock to be judged.
- * - `accessedAt` lives in `secret_access`, which writers never lock. The touch locks that row with
- *   SKIP LOCKED and only moves it forward: a read that finds another read touching the same secret
- *   leaves the touch to it (both happen at once) instead of waiting for its commit.
- * - The audit head upsert waits for the chain's previous append, reads the latest head, and the
- *   event is inserted with the result: the outcome hashed and stored is the outcome returned.
+ * - A token without a limit is judged on the statement's snapshot, never locked or written, so one
+ *   agent's parallel reads do not queue behind each other.
+ * - `accessedAt` lives in `secret_access`, which writers never lock. The touch takes that row with
+ *   SKIP LOCKED: a read that finds another read touching the same secret leaves the touch to it
+ *   instead of waiting for its commit (the two overlap; either time is right). A read in the same
+ *   millisecond as the stored time writes nothing.
+ * - The counter upsert reads the outcome first, so the tenant's counter row is locked last and
+ *   only for the rest of the statement; the event gets the seq it returned.
  * A failure anywhere (a duplicate event id included) aborts the statement: nothing changes.
  */
-import type { ReadSecretInput, Tier } from '@agentvault/core';
-import { TIERS } from '@agentvault/core';
-import { GENESIS_SQL } from './migrations';
-import { json, SECRET_COLUMNS, VERSION_COLUMNS } from './rows';
+import { type ReadResult, type ReadSecretInput, type Tier, TIERS } from '@agentvault/core';
+import { appendOneCtes } from './audit';
+import type { Query } from './db';
+import { json, SECRET_COLUMNS, toSecret, toVersion } from './rows';
 import type { Tables } from './tables';
 
-/**
- * CTEs that judge (and for limited tokens, spend) token `$tokenParam` of tenant `$tenantParam` at
- * `$nowParam`, ending in `token_gate(outcome)`. Shared by `readSecret` and `useToken`.
- */
-export function tokenGateCtes(t: Tables, tenant: string, tokenId: string, now: string): string {
-  return `token_seen AS (
-    SELECT id, max_uses, revoked_at, expires_at FROM ${t.tokens}
-    WHERE id = ${tokenId}::text AND tenant = ${tenant}::text
-  ),
-  token_locked AS (
-    SELECT id, revoked_at, expires_at, uses_remaining FROM ${t.tokens}
-    WHERE id = ${tokenId}::text AND tenant = ${tenant}::text AND max_uses IS NOT NULL
-    FOR NO KEY UPDATE
-  ),
+const tok = (field: string, alias: string) => `(${alias}.data->>'${field}')`;
+
+/** $1 tenant, $2 path, $3 version, $4 now, $5 readable tiers, $6 token id, $7.. the event. */
+export function readSecretStatement(t: Tables, withToken: boolean): string {
+  const token = `FROM ${t.records} WHERE kind = 'token' AND tenant = $1 AND id = $6`;
+  // Reads without a token (trusted in-process callers) skip the token CTEs: a smaller plan.
+  const gate = withToken
+    ? `token_seen AS (SELECT data ${token}),
+  token_locked AS (SELECT id, data ${token} AND data->>'usesRemaining' IS NOT NULL FOR NO KEY UPDATE),
   token_spend AS (
-    UPDATE ${t.tokens} AS tk SET uses_remaining = l.uses_remaining - 1
+    UPDATE ${t.records} AS r
+    SET data = jsonb_set(r.data, '{usesRemaining}', to_jsonb(${tok('usesRemaining', 'l')}::integer - 1)), rev = r.rev + 1
     FROM token_locked l
-    WHERE tk.id = l.id AND l.revoked_at IS NULL AND l.expires_at > ${now}::bigint AND l.uses_remaining > 0
-    RETURNING tk.*
+    WHERE r.kind = 'token' AND r.tenant = $1 AND r.id = l.id AND ${tok('revokedAt', 'l')} IS NULL
+      AND ${tok('expiresAt', 'l')}::bigint > $4 AND ${tok('usesRemaining', 'l')}::integer > 0
+    RETURNING 1
   ),
   token_gate AS (
     SELECT CASE
-      WHEN ${tokenId}::text IS NULL THEN 'ok'
-      WHEN token_seen.id IS NULL THEN 'token_revoked'
-      WHEN COALESCE(token_locked.revoked_at, token_seen.revoked_at) IS NOT NULL THEN 'token_revoked'
-      WHEN token_seen.expires_at <= ${now}::bigint THEN 'token_expired'
-      WHEN token_seen.max_uses IS NULL THEN 'ok'
+      WHEN s.data IS NULL THEN 'token_revoked'
+      WHEN COALESCE(${tok('revokedAt', 'l')}, ${tok('revokedAt', 's')}) IS NOT NULL THEN 'token_revoked'
+      WHEN ${tok('expiresAt', 's')}::bigint <= $4 THEN 'token_expired'
+      WHEN ${tok('usesRemaining', 's')} IS NULL THEN 'ok'
       WHEN EXISTS (SELECT 1 FROM token_spend) THEN 'ok'
       ELSE 'token_exhausted'
     END AS outcome
-    FROM (VALUES (1)) AS one (x)
-    LEFT JOIN token_seen ON true
-    LEFT JOIN token_locked ON true
-  )`;
-}
-
-/** Tiers at or below `maxTier`, or null for no limit. */
-export function tiersUpTo(maxTier: Tier | null): Tier[] | null {
-  return maxTier === null ? null : TIERS.slice(0, TIERS.indexOf(maxTier) + 1);
-}
-
-/**
- * Parameters: $1 tenant, $2 path, $3 version, $4 now, $5 readable tiers, $6 token id,
- * $7.. the event: id, tenant, chain, type, path, actor, actor description, ip, user agent,
- * timestamp, details, digest.
- */
-export function readSecretStatement(t: Tables, withToken: boolean) {
-  // Reads without a token (trusted in-process callers) skip the token CTEs: a smaller plan.
-  const gate = withToken
-    ? tokenGateCtes(t, '$1', '$6', '$4')
+    FROM (VALUES (1)) AS one (x) LEFT JOIN token_seen s ON true LEFT JOIN token_locked l ON true
+  )`
     : `token_gate AS (SELECT 'ok'::text AS outcome WHERE $6::text IS NULL)`;
   return `WITH
   ${gate},
@@ -82,9 +60,8 @@ export function readSecretStatement(t: Tables, withToken: boolean) {
   ),
   version AS (
     -- A scalar subquery, so even a generic plan looks the version up by the whole primary key.
-    SELECT ${VERSION_COLUMNS} FROM ${t.versions} v
-    WHERE v.tenant = $1 AND v.path = $2
-      AND v.version = (SELECT COALESCE($3::integer, s.current_version) FROM secret s)
+    SELECT v.* FROM ${t.versions} v
+    WHERE v.tenant = $1 AND v.path = $2 AND v.version = (SELECT COALESCE($3::integer, s.current_version) FROM secret s)
   ),
   verdict AS (
     SELECT CASE
@@ -99,88 +76,49 @@ export function readSecretStatement(t: Tables, withToken: boolean) {
     FROM token_gate g LEFT JOIN secret s ON true LEFT JOIN version v ON true
   ),
   outcome AS (
-    SELECT outcome, outcome = 'ok' AS success,
-      CASE WHEN outcome = 'ok' THEN NULL ELSE outcome END AS error,
+    SELECT outcome, outcome = 'ok' AS success, NULLIF(outcome, 'ok') AS error,
       CASE WHEN outcome = 'ok' THEN served ELSE $3::integer END AS version
     FROM verdict
   ),
-  link AS (
-    -- outcomeLabel() of domain/audit-chain: "<1|0>|<error>|<version>"
-    SELECT $18::bytea || convert_to(
-      CASE WHEN success THEN '1' ELSE '0' END || '|' || COALESCE(error, '') || '|' || COALESCE(version::text, ''),
-      'UTF8') AS tail
-    FROM outcome
-  ),
   touch_claim AS (
     SELECT a.tenant, a.path FROM ${t.access} a, outcome o
-    WHERE o.success AND a.tenant = $1 AND a.path = $2 AND (a.accessed_at IS NULL OR a.accessed_at < $4)
+    WHERE o.success AND a.tenant = $1 AND a.path = $2 AND a.accessed_at IS DISTINCT FROM $4
     FOR NO KEY UPDATE OF a SKIP LOCKED
   ),
   touch AS (
     UPDATE ${t.access} AS a SET accessed_at = $4
     FROM touch_claim c WHERE a.tenant = c.tenant AND a.path = c.path
-    RETURNING a.accessed_at
+    RETURNING 1
   ),
-  audit_head AS (
-    INSERT INTO ${t.auditHeads} AS h (tenant, chain, seq, hash)
-    SELECT $8, $9, 1, sha256(${GENESIS_SQL} || link.tail) FROM link
-    ON CONFLICT (tenant, chain) DO UPDATE SET seq = h.seq + 1, hash = sha256(h.hash || (SELECT tail FROM link))
-    RETURNING seq, hash
-  ),
-  audit_event AS (
-    INSERT INTO ${t.auditEvents} (id, tenant, chain, seq, hash, type, path, actor, actor_description, ip,
-      user_agent, ts, details, success, error, version)
-    SELECT $7, $8, $9, h.seq, h.hash, $10, $11, $12, $13, $14, $15, $16, $17::json, o.success, o.error, o.version
-    FROM audit_head h, outcome o
-    RETURNING id
-  )
-  SELECT o.outcome,
-    (SELECT count(*) FROM audit_event) AS appended,
-    (SELECT count(*) FROM touch) AS touched,
-    s.tenant, s.path, s.type, s.tier, s.description, s.tags, s.current_version, s.latest_version,
-    s.created_at, s.created_by, s.updated_at, s.updated_by, GREATEST(s.accessed_at, $4) AS accessed_at,
-    s.expires_at, s.trashed_at, s.purge_at, s.pending_version, s.rotation_every_seconds,
-    s.rotation_grace_seconds, s.rotation_next_at, s.rotation_failures,
-    v.version AS v_version, v.ciphertext AS v_ciphertext, v.key_id AS v_key_id, v.wrapped_key AS v_wrapped_key,
-    v.created_at AS v_created_at, v.created_by AS v_created_by, v.retires_at AS v_retires_at
-  FROM outcome o
-  LEFT JOIN secret s ON o.success
-  LEFT JOIN version v ON o.success`;
+  ${appendOneCtes(t, '$8', 'outcome', `$7, $8, c.seq, $9, $10, $11, $12, $13, $14, $15, $16::json,
+      o.success, o.error, o.version FROM counter c, outcome o`)}
+  SELECT o.outcome, (SELECT count(*) FROM audit_event) AS appended, (SELECT count(*) FROM touch) AS touched,
+    s.*, $4 AS accessed_at, v.version AS v_version, v.ciphertext AS v_ciphertext,
+    v.key_id AS v_key_id, v.wrapped_key AS v_wrapped_key, v.created_at AS v_created_at,
+    v.created_by AS v_created_by, v.retires_at AS v_retires_at
+  FROM outcome o LEFT JOIN secret s ON o.success LEFT JOIN version v ON o.success`;
 }
 
-export function readSecretValues(input: ReadSecretInput): unknown[] {
+/** Tiers at or below `maxTier`, or null for no limit. */
+function tiersUpTo(maxTier: Tier | null): Tier[] | null {
+  return maxTier === null ? null : TIERS.slice(0, TIERS.indexOf(maxTier) + 1);
+}
+
+export async function readSecret(q: Query, sql: string, input: ReadSecretInput): Promise<ReadResult> {
   const e = input.event;
-  return [
-    input.tenant,
-    input.path,
-    input.version,
-    input.now,
-    tiersUpTo(input.maxTier),
-    input.token?.id ?? null,
-    e.id,
-    e.tenant,
-    e.chain,
-    e.type,
-    e.path,
-    e.actor,
-    e.actorDescription,
-    e.ip,
-    e.userAgent,
-    e.timestamp,
-    json(e.details),
-    Buffer.from(e.digest, 'hex'),
-  ];
-}
-
-/** $1 tenant, $2 token id, $3 now. Returns the outcome and the token as it stands after the use. */
-export function useTokenStatement(t: Tables) {
-  return `WITH
-  ${tokenGateCtes(t, '$1', '$2', '$3')}
-  SELECT g.outcome, tk.*
-  FROM token_gate g
-  LEFT JOIN LATERAL (
-    SELECT * FROM token_spend
-    UNION ALL
-    SELECT * FROM ${t.tokens} WHERE id = $2 AND tenant = $1 AND NOT EXISTS (SELECT 1 FROM token_spend)
-  ) tk ON g.outcome = 'ok'`;
+  const row = (await q.one(sql, [
+    input.tenant, input.path, input.version, input.now, tiersUpTo(input.maxTier), input.token?.id ?? null,
+    e.id, e.tenant, e.type, e.path, e.actor, e.actorDescription, e.ip, e.userAgent, e.timestamp, json(e.details),
+  ]))!;
+  const outcome = row.outcome as ReadResult['outcome'];
+  if (outcome !== 'ok') return { outcome };
+  const v = (field: string) => row[`v_${field}`];
+  return {
+    outcome,
+    secret: toSecret(row),
+    version: toVersion({
+      tenant: row.tenant, path: row.path, version: v('version'), ciphertext: v('ciphertext'), key_id: v('key_id'),
+      wrapped_key: v('wrapped_key'), created_at: v('created_at'), created_by: v('created_by'), retires_at: v('retires_at'),
+    }),
+  };
 }

@@ -1,18 +1,10 @@
 /**
- * Rows to records and back. Times are stored as bigint milliseconds (pg returns int8 as text, so
- * they are parsed here), bytes as bytea (copied out of pg's shared buffers), tags and other
- * structured fields as JSON.
+ * Rows to records and back. Times are bigint milliseconds (pg returns int8 as text, parsed here),
+ * bytes are bytea (copied out of pg's shared buffers), and every record other than a secret or a
+ * version is one jsonb document in `records`, bytes in it as `{ "$bytes": base64 }`.
  */
-import type {
-  AgentKeyRecord,
-  ApprovalRecord,
-  AuditEvent,
-  RotationPolicy,
-  SecretRecord,
-  TokenRecord,
-  VersionInfo,
-  VersionRecord,
-} from '@agentvault/core';
+import type { AuditEvent, RotationPolicy, SecretRecord, VersionRecord } from '@agentvault/core';
+import type { Tables } from './tables';
 
 type Row = Record<string, unknown>;
 
@@ -24,28 +16,70 @@ export function numOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : num(value);
 }
 
-const str = (value: unknown) => value as string;
 const strOrNull = (value: unknown) => (value ?? null) as string | null;
 
-/** A Uint8Array of its own: pg's Buffers may be views into a shared slab. */
+/** A Uint8Array of its own (pg's Buffers may be views into a shared slab); `\x…` text from to_jsonb too. */
 export function bytes(value: unknown): Uint8Array {
+  if (typeof value === 'string') return new Uint8Array(Buffer.from(value.slice(2), 'hex'));
   return new Uint8Array(value as Buffer);
 }
 
 /** Bytes as a pg parameter (bytea). */
-export function param(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function param(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export function json(value: unknown): string {
-  return JSON.stringify(value);
+export const json = (value: unknown): string => JSON.stringify(value);
+
+/** A record as the jsonb text of `records.data`. */
+export function encodeRecord(record: unknown): string {
+  // The holder's own value: a Buffer would arrive here already turned into JSON by its toJSON.
+  return JSON.stringify(record, function (this: Record<string, unknown>, key, value: unknown) {
+    const raw = this[key];
+    return raw instanceof Uint8Array ? { $bytes: Buffer.from(raw).toString('base64') } : value;
+  });
 }
 
-/** Columns of `secrets s LEFT JOIN secret_access a`, in the shape `toSecret` reads. */
-export const SECRET_COLUMNS = `s.tenant, s.path, s.type, s.tier, s.description, s.tags, s.current_version,
-  s.latest_version, s.created_at, s.created_by, s.updated_at, s.updated_by, a.accessed_at, s.expires_at,
-  s.trashed_at, s.purge_at, s.pending_version, s.rotation_every_seconds, s.rotation_grace_seconds,
-  s.rotation_next_at, s.rotation_failures`;
+export function decodeRecord<T>(text: string): T {
+  return JSON.parse(text, (_key, value: unknown) => {
+    const b64 = (value as { $bytes?: unknown } | null)?.$bytes;
+    return typeof b64 === 'string' ? new Uint8Array(Buffer.from(b64, 'base64')) : value;
+  }) as T;
+}
+
+/** The stored columns of a secret (accessed_at lives in secret_access), in `secretValues` order. */
+export const SECRET_FIELDS = [
+  'tenant', 'path', 'type', 'tier', 'description', 'tags', 'current_version', 'latest_version',
+  'created_at', 'created_by', 'updated_at', 'updated_by', 'expires_at', 'trashed_at', 'purge_at',
+  'pending_version', 'rotation_every_seconds', 'rotation_grace_seconds', 'rotation_next_at', 'rotation_failures',
+];
+
+export function secretValues(s: SecretRecord): unknown[] {
+  const r = s.rotation;
+  return [
+    s.tenant, s.path, s.type, s.tier, s.description, json(s.tags), s.currentVersion, s.latestVersion,
+    s.createdAt, s.createdBy, s.updatedAt, s.updatedBy, s.expiresAt, s.trashedAt, s.purgeAt,
+    s.pendingVersion, r?.everySeconds ?? null, r?.gracePeriodSeconds ?? null, r?.nextAt ?? null, r?.failures ?? null,
+  ];
+}
+
+export const VERSION_FIELDS = [
+  'tenant', 'path', 'version', 'ciphertext', 'key_id', 'wrapped_key', 'created_at', 'created_by', 'retires_at',
+];
+
+export function versionValues(v: VersionRecord): unknown[] {
+  return [
+    v.tenant, v.path, v.version, param(v.ciphertext), v.wrappedKey.keyId, param(v.wrappedKey.ciphertext),
+    v.createdAt, v.createdBy, v.retiresAt,
+  ];
+}
+
+/** `secrets s LEFT JOIN secret_access a` as the columns `toSecret` reads, with the revision. */
+export const SECRET_COLUMNS = `${SECRET_FIELDS.map((f) => `s.${f}`).join(', ')}, a.accessed_at, s.rev`;
+
+/** The same columns for a listing of `secrets s`: accessed_at by primary key, row by row. */
+export const listedSecretColumns = (t: Tables) =>
+  SECRET_COLUMNS.replace('a.accessed_at', `(SELECT a.accessed_at FROM ${t.access} a WHERE a.tenant = s.tenant AND a.path = s.path) AS accessed_at`);
 
 /** The four rotation columns are all set or all null (CHECK secrets_rotation_check). */
 function toRotation(row: Row): RotationPolicy | null {
@@ -58,24 +92,10 @@ function toRotation(row: Row): RotationPolicy | null {
   };
 }
 
-/** A rotation policy as the values of its four columns, in the order of `ROTATION_COLUMNS`. */
-export function rotationValues(rotation: RotationPolicy | null): (number | null)[] {
-  return rotation === null
-    ? [null, null, null, null]
-    : [rotation.everySeconds, rotation.gracePeriodSeconds, rotation.nextAt, rotation.failures];
-}
-
-export const ROTATION_COLUMNS = [
-  'rotation_every_seconds',
-  'rotation_grace_seconds',
-  'rotation_next_at',
-  'rotation_failures',
-] as const;
-
 export function toSecret(row: Row): SecretRecord {
   return {
-    tenant: str(row.tenant),
-    path: str(row.path),
+    tenant: row.tenant as string,
+    path: row.path as string,
     type: row.type as SecretRecord['type'],
     tier: row.tier as SecretRecord['tier'],
     description: strOrNull(row.description),
@@ -83,9 +103,9 @@ export function toSecret(row: Row): SecretRecord {
     currentVersion: num(row.current_version),
     latestVersion: num(row.latest_version),
     createdAt: num(row.created_at),
-    createdBy: str(row.created_by),
+    createdBy: row.created_by as string,
     updatedAt: num(row.updated_at),
-    updatedBy: str(row.updated_by),
+    updatedBy: row.updated_by as string,
     accessedAt: numOrNull(row.accessed_at),
     expiresAt: numOrNull(row.expires_at),
     trashedAt: numOrNull(row.trashed_at),
@@ -95,47 +115,35 @@ export function toSecret(row: Row): SecretRecord {
   };
 }
 
-export const VERSION_COLUMNS =
-  'v.tenant, v.path, v.version, v.ciphertext, v.key_id, v.wrapped_key, v.created_at, v.created_by, v.retires_at';
-
 export function toVersion(row: Row): VersionRecord {
   return {
-    tenant: str(row.tenant),
-    path: str(row.path),
+    tenant: row.tenant as string,
+    path: row.path as string,
     version: num(row.version),
     ciphertext: bytes(row.ciphertext),
-    wrappedKey: { keyId: str(row.key_id), ciphertext: bytes(row.wrapped_key) },
+    wrappedKey: { keyId: row.key_id as string, ciphertext: bytes(row.wrapped_key) },
     createdAt: num(row.created_at),
-    createdBy: str(row.created_by),
+    createdBy: row.created_by as string,
     retiresAt: numOrNull(row.retires_at),
   };
 }
 
-export function toVersionInfo(row: Row): VersionInfo {
-  return {
-    tenant: str(row.tenant),
-    path: str(row.path),
-    version: num(row.version),
-    keyId: str(row.key_id),
-    createdAt: num(row.created_at),
-    createdBy: str(row.created_by),
-    retiresAt: numOrNull(row.retires_at),
-  };
-}
-
-export const AUDIT_COLUMNS = `id, tenant, chain, seq, hash, type, path, actor, actor_description, ip, user_agent,
-  ts, details, success, error, version`;
+export const AUDIT_FIELDS = [
+  'id', 'tenant', 'seq', 'type', 'path', 'actor', 'actor_description', 'ip', 'user_agent', 'ts', 'details',
+  'success', 'error', 'version',
+];
+export const AUDIT_COLUMNS = AUDIT_FIELDS.join(', ');
+/** Events as migration 2 stored them, for the legacy verifier. */
+export const LEGACY_AUDIT_COLUMNS = `${AUDIT_COLUMNS}, chain, hash`;
 
 export function toAuditEvent(row: Row): AuditEvent {
   return {
-    id: str(row.id),
-    tenant: str(row.tenant),
-    chain: num(row.chain),
+    id: row.id as string,
+    tenant: row.tenant as string,
     seq: num(row.seq),
-    hash: (row.hash as Buffer).toString('hex'),
     type: row.type as AuditEvent['type'],
     path: strOrNull(row.path),
-    actor: str(row.actor),
+    actor: row.actor as string,
     actorDescription: strOrNull(row.actor_description),
     ip: strOrNull(row.ip),
     userAgent: strOrNull(row.user_agent),
@@ -147,76 +155,6 @@ export function toAuditEvent(row: Row): AuditEvent {
   };
 }
 
-export function toAgentKey(row: Row): AgentKeyRecord {
-  return {
-    id: str(row.id),
-    tenant: str(row.tenant),
-    hash: str(row.hash),
-    description: strOrNull(row.description),
-    roles: [...(row.roles as AgentKeyRecord['roles'])],
-    createdAt: num(row.created_at),
-    createdBy: str(row.created_by),
-    revokedAt: numOrNull(row.revoked_at),
-  };
-}
-
-export function toToken(row: Row): TokenRecord {
-  return {
-    id: str(row.id),
-    tenant: str(row.tenant),
-    hash: str(row.hash),
-    scope: str(row.scope),
-    approvedTier: row.approved_tier as TokenRecord['approvedTier'],
-    description: strOrNull(row.description),
-    allowedIps: (row.allowed_ips ?? null) as string[] | null,
-    maxUses: numOrNull(row.max_uses),
-    usesRemaining: numOrNull(row.uses_remaining),
-    createdAt: num(row.created_at),
-    expiresAt: num(row.expires_at),
-    issuedBy: str(row.issued_by),
-    parentId: strOrNull(row.parent_id),
-    approvalRequestId: strOrNull(row.approval_request_id),
-    revokedAt: numOrNull(row.revoked_at),
-  };
-}
-
-/** Parameters in the column order of `INSERT_TOKEN` (see tokens.ts). */
-export function tokenValues(token: TokenRecord): unknown[] {
-  return [
-    token.id,
-    token.tenant,
-    token.hash,
-    token.scope,
-    token.approvedTier,
-    token.description,
-    token.allowedIps === null ? null : json(token.allowedIps),
-    token.maxUses,
-    token.usesRemaining,
-    token.createdAt,
-    token.expiresAt,
-    token.issuedBy,
-    token.parentId,
-    token.approvalRequestId,
-    token.revokedAt,
-  ];
-}
-
-export function toApproval(row: Row): ApprovalRecord {
-  const request = row.request as ApprovalRecord['request'];
-  return {
-    id: str(row.id),
-    tenant: str(row.tenant),
-    requestedBy: str(row.requested_by),
-    requesterDescription: strOrNull(row.requester_description),
-    request: { ...request, allowedIps: Array.isArray(request.allowedIps) ? [...request.allowedIps] : null },
-    tier: row.tier as ApprovalRecord['tier'],
-    status: row.status as ApprovalRecord['status'],
-    decisions: (row.decisions as ApprovalRecord['decisions']).map((d) => ({ ...d })),
-    requiredApprovals: num(row.required_approvals),
-    createdAt: num(row.created_at),
-    expiresAt: num(row.expires_at),
-    decidedAt: numOrNull(row.decided_at),
-    claimedAt: numOrNull(row.claimed_at),
-    tokenId: strOrNull(row.token_id),
-  };
+export function toLegacyEvent(row: Row): AuditEvent & { chain: number; hash: string } {
+  return { ...toAuditEvent(row), chain: num(row.chain), hash: (row.hash as Buffer).toString('hex') };
 }

@@ -8,24 +8,10 @@ import type { AuditEvent, VersionRecord } from '@agentvault/core';
 import type { StorageBackdoor, StorageFixture } from '@agentvault/core/testing';
 import pg from 'pg';
 import { postgresAdapter } from './index';
+import { testUrl } from './probe';
+import { AUDIT_FIELDS, toAuditEvent, toVersion, versionValues } from './rows';
 
-export const PG_URL_VAR = 'AGENTVAULT_TEST_PG_URL';
-export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-
-export function testUrl(): string {
-  return process.env[PG_URL_VAR] || DEFAULT_PG_URL;
-}
-
-/** The URL without its password, for messages. */
-export function redactedUrl(url = testUrl()): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
+export { DEFAULT_PG_URL, PG_URL_VAR, probePostgres, redactedUrl, testUrl } from './probe';
 
 /** A pool on the test server; errors of idle clients (tests kill backends) are ignored. */
 export function testPool(options: pg.PoolConfig = {}): pg.Pool {
@@ -52,21 +38,6 @@ export async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
 
-/** Can the test server be reached? The problem, if not, names the URL without its password. */
-export async function probePostgres(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: testUrl(), connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message || String((error as { code?: string }).code) : String(error);
-    return `PostgreSQL is unreachable at ${redactedUrl()} (${reason}); set ${PG_URL_VAR}`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 /**
  * A conformance fixture on a fresh, migrated schema of the test server, with a twin adapter on its
  * own pool; `close` drops the schema.
@@ -90,38 +61,20 @@ export async function postgresTestFixture(label = 'fixture'): Promise<StorageFix
   };
 }
 
-const TABLES = [
-  'secrets',
-  'secret_access',
-  'secret_versions',
-  'audit_events',
-  'audit_heads',
-  'agent_keys',
-  'tokens',
-  'approvals',
-  'leases',
-  'expiry_warnings',
-];
+const TABLES = ['secrets', 'secret_access', 'secret_versions', 'records', 'audit_events', 'audit_counters'];
 
-const AUDIT_FIELDS: Record<string, string> = {
-  chain: 'chain',
-  seq: 'seq',
-  hash: 'hash',
-  type: 'type',
-  path: 'path',
-  actor: 'actor',
-  actorDescription: 'actor_description',
-  ip: 'ip',
-  userAgent: 'user_agent',
-  timestamp: 'ts',
-  details: 'details',
-  success: 'success',
-  error: 'error',
-  version: 'version',
-};
+/** Event fields whose column is named otherwise. */
+const RENAMED: Record<string, string> = { actorDescription: 'actor_description', userAgent: 'user_agent', timestamp: 'ts' };
 
+/** Reads and rewrites rows directly, bypassing every rule: what an attacker with database access can do. */
 export function postgresBackdoor(pool: pg.Pool, schema: string): StorageBackdoor {
   const s = `"${schema}"`;
+  const auditRow = (event: Partial<AuditEvent>) =>
+    Object.entries(event).map(([field, value]) => {
+      const column = RENAMED[field] ?? field;
+      if (!AUDIT_FIELDS.includes(column)) throw new Error(`backdoor: unknown audit field ${field}`);
+      return [column, field === 'details' ? JSON.stringify(value) : value] as const;
+    });
   return {
     // row_to_json writes bytea as "\x<hex>".
     dump: async () => {
@@ -137,61 +90,49 @@ export function postgresBackdoor(pool: pg.Pool, schema: string): StorageBackdoor
         `SELECT * FROM ${s}.secret_versions WHERE tenant = $1 AND path = $2 AND version = $3`,
         [tenant, path, version],
       );
-      const row = rows[0];
-      if (!row) return null;
-      const record: VersionRecord = {
-        tenant: row.tenant,
-        path: row.path,
-        version: row.version,
-        ciphertext: new Uint8Array(row.ciphertext),
-        wrappedKey: { keyId: row.key_id, ciphertext: new Uint8Array(row.wrapped_key) },
-        createdAt: Number(row.created_at),
-        createdBy: row.created_by,
-        retiresAt: row.retires_at === null ? null : Number(row.retires_at),
-      };
-      return record;
+      return rows[0] ? toVersion(rows[0]) : null;
     },
-    writeVersion: async (record) => {
+    writeVersion: async (record: VersionRecord) => {
       const { rowCount } = await pool.query(
         `UPDATE ${s}.secret_versions SET ciphertext = $4, key_id = $5, wrapped_key = $6, created_at = $7,
            created_by = $8, retires_at = $9
          WHERE tenant = $1 AND path = $2 AND version = $3`,
-        [
-          record.tenant,
-          record.path,
-          record.version,
-          Buffer.from(record.ciphertext),
-          record.wrappedKey.keyId,
-          Buffer.from(record.wrappedKey.ciphertext),
-          record.createdAt,
-          record.createdBy,
-          record.retiresAt,
-        ],
+        versionValues(record),
       );
       if (rowCount !== 1) throw new Error('backdoor: no such version row');
     },
-    patchAuditEvent: async (tenant, id, patch: Partial<Omit<AuditEvent, 'id' | 'tenant'>>) => {
-      const values: unknown[] = [tenant, id];
-      const sets = Object.entries(patch).map(([field, value]) => {
-        const column = AUDIT_FIELDS[field];
-        if (!column) throw new Error(`backdoor: unknown audit field ${field}`);
-        values.push(
-          field === 'hash'
-            ? Buffer.from(value as string, 'hex')
-            : field === 'details'
-              ? JSON.stringify(value)
-              : value,
-        );
-        return `${column} = $${values.length}`;
-      });
+    patchAuditEvent: async (tenant, id, patch) => {
+      const sets = auditRow(patch);
       const { rowCount } = await pool.query(
-        `UPDATE ${s}.audit_events SET ${sets.join(', ')} WHERE tenant = $1 AND id = $2`,
-        values,
+        `UPDATE ${s}.audit_events SET ${sets.map(([column], i) => `${column} = $${i + 3}`).join(', ')}
+         WHERE tenant = $1 AND id = $2`,
+        [tenant, id, ...sets.map(([, value]) => value)],
       );
       if (rowCount !== 1) throw new Error('backdoor: no such audit event');
     },
     deleteAuditEvent: async (tenant, id) => {
       await pool.query(`DELETE FROM ${s}.audit_events WHERE tenant = $1 AND id = $2`, [tenant, id]);
+    },
+    insertAuditEvent: async (event: AuditEvent) => {
+      const row = auditRow(event);
+      await pool.query(
+        `INSERT INTO ${s}.audit_events (${row.map(([column]) => column).join(', ')})
+         VALUES (${row.map((_, i) => `$${i + 1}`).join(', ')})`,
+        row.map(([, value]) => value),
+      );
+    },
+    auditEvents: async (tenant) => {
+      const { rows } = await pool.query(`SELECT ${AUDIT_FIELDS.join(', ')} FROM ${s}.audit_events WHERE tenant = $1 ORDER BY seq, id`, [tenant]);
+      return rows.map(toAuditEvent);
+    },
+    renumberAudit: async (tenant) => {
+      await pool.query(
+        `WITH n AS (SELECT id, row_number() OVER (ORDER BY seq, id) AS seq FROM ${s}.audit_events WHERE tenant = $1),
+         renumbered AS (UPDATE ${s}.audit_events e SET seq = n.seq FROM n WHERE e.id = n.id RETURNING 1)
+         INSERT INTO ${s}.audit_counters (tenant, seq) SELECT $1, count(*) FROM renumbered
+         ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq`,
+        [tenant],
+      );
     },
   };
 }

@@ -1,9 +1,7 @@
-import { runStorageConformance } from '@agentvault/core/testing';
-import { describe, inject, it } from 'vitest';
+import { describeRequiring, runStorageConformance } from '@agentvault/core/testing';
+import { inject } from 'vitest';
 import { postgresTestFixture } from '../src/testing';
 
-if (inject('pgReachable')) {
+describeRequiring(inject('pgProblem'), 'on PostgreSQL', () => {
   runStorageConformance('postgres', () => postgresTestFixture('conformance'));
-} else {
-  describe.skip('storage conformance: postgres (server unreachable)', () => it('runs against PostgreSQL'));
-}
+});

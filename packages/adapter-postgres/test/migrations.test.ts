@@ -1,11 +1,12 @@
 import { AgentVaultConfigurationError } from '@agentvault/core/errors';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
 import { postgresAdapter } from '../src/index';
-import { vaultOn } from './support/fixtures';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
+import { createSecret, uniqueTenant } from './support/records';
 
-describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
+describeRequiring(inject('pgProblem'), 'postgres migrations', () => {
   const schemas: string[] = [];
   let pool: pg.Pool;
   let otherPool: pg.Pool;
@@ -34,27 +35,24 @@ describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
   it('creates the schema and every table, records the migration, and is a no-op the second time', async () => {
     const schema = fresh('migrate');
     const adapter = postgresAdapter({ pool }, { schema });
-    expect(await adapter.migrate()).toEqual({ applied: [1, 2], version: 2 });
+    expect(await adapter.migrate()).toEqual({ applied: [1, 2, 3], version: 3 });
     expect(await tablesIn(schema)).toEqual([
-      'agent_keys',
       'agentvault_migrations',
-      'approvals',
+      'audit_counters',
       'audit_events',
-      'audit_heads',
-      'expiry_warnings',
-      'leases',
+      'records',
       'secret_access',
       'secret_versions',
       'secrets',
-      'tokens',
     ]);
-    expect(await adapter.migrate()).toEqual({ applied: [], version: 2 });
+    expect(await adapter.migrate()).toEqual({ applied: [], version: 3 });
     const { rows } = await pool.query(
       `SELECT version, name FROM "${schema}".agentvault_migrations ORDER BY version`,
     );
     expect(rows).toEqual([
       { version: 1, name: 'initial schema' },
       { version: 2, name: 'staged rotation and maintenance' },
+      { version: 3, name: 'storage contract v2' },
     ]);
   });
 
@@ -65,10 +63,10 @@ describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
       postgresAdapter({ pool: otherPool }, { schema }).migrate(),
       postgresAdapter({ pool: otherPool }, { schema }).migrate(),
     ]);
-    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1, 2]]);
-    expect(results.every((r) => r.version === 2)).toBe(true);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1, 2, 3]]);
+    expect(results.every((r) => r.version === 3)).toBe(true);
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".agentvault_migrations`);
-    expect(rows[0].n).toBe(2);
+    expect(rows[0].n).toBe(3);
   });
 
   it('refuses a schema whose recorded migration was applied from different SQL', async () => {
@@ -82,7 +80,7 @@ describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
   it('says to run migrate() when the tables are missing, and never migrates by itself', async () => {
     const schema = fresh('missing');
     const adapter = postgresAdapter({ pool }, { schema });
-    const error = await adapter.getSecret('t', 'a/b').catch((e: unknown) => e);
+    const error = await adapter.getRecords([{ kind: 'secret', tenant: 't', path: 'a/b' }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentVaultConfigurationError);
     expect((error as Error).message).toContain('migrate()');
     expect(await tablesIn(schema)).toEqual([]);
@@ -91,10 +89,11 @@ describe.skipIf(!inject('pgReachable'))('postgres migrations', () => {
   it('keeps schemas apart: a secret written through one schema is absent from another', async () => {
     const [a, b] = [fresh('iso_a'), fresh('iso_b')].map((schema) => postgresAdapter({ pool }, { schema }));
     await Promise.all([a!.migrate(), b!.migrate()]);
-    const { vault, tenant } = vaultOn(a!);
-    await vault.setSecret('iso/key', 'v');
-    expect(await a!.getSecret(tenant, 'iso/key')).not.toBeNull();
-    expect(await b!.getSecret(tenant, 'iso/key')).toBeNull();
+    const tenant = uniqueTenant();
+    await createSecret(a!, tenant, 'iso/key');
+    const key = { kind: 'secret' as const, tenant, path: 'iso/key' };
+    expect(await a!.getRecords([key])).not.toEqual([null]);
+    expect(await b!.getRecords([key])).toEqual([null]);
   });
 
   it('refuses a schema name that is not a plain identifier', () => {

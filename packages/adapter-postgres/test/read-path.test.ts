@@ -3,14 +3,16 @@
  * pools, no lock on unlimited tokens, and a touch of `accessedAt` that never waits on a writer or
  * on another reader.
  */
-import type { ReadResult } from '@agentvault/core';
+import type { ReadResult, SecretRecord } from '@agentvault/core';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { describeRequiring } from '@agentvault/core/testing';
 import { type PostgresAdapter, type PostgresPool, postgresAdapter } from '../src/index';
-import { draft, settledWithin, vaultOn } from './support/fixtures';
 import { dropSchema, testPool, uniqueSchema } from '../src/testing';
+import { settledWithin } from './support/fixtures';
+import { createSecret, event, mintToken, uniqueTenant } from './support/records';
 
-describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
+describeRequiring(inject('pgProblem'), 'postgres read path', () => {
   const schema = uniqueSchema('read');
   let pool: pg.Pool;
   let otherPool: pg.Pool;
@@ -38,18 +40,15 @@ describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
     now: number,
     token: string | null,
   ) => {
-    const event = draft(tenant, path, now);
+    const { success: _s, error: _e, version: _v, ...draft } = event(tenant, path, now);
     return adapter
-      .readSecret({
-        tenant,
-        path,
-        version: null,
-        now,
-        maxTier: null,
-        token: token === null ? null : { id: token },
-        event,
-      })
-      .then((result) => ({ result, eventId: event.id }));
+      .readSecret({ tenant, path, version: null, now, maxTier: null, token: token === null ? null : { id: token }, event: draft })
+      .then((result) => ({ result, eventId: draft.id }));
+  };
+
+  const accessedAt = async (tenant: string, path: string) => {
+    const [stored] = await storage.getRecords([{ kind: 'secret', tenant, path }]);
+    return (stored?.record as SecretRecord | undefined)?.accessedAt;
   };
 
   it('serves an audited read in one statement: one pool.query, no client checkout', async () => {
@@ -65,31 +64,31 @@ describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
       },
     };
     const counted = postgresAdapter({ pool: counting }, { schema });
-    const { vault, clock, tenant } = vaultOn(storage);
-    await vault.setSecret('one/trip', 'v');
-    const token = await vault.requestToken({ scope: 'secrets:read:one/*', maxUses: 5 });
-    for (const tokenId of [null, token.id!]) {
+    const tenant = uniqueTenant();
+    await createSecret(storage, tenant, 'one/trip');
+    const token = await mintToken(storage, tenant, 'tok_trip', { maxUses: 5, usesRemaining: 5 });
+    for (const tokenId of [null, token.id]) {
       calls.query = 0;
       calls.connect = 0;
-      const { result } = await read(counted, tenant, 'one/trip', clock.now(), tokenId);
+      const { result } = await read(counted, tenant, 'one/trip', 2_000, tokenId);
       expect(result.outcome).toBe('ok');
       expect(calls).toEqual({ query: 1, connect: 0 });
     }
   });
 
   it('lets exactly k of 40 reads racing on two pools spend a k-use token, and audits what it returned', async () => {
-    const { vault, clock, tenant } = vaultOn(storage);
-    await vault.setSecret('race/key', 'v');
-    const token = await vault.requestToken({ scope: 'secrets:read:race/*', maxUses: 3 });
+    const tenant = uniqueTenant();
+    await createSecret(storage, tenant, 'race/key');
+    const token = await mintToken(storage, tenant, 'tok_race', { maxUses: 3, usesRemaining: 3 });
     const reads = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        read(i % 2 ? other : storage, tenant, 'race/key', clock.now(), token.id!),
-      ),
+      Array.from({ length: 40 }, (_, i) => read(i % 2 ? other : storage, tenant, 'race/key', 2_000, token.id)),
     );
     const outcomes = reads.map((r) => r.result.outcome);
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(3);
     expect(outcomes.filter((o) => o === 'token_exhausted')).toHaveLength(37);
-    expect((await storage.getToken(tenant, token.id!))?.usesRemaining).toBe(0);
+    expect((await storage.getRecords([{ kind: 'token', tenant, id: token.id }]))[0]).toMatchObject({
+      rev: 4, record: { usesRemaining: 0 },
+    });
     const events = await storage.queryAudit({
       tenant,
       path: 'race/key',
@@ -100,23 +99,25 @@ describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
     });
     const recorded = new Map(events.map((e) => [e.id, e.success ? 'ok' : e.error]));
     for (const { result, eventId } of reads) expect(recorded.get(eventId)).toBe(result.outcome);
-    expect((await vault.verifyAudit()).ok).toBe(true);
+    const trail = await storage.readAudit({ tenant, afterSeq: 0, limit: 100 });
+    expect(trail.map((e) => e.seq)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
   });
 
   it('never locks an unlimited token, but a limited token read waits for the row', async () => {
-    const { vault, clock, tenant } = vaultOn(storage);
-    await vault.setSecret('lock/key', 'v');
-    const unlimited = await vault.requestToken({ scope: 'secrets:read:lock/*' });
-    const limited = await vault.requestToken({ scope: 'secrets:read:lock/*', maxUses: 2 });
+    const tenant = uniqueTenant();
+    await createSecret(storage, tenant, 'lock/key');
+    const unlimited = await mintToken(storage, tenant, 'tok_free');
+    const limited = await mintToken(storage, tenant, 'tok_limited', { maxUses: 2, usesRemaining: 2 });
     const holder = await admin.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query(`SELECT 1 FROM "${schema}".tokens WHERE id = ANY($1) FOR UPDATE`, [
+      // What a revoke (a commit putting the token at its rev) holds while it works.
+      await holder.query(`SELECT 1 FROM "${schema}".records WHERE kind = 'token' AND id = ANY($1) FOR UPDATE`, [
         [unlimited.id, limited.id],
       ]);
-      const free = await settledWithin(read(storage, tenant, 'lock/key', clock.now(), unlimited.id!), 5000);
+      const free = await settledWithin(read(storage, tenant, 'lock/key', 2_000, unlimited.id), 5000);
       expect(free === 'pending' ? free : free.result.outcome).toBe('ok');
-      const blocked = read(storage, tenant, 'lock/key', clock.now(), limited.id!);
+      const blocked = read(storage, tenant, 'lock/key', 2_000, limited.id);
       expect(await settledWithin(blocked, 300)).toBe('pending');
       await holder.query('COMMIT');
       expect((await blocked).result.outcome).toBe('ok');
@@ -127,32 +128,32 @@ describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
   });
 
   it('touches accessedAt without waiting on a writer\'s lock of the secret', async () => {
-    const { vault, clock, tenant } = vaultOn(storage);
-    await vault.setSecret('touch/key', 'v');
-    clock.advance(1000);
+    const tenant = uniqueTenant();
+    await createSecret(storage, tenant, 'touch/key');
+    const now = 5_000;
     const holder = await admin.connect();
     try {
       await holder.query('BEGIN');
-      // What appendVersion / destroySecret hold while they work.
+      // What a version write or a commit on the secret holds while it works.
       await holder.query(`SELECT 1 FROM "${schema}".secrets WHERE tenant = $1 AND path = $2 FOR UPDATE`, [
         tenant,
         'touch/key',
       ]);
-      const result = await settledWithin(read(storage, tenant, 'touch/key', clock.now(), null), 5000);
+      const result = await settledWithin(read(storage, tenant, 'touch/key', now, null), 5000);
       expect(result === 'pending' ? result : result.result.outcome).toBe('ok');
     } finally {
       await holder.query('ROLLBACK');
       holder.release();
     }
-    expect((await storage.getSecret(tenant, 'touch/key'))?.accessedAt).toBe(clock.now());
+    expect((await accessedAt(tenant, 'touch/key'))).toBe(now);
   });
 
-  it('leaves the touch to a concurrent reader instead of waiting for it, and never moves it back', async () => {
-    const { vault, clock, tenant } = vaultOn(storage);
-    await vault.setSecret('touch/hot', 'v');
-    await read(storage, tenant, 'touch/hot', clock.now(), null);
-    const first = clock.now();
-    clock.advance(1000);
+  it('leaves the touch to a concurrent reader instead of waiting for it; each later read sets its own time', async () => {
+    const tenant = uniqueTenant();
+    await createSecret(storage, tenant, 'touch/hot');
+    const first = 5_000;
+    const later = 6_000;
+    await read(storage, tenant, 'touch/hot', first, null);
     const holder = await admin.connect();
     try {
       await holder.query('BEGIN');
@@ -161,19 +162,20 @@ describe.skipIf(!inject('pgReachable'))('postgres read path', () => {
         `SELECT 1 FROM "${schema}".secret_access WHERE tenant = $1 AND path = $2 FOR UPDATE`,
         [tenant, 'touch/hot'],
       );
-      const result = await settledWithin(read(storage, tenant, 'touch/hot', clock.now(), null), 5000);
+      const result = await settledWithin(read(storage, tenant, 'touch/hot', later, null), 5000);
       expect(result).not.toBe('pending');
       const served = (result as { result: ReadResult }).result;
       expect(served.outcome).toBe('ok');
-      if (served.outcome === 'ok') expect(served.secret.accessedAt).toBe(clock.now());
+      if (served.outcome === 'ok') expect(served.secret.accessedAt).toBe(later);
     } finally {
       await holder.query('ROLLBACK');
       holder.release();
     }
-    expect((await storage.getSecret(tenant, 'touch/hot'))?.accessedAt).toBe(first);
-    await read(storage, tenant, 'touch/hot', clock.now(), null);
-    expect((await storage.getSecret(tenant, 'touch/hot'))?.accessedAt).toBe(clock.now());
+    expect(await accessedAt(tenant, 'touch/hot')).toBe(first);
+    await read(storage, tenant, 'touch/hot', later, null);
+    expect(await accessedAt(tenant, 'touch/hot')).toBe(later);
+    // The contract's "accessedAt = now": a read with an earlier clock (another instance) sets its own time.
     await read(storage, tenant, 'touch/hot', first, null);
-    expect((await storage.getSecret(tenant, 'touch/hot'))?.accessedAt).toBe(clock.now());
+    expect(await accessedAt(tenant, 'touch/hot')).toBe(first);
   });
 });

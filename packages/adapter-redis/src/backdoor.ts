@@ -1,125 +1,100 @@
 /**
- * The conformance suite's view of what Redis really holds: every key under the prefix, read and
- * written directly. Not for applications.
+ * The conformance suite's view of what Redis really holds, read and written directly (every node
+ * of a cluster). Not for applications.
  */
-import { type AuditEvent, outcomeLabel, type VersionRecord } from '@agentvault/core';
+import type { AuditEvent } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
+import type { RedisAdapter } from './adapter';
 import type { RedisClientLike } from './client';
-import { auditMember, decodeEvent, decodeVersion, encodeEvent, namespacesOf, type Reply } from './codec';
+import { decodeEvent, decodeStored, recordFields, versionId } from './codec';
 
-/** Every key under `prefix`, by SCAN (never KEYS, which blocks the server). */
+/** Keys starting with `prefix` on every master, by SCAN (never KEYS, which blocks the server). */
 export async function keysUnder(client: RedisClientLike, prefix: string): Promise<string[]> {
-  return scanKeys(client, prefix, '*');
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  const keys = new Set<string>();
+  for (const node of client.nodes?.('master') ?? [client]) {
+    let cursor = '0';
+    do {
+      const [next, batch] = (await node.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)) as [string, string[]];
+      cursor = next;
+      for (const key of batch) keys.add(key);
+    } while (cursor !== '0');
+  }
+  return [...keys];
 }
 
-/** Keys starting with `prefix` (taken literally) and matching the glob `rest` after it, by SCAN. */
-export async function scanKeys(client: RedisClientLike, prefix: string, rest: string): Promise<string[]> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${rest}`;
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = (await client.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)) as [
-      string,
-      string[],
-    ];
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
-  // SCAN may return a key twice.
-  return [...new Set(keys)];
+/** Delete every key under `prefix` (tests, benchmarks), one key per command so it works on a cluster. */
+export async function deleteKeysUnder(client: RedisClientLike, prefix: string): Promise<void> {
+  // One UNLINK per hash tag and chunk: keys of one tag share a slot, so this works on a cluster too.
+  const byTag = new Map<string, string[]>();
+  for (const key of await keysUnder(client, prefix)) {
+    const tag = /\{[^}]*\}/.exec(key)?.[0] ?? key;
+    const keys = byTag.get(tag);
+    if (keys) keys.push(key);
+    else byTag.set(tag, [key]);
+  }
+  const batches = [...byTag.values()].flatMap((keys) =>
+    Array.from({ length: Math.ceil(keys.length / 500) }, (_, i) => keys.slice(i * 500, i * 500 + 500)));
+  for (let i = 0; i < batches.length; i += 64)
+    await Promise.all(batches.slice(i, i + 64).map((keys) => client.call('UNLINK', ...keys)));
 }
 
-/** A stored value as text: UTF-8 when it is valid UTF-8, else base64. */
-function render(value: Reply): unknown {
-  if (Array.isArray(value)) return value.map(render);
-  if (!Buffer.isBuffer(value)) return value;
-  const utf8 = value.toString('utf8');
-  return Buffer.from(utf8, 'utf8').equals(value) ? utf8 : `base64:${value.toString('base64')}`;
-}
+export function redisBackdoor(adapter: RedisAdapter): StorageBackdoor {
+  const { client } = adapter;
+  const ev = (tenant: string) => `${adapter.base(tenant)}ev`;
+  const zset = (tenant: string, name: 'seq' | 'time') => `${adapter.base(tenant)}e:${name}`;
+  const versionKey = (tenant: string, path: string, version: number) => `${adapter.base(tenant)}v:${versionId(path, version)}`;
 
-export function redisBackdoor(client: RedisClientLike, prefix: string): StorageBackdoor {
-  const base = (tenant: string) => `${prefix}t:${tenant}:`;
-  const fieldsOf = (n: number) => ['c', 'k', 'w', 't', 'b', 'r'].map((f) => `${n}:${f}`);
+  async function store(event: AuditEvent): Promise<void> {
+    await client.call('HSET', ev(event.tenant), event.id, JSON.stringify(event));
+    await client.call('ZADD', zset(event.tenant, 'seq'), event.seq, event.id);
+    await client.call('ZADD', zset(event.tenant, 'time'), event.timestamp, event.id);
+  }
 
-  async function readEvent(id: string): Promise<AuditEvent | null> {
-    const raw = (await client.call('GET', `${prefix}e:${id}`)) as string | null;
-    return raw === null ? null : decodeEvent(raw);
+  async function events(tenant: string): Promise<AuditEvent[]> {
+    const ids = (await client.call('ZRANGE', zset(tenant, 'seq'), 0, -1)) as string[];
+    if (ids.length === 0) return [];
+    const rows = (await client.call('HMGET', ev(tenant), ...ids)) as Array<string | null>;
+    return rows.filter((row): row is string => row !== null).map(decodeEvent).sort((a, b) => a.seq - b.seq);
   }
 
   return {
     async dump() {
       const out: Record<string, unknown> = {};
-      for (const key of (await keysUnder(client, prefix)).sort()) {
+      for (const key of (await keysUnder(client, adapter.prefix)).sort()) {
         const type = (await client.call('TYPE', key)) as string;
-        let value: Reply = null;
-        if (type === 'string') value = (await client.callBuffer('GET', key)) as Reply;
-        else if (type === 'hash') value = (await client.callBuffer('HGETALL', key)) as Reply;
-        else if (type === 'zset') value = (await client.callBuffer('ZRANGE', key, 0, -1)) as Reply;
-        out[key] = render(value);
+        if (type === 'string') out[key] = await client.call('GET', key);
+        else if (type === 'hash') out[key] = await client.call('HGETALL', key);
+        else if (type === 'zset') out[key] = await client.call('ZRANGE', key, 0, -1, 'WITHSCORES');
+        else if (type === 'set') out[key] = await client.call('SMEMBERS', key);
       }
       return JSON.stringify(out);
     },
-
     async readVersion({ tenant, path, version }) {
-      const values = (await client.callBuffer(
-        'HMGET',
-        `${base(tenant)}v:${path}`,
-        ...fieldsOf(version),
-      )) as Reply[];
-      if (values[0] === null) return null;
-      return decodeVersion(tenant, path, version, values);
+      const flat = (await client.call('HGETALL', versionKey(tenant, path, version))) as string[];
+      return decodeStored('version', flat)?.record ?? null;
     },
-
-    async writeVersion(record: VersionRecord) {
-      const key = `${base(record.tenant)}v:${record.path}`;
-      const n = record.version;
-      if ((await client.call('HEXISTS', key, `${n}:c`)) !== 1)
-        throw new Error('backdoor: no such version row');
-      await client.call(
-        'HSET',
-        key,
-        `${n}:c`,
-        Buffer.from(record.ciphertext),
-        `${n}:k`,
-        record.wrappedKey.keyId,
-        `${n}:w`,
-        Buffer.from(record.wrappedKey.ciphertext),
-        `${n}:t`,
-        String(record.createdAt),
-        `${n}:b`,
-        record.createdBy,
-      );
-      if (record.retiresAt === null) await client.call('HDEL', key, `${n}:r`);
-      else await client.call('HSET', key, `${n}:r`, String(record.retiresAt));
+    async writeVersion(record) {
+      const key = versionKey(record.tenant, record.path, record.version);
+      if ((await client.call('EXISTS', key)) !== 1) throw new Error('backdoor: no such version row');
+      await client.call('HSET', key, ...recordFields(record));
     },
-
-    async patchAuditEvent(_tenant, id, patch) {
-      const event = await readEvent(id);
-      if (!event) throw new Error('backdoor: no such audit event');
-      const patched = { ...event, ...patch };
-      await client.call('SET', `${prefix}e:${id}`, encodeEvent(patched, outcomeLabel(patched)));
+    auditEvents: events,
+    async patchAuditEvent(tenant, id, patch) {
+      const json = (await client.call('HGET', ev(tenant), id)) as string | null;
+      if (json === null) throw new Error('backdoor: no such audit event');
+      await store({ ...decodeEvent(json), ...patch });
     },
-
     async deleteAuditEvent(tenant, id) {
-      const event = await readEvent(id);
-      if (!event) return;
-      const k = base(tenant);
-      const member = auditMember(event.timestamp, id);
-      const sets = [`${k}ev`, `${k}ev:a:${event.actor}`, `${k}ev:y:${event.type}`, `${k}ev:f`];
-      if (event.path === null) sets.push(`${k}ev:np`);
-      else {
-        sets.push(`${k}ev:p:${event.path}`, ...namespacesOf(event.path).map((ns) => `${k}ev:n:${ns}`));
-      }
-      await client.call('DEL', `${prefix}e:${id}`);
-      await client.call('ZREM', `${k}ch:${event.chain}`, id);
-      for (const set of sets) await client.call('ZREM', set, member);
+      await client.call('HDEL', ev(tenant), id);
+      await client.call('ZREM', zset(tenant, 'seq'), id);
+      await client.call('ZREM', zset(tenant, 'time'), id);
+    },
+    insertAuditEvent: store,
+    async renumberAudit(tenant) {
+      const all = await events(tenant);
+      for (const [i, event] of all.entries()) if (event.seq !== i + 1) await store({ ...event, seq: i + 1 });
+      await client.call('SET', `${adapter.base(tenant)}n`, all.length);
     },
   };
-}
-
-/** Delete every key under `prefix` (SCAN + UNLINK); for tests and tear-down of a test prefix. */
-export async function deleteKeysUnder(client: RedisClientLike, prefix: string): Promise<number> {
-  const keys = await keysUnder(client, prefix);
-  for (let i = 0; i < keys.length; i += 500) await client.call('UNLINK', ...keys.slice(i, i + 500));
-  return keys.length;
 }

@@ -4,6 +4,7 @@ import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommand } from './commands/audit';
 import { registerExportCommand } from './commands/export';
 import { registerImportCommand } from './commands/import';
+import { registerKeygenCommand } from './commands/keygen';
 import { registerSecretCommands } from './commands/secrets';
 import { registerTokenCommands } from './commands/tokens';
 import { errorLines, errorObject, EXIT_CODE_HELP, EXIT_CODES, exitCodeFor } from './errors';
@@ -50,6 +51,7 @@ export function createProgram(io: CliIo, options: { quietErrors?: boolean } = {}
   registerTokenCommands(program, io);
   registerApprovalCommands(program, io);
   registerAuditCommand(program, io);
+  registerKeygenCommand(program, io);
   // Subcommands inherit exitOverride, the output streams and showHelpAfterError from the program.
   return program;
 }

@@ -4,7 +4,6 @@
  */
 import type { Writable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
-import yoctoSpinner from 'yocto-spinner';
 import type { OutStream } from './io';
 
 export interface Progress {
@@ -35,8 +34,10 @@ export interface Spinner {
   stop(finalText?: string): void;
 }
 
-export function startSpinner(stream: OutStream & NodeJS.WritableStream, text: string): Spinner {
+/** Draws on a terminal only. yocto-spinner is ESM-only: imported here, so the CJS build loads too. */
+export async function startSpinner(stream: OutStream & NodeJS.WritableStream, text: string): Promise<Spinner> {
   if (!stream.isTTY) return { update() {}, stop() {} };
+  const { default: yoctoSpinner } = await import('yocto-spinner');
   // Signals are ours (main.ts): an interrupted wait exits 130, not what the spinner would choose.
   const spinner = yoctoSpinner({ text, stream: stream as NodeJS.WritableStream as Writable, handleSignals: false }).start();
   return {

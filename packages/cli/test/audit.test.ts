@@ -1,6 +1,6 @@
 /** `audit` with filters, and `--follow` against events made while it runs. */
 import { describe, expect, it } from 'vitest';
-import { cli, servedVault, spawnCli, until } from './helpers';
+import { cli, servedVault, startCli, until } from './helpers';
 
 describe('audit', () => {
   it('filters by type, actor, path and outcome; --json carries the events', async () => {
@@ -36,7 +36,7 @@ describe('audit', () => {
   it('--follow prints the latest events, then new ones as they happen, until --max-events', async () => {
     const { baseUrl, adminKey, admin } = await servedVault();
     await admin.createSecret({ path: 'production/old', value: 'old' });
-    const child = spawnCli(['audit', '--follow', '--limit', '1', '--interval', '100', '--max-events', '4'], { key: adminKey, url: baseUrl });
+    const child = startCli(['audit', '--follow', '--limit', '1', '--interval', '100', '--max-events', '4'], { key: adminKey, url: baseUrl });
     await until(child, (run) => run.stdout.includes('secret.create'));
     await admin.createSecret({ path: 'production/new', value: 'new' });
     await admin.getSecret('production/new');
@@ -55,7 +55,7 @@ describe('audit', () => {
   it('--follow --json prints one event per line from --since, and ends with 0 when terminated', async () => {
     const { baseUrl, adminKey, admin } = await servedVault();
     const start = new Date().toISOString();
-    const child = spawnCli(['audit', '-f', '--json', '--since', start, '--type', 'secret.read', '--interval', '100'], {
+    const child = startCli(['audit', '-f', '--json', '--since', start, '--type', 'secret.read', '--interval', '100'], {
       key: adminKey,
       url: baseUrl,
     });
@@ -69,7 +69,7 @@ describe('audit', () => {
       ['secret.read', 'team/x'],
     ]);
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
-    child.kill('SIGTERM');
+    child.interrupt(); // SIGTERM
     const done = await child.done;
     expect(done.code).toBe(0);
     expect(done.stdout.trim().split('\n')).toHaveLength(3);

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EXIT_CODES } from '../src/errors';
 import type { CliIo } from '../src/io';
 import { createProgram, runCli } from '../src/program';
-import { cli, REPO_ROOT, spawnCli } from './helpers';
+import { REPO_ROOT, spawnBin } from './helpers';
 
 function memoryIo(): CliIo & { out: () => string; err: () => string } {
   let out = '';
@@ -51,14 +51,14 @@ describe('help', () => {
   });
 
   it('the binary prints its version and refuses an unknown command with exit 1', async () => {
-    expect((await cli(['--version'])).stdout.trim()).toBe('0.1.0');
-    const unknown = await cli(['frobnicate']);
+    expect((await spawnBin(['--version']).done).stdout.trim()).toBe('0.1.0');
+    const unknown = await spawnBin(['frobnicate']).done;
     expect(unknown.code).toBe(EXIT_CODES.usage);
     expect(unknown.stderr).toContain('unknown command \'frobnicate\'');
   });
 
   it('exits quietly when the reader of its output has gone (agentvault --help | head -1)', async () => {
-    const child = spawnCli(['--help']);
+    const child = spawnBin(['--help']);
     child.stdout.destroy();
     const done = await child.done;
     expect(done.code).toBe(0);

@@ -1,7 +1,11 @@
-/** A real AgentVault server on a loopback port, and the real `agentvault` binary run against it. */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+/**
+ * A real AgentVault server on a loopback port, and the `agentvault` program run against it: in
+ * process for speed, or as the real binary where only a process can show the behaviour.
+ */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import { AgentVault } from '@agentvault/client';
@@ -11,6 +15,7 @@ import { memoryRateLimiter } from '@agentvault/core/http';
 import { testKeyWrapper } from '@agentvault/core/testing';
 import express from 'express';
 import { onTestFinished } from 'vitest';
+import { runCli } from '../src/program';
 
 export const BIN = fileURLToPath(new URL('../bin/agentvault.js', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -43,23 +48,77 @@ export interface CliOptions {
   url?: string;
   input?: string;
   env?: Record<string, string>;
-  cwd?: string;
 }
 
-/** The environment of the child: no inherited AgentVault settings, the source build (so a stale dist never answers). */
-function childEnv(options: CliOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, AGENTVAULT_RUN_SOURCE: '1' };
-  for (const name of ['ASS_AGENT_KEY', 'AGENTVAULT_TOKEN', 'AGENTVAULT_URL', 'CI']) delete env[name];
+/** The CLI's environment: only what the test gives it, never the AgentVault settings of the machine. */
+function cliEnv(options: CliOptions): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME };
   if (options.key !== undefined) env.ASS_AGENT_KEY = options.key;
   if (options.url !== undefined) env.AGENTVAULT_URL = options.url;
   return { ...env, ...options.env };
 }
 
-/** Start the binary; the caller reads its streams and waits for it. */
-export type CliChild = ChildProcessWithoutNullStreams & { output: () => CliRun; done: Promise<CliRun> };
+/** A stream that keeps what is written to it, off a terminal (as in a pipe). */
+function sink(): PassThrough & { isTTY: false; text: () => string } {
+  let text = '';
+  const stream = Object.assign(new PassThrough(), { isTTY: false as const, text: () => text });
+  stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  return stream;
+}
 
-export function spawnCli(args: string[], options: CliOptions = {}): CliChild {
-  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(options), cwd: options.cwd ?? REPO_ROOT });
+/** A command running in this process: its output so far, how it ended, and Ctrl-C. */
+export interface CliRunning {
+  output(): CliRun;
+  done: Promise<CliRun>;
+  /** What SIGINT and SIGTERM do to the process (main.ts): abort the command's signal. */
+  interrupt(): void;
+}
+
+/**
+ * Run the CLI's program in process (`runCli` with argv, streams, environment and an abort signal
+ * of the test's own) — what bin/agentvault.js runs, minus starting a Node process per command.
+ */
+export function startCli(args: string[], options: CliOptions = {}): CliRunning {
+  const stdout = sink();
+  const stderr = sink();
+  const stdin = Readable.from(options.input === undefined ? [] : [Buffer.from(options.input)]);
+  const controller = new AbortController();
+  let code: number | null = null;
+  const output = () => ({ code, stdout: stdout.text(), stderr: stderr.text() });
+  const done = runCli(args, { stdout, stderr, stdin, env: cliEnv(options), signal: controller.signal }).then(
+    async (exitCode) => {
+      code = exitCode;
+      // Let the streams hand over what was written last.
+      await new Promise((resolve) => setImmediate(resolve));
+      return output();
+    },
+  );
+  onTestFinished(async () => {
+    controller.abort();
+    await done.catch(() => undefined);
+  });
+  return { output, done, interrupt: () => controller.abort() };
+}
+
+export function cli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  return startCli(args, options).done;
+}
+
+/** Resolve once `test` holds for the command's output so far (the test's timeout bounds the wait). */
+export async function until(running: CliRunning, test: (run: CliRun) => boolean): Promise<CliRun> {
+  for (;;) {
+    const run = running.output();
+    if (test(run)) return run;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The real binary in a child process, for what only a process shows: exit codes, signals, pipes. */
+export function spawnBin(args: string[], options: CliOptions & { cwd?: string } = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...cliEnv(options), AGENTVAULT_RUN_SOURCE: '1', CI: '' },
+    cwd: options.cwd ?? REPO_ROOT,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -70,19 +129,4 @@ export function spawnCli(args: string[], options: CliOptions = {}): CliChild {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   return Object.assign(child, { output: () => ({ code: child.exitCode, stdout, stderr }), done });
-}
-
-export function cli(args: string[], options: CliOptions = {}): Promise<CliRun> {
-  return spawnCli(args, options).done;
-}
-
-/** Resolve once `test` holds for the child's output so far. */
-export async function until(child: CliChild, test: (run: CliRun) => boolean, timeoutMs = 15_000): Promise<CliRun> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = child.output();
-    if (test(run)) return run;
-    if (Date.now() > deadline) throw new Error(`Timed out; stdout: ${run.stdout}\nstderr: ${run.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }

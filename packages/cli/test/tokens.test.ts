@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../src/errors';
 import { startProgress, startSpinner } from '../src/progress';
-import { cli, servedVault, spawnCli, until } from './helpers';
+import { cli, servedVault, startCli, until } from './helpers';
 
 describe('token request', () => {
   it('prints a standard-tier token alone on stdout, its facts on stderr; the token works and can be revoked', async () => {
@@ -28,7 +28,7 @@ describe('token request', () => {
   it('waits for approval of a critical scope (no spinner off a terminal) until an approver approves from elsewhere', async () => {
     const { baseUrl, adminKey, admin, approver } = await servedVault();
     await admin.setSecret('production/postgres/main', 'postgresql://critical', { tier: 'critical' });
-    const child = spawnCli(
+    const child = startCli(
       ['token', 'request', '--scope', 'secrets:read:production/postgres/*', '--description', 'nightly migration', '--poll-interval', '100'],
       { key: adminKey, url: baseUrl },
     );
@@ -36,7 +36,7 @@ describe('token request', () => {
     const approvalId = /(apr_\w+) is pending/.exec(stderr)![1]!;
     expect(stderr).toContain(`an approver decides at ${baseUrl}/approvals/${approvalId}`);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(child.exitCode).toBeNull(); // still waiting
+    expect(child.output().code).toBeNull(); // still waiting
     expect(child.output().stderr).not.toMatch(/[⠋⠙⠹⠸]/); // no spinner in a pipe
 
     await approver.approve(approvalId, { comment: 'window 02:00' });
@@ -82,8 +82,8 @@ describe('token request', () => {
     expect(again.code).toBe(EXIT_CODES.conflict);
 
     const second = (await cli(request, as)).stdout.trim();
-    const waiting = spawnCli(['token', 'wait', second, '--poll-interval', '100'], as);
-    await until(waiting, (run) => run.stderr === '' && waiting.exitCode === null);
+    const waiting = startCli(['token', 'wait', second, '--poll-interval', '100'], as);
+    await until(waiting, (run) => run.stderr === '' && run.code === null);
     expect((await cli(['approvals', 'deny', second, '--reason', 'not today'], { key: approverKey, url: baseUrl })).code).toBe(0);
     const denied = await waiting.done;
     expect(denied.code).toBe(EXIT_CODES.approval);
@@ -132,7 +132,7 @@ describe('progress on a terminal', () => {
     expect(term.written()).toMatch(/\d+\/450 entries/);
 
     const spin = tty();
-    const spinner = startSpinner(spin.stream, 'Waiting for an approver to decide apr_1');
+    const spinner = await startSpinner(spin.stream, 'Waiting for an approver to decide apr_1');
     await new Promise((resolve) => setTimeout(resolve, 200));
     spinner.update('Waiting … (1/2 approvals)');
     spinner.stop('apr_1 approved');
@@ -143,7 +143,7 @@ describe('progress on a terminal', () => {
     let piped = '';
     pipe.on('data', (chunk: Buffer) => (piped += chunk.toString()));
     startProgress(pipe, 10, 'Importing').stop();
-    startSpinner(pipe, 'Waiting').stop('done');
+    (await startSpinner(pipe, 'Waiting')).stop('done');
     expect(piped).toBe('');
   });
 });

@@ -382,7 +382,6 @@ describe('retries', () => {
       attempts++; // never answers
     });
     const url = await listen(silent);
-    const started = Date.now();
     const timedOut = await new AgentVault({
       agentKey: 'ass_live_x',
       baseUrl: url,
@@ -395,7 +394,6 @@ describe('retries', () => {
     expect(timedOut).toBeInstanceOf(AgentVaultNetworkError);
     expect((timedOut as Error).message).toMatch(/within 100 ms/);
     expect(attempts).toBe(2);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('reads an HTML 502 from a proxy as a retryable server error', async () => {

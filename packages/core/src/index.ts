@@ -1,6 +1,7 @@
 export type { EncryptionContext, KeyWrapper } from './contracts/key-wrapper';
 export * from './contracts/records';
 export type * from './contracts/storage';
+export { STORE_TENANT } from './contracts/storage';
 export { canonicalContext, canonicalContextText, secretContext } from './crypto/context';
 export type { DataKeyCacheOptions } from './crypto/dek-cache';
 export {

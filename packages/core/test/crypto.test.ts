@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { canonicalContextText, secretContext, secretContextText } from '../src/crypto/context';
 import { DataKeyCache } from '../src/crypto/dek-cache';
+import { manualClock } from '../src/testing/clock';
 import { openValue, sealValue } from '../src/crypto/envelope';
 import { AgentVaultIntegrityError } from '../src/errors';
 
@@ -59,8 +60,9 @@ describe('data key cache', () => {
     expect(calls).toBe(1);
   });
 
-  it('forgets keys past the count and age bounds, and retries after a failed unwrap', async () => {
-    const cache = new DataKeyCache({ maxEntries: 2, maxAgeMs: 40 });
+  it('forgets keys past the count and age bounds (by the clock it is given), and retries after a failed unwrap', async () => {
+    const clock = manualClock();
+    const cache = new DataKeyCache({ maxEntries: 2, maxAgeMs: 40 }, clock);
     let calls = 0;
     const unwrap = async () => {
       calls++;
@@ -70,7 +72,10 @@ describe('data key cache', () => {
     expect(calls).toBe(3);
     await cache.get(DataKeyCache.keyFor(wrapped(1), 'ctx'), unwrap);
     expect(calls).toBe(4); // evicted by count
-    await sleep(60);
+    clock.advance(40);
+    await cache.get(DataKeyCache.keyFor(wrapped(1), 'ctx'), unwrap);
+    expect(calls).toBe(4); // 40 ms old: still fresh
+    clock.advance(1);
     await cache.get(DataKeyCache.keyFor(wrapped(1), 'ctx'), unwrap);
     expect(calls).toBe(5); // expired by age
     const failing = () => Promise.reject(new Error('kms down'));

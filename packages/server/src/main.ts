@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** `agentvault-server`: configuration from the environment, then serve until SIGTERM or SIGINT. */
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
@@ -42,4 +43,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+void main();

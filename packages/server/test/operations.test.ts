@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { verifyWebhookSignature } from '@agentvault/core';
-import { manualClock } from '@agentvault/core/testing';
+import { describeRequiring, manualClock } from '@agentvault/core/testing';
 import { dropSchema, probePostgres, testPool, uniqueSchema } from '@agentvault/adapter-postgres/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
@@ -191,7 +191,7 @@ async function cuttableProxy(target: { host: string; port: number }) {
 
 const pgProblem = await probePostgres();
 
-describe.skipIf(pgProblem !== null)(`readiness${pgProblem ? ` (skipped: ${pgProblem})` : ''}`, () => {
+describeRequiring(pgProblem, 'readiness on PostgreSQL', () => {
   it('/readyz turns unready when PostgreSQL goes away and ready again when it returns', async () => {
     const proxy = await cuttableProxy({ host: '127.0.0.1', port: 5432 });
     cleanups.push(() => proxy.close());

@@ -6,8 +6,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dropSchema, probePostgres, testPool, testUrl, uniqueSchema } from '@agentvault/adapter-postgres/testing';
+import { describeRequiring } from '@agentvault/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEK_FILE } from '../src/backends';
+import { KEK_FILE, SQLITE_FILE } from '../src/backends';
 import { INITIAL_KEYS_FILE } from '../src/bootstrap';
 import { agentKey, failedStart, runServer, tempDir } from './support';
 
@@ -33,9 +34,36 @@ describe('configuration', () => {
   });
 });
 
+describe('on SQLite, the default storage', () => {
+  it('keeps secrets, keys and the audit trail across a restart, in 0600 files of the data directory', async () => {
+    const dataDir = await tempDir('sqlite');
+    const rootKey = agentKey();
+    const env = { AGENTVAULT_DATA_DIR: dataDir.path, AGENTVAULT_ROOT_KEY: rootKey };
+    const auth = { 'authorization': `Bearer ${rootKey}`, 'content-type': 'application/json' };
+    try {
+      const first = await runServer(env);
+      expect(first.logs.find((entry) => entry.msg === 'AgentVault listening')?.storage).toMatch(/^sqlite/);
+      const created = await fetch(`${first.url}/secrets`, { method: 'POST', headers: auth, body: JSON.stringify({ path: 'app/key', value: 'sqlite-value-1' }) });
+      expect(created.status).toBe(201);
+      expect(await first.stop()).toBe(0);
+      for (const file of [SQLITE_FILE, KEK_FILE]) expect((await stat(join(dataDir.path, file))).mode & 0o777).toBe(0o600);
+
+      const second = await runServer(env);
+      const read = await fetch(`${second.url}/secrets/${encodeURIComponent('app/key')}`, { headers: auth });
+      expect(((await read.json()) as { value: string }).value).toBe('sqlite-value-1');
+      const audit = (await (await fetch(`${second.url}/audit?limit=100`, { headers: auth })).json()) as { events: Array<{ type: string }> };
+      expect(audit.events.map((event) => event.type)).toEqual(expect.arrayContaining(['secret.create', 'secret.read']));
+      expect(await second.stop()).toBe(0);
+      expect(second.output()).not.toContain('sqlite-value-1');
+    } finally {
+      await dataDir.remove();
+    }
+  });
+});
+
 const pgProblem = await probePostgres();
 
-describe.skipIf(pgProblem !== null)(`on PostgreSQL${pgProblem ? ` (skipped: ${pgProblem})` : ''}`, () => {
+describeRequiring(pgProblem, 'on PostgreSQL', () => {
   const schema = uniqueSchema('server');
   const pool = testPool();
   let dataDir: Awaited<ReturnType<typeof tempDir>>;

@@ -1,38 +1,6 @@
-/** Vaults, drafts and small waits for the adapter's own tests. */
+/** Small waits and lock probes for the adapter's own tests. */
 import { randomUUID } from 'node:crypto';
-import { type AuditDraft, auditDigest, createVault, type StorageAdapter, type Vault } from '@agentvault/core';
-import { type ManualClock, manualClock, testKeyWrapper, uniqueTenant } from '@agentvault/core/testing';
 import type pg from 'pg';
-
-export function vaultOn(storage: StorageAdapter): { vault: Vault; clock: ManualClock; tenant: string } {
-  const clock = manualClock();
-  const tenant = uniqueTenant();
-  const vault = createVault({
-    storage,
-    keys: testKeyWrapper(),
-    clock,
-    defaultTenant: tenant,
-    logger: { warn() {}, error() {} },
-  });
-  return { vault, clock, tenant };
-}
-
-export function draft(tenant: string, path: string | null, timestamp: number, chain = 0): AuditDraft {
-  const base = {
-    id: `evt_${randomUUID()}`,
-    tenant,
-    chain,
-    type: 'secret.read' as const,
-    path,
-    actor: 'app:adapter-test',
-    actorDescription: null,
-    ip: null,
-    userAgent: null,
-    timestamp,
-    details: {},
-  };
-  return { ...base, digest: auditDigest(base) };
-}
 
 /** Poll until `probe` is true (a server-side state we wait for, not a timer we sleep through). */
 export async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {

@@ -1,21 +1,18 @@
 /**
- * Probes PostgreSQL once for the project. Unreachable under CI=true: the run fails. Otherwise: one
- * loud line naming the env var, and every test file skips.
+ * Probes PostgreSQL once for the project and hands the problem (or null) to every file, which then
+ * runs its suites or reports them skipped with it (`describeRequiring`; CI=true fails). Imports the
+ * driver only: global setups load outside the project's `@agentvault/source` resolution.
  */
 import type { TestProject } from 'vitest/node';
-import { probePostgres } from '../../src/testing';
+import { probePostgres } from '../../src/probe';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    pgReachable: boolean;
+    /** Why PostgreSQL cannot be used, or null when it answers. */
+    pgProblem: string | null;
   }
 }
 
 export default async function setup(project: TestProject): Promise<void> {
-  const problem = await probePostgres();
-  if (problem !== null) {
-    if (process.env.CI === 'true') throw new Error(`adapter-postgres: ${problem}`);
-    console.warn(`\n!!! SKIPPING @agentvault/adapter-postgres tests: ${problem} !!!\n`);
-  }
-  project.provide('pgReachable', problem === null);
+  project.provide('pgProblem', await probePostgres());
 }

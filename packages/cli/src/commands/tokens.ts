@@ -46,7 +46,7 @@ function printToken(ctx: CommandContext, token: ScopedToken): void {
 export async function waitForToken(ctx: CommandContext, id: string, flags: WaitFlags): Promise<ScopedToken> {
   const deadline = Date.now() + flags.waitTimeout * 1000;
   let interval = flags.pollInterval;
-  const spinner = startSpinner(ctx.io.stderr, `Waiting for an approver to decide ${id}`);
+  const spinner = await startSpinner(ctx.io.stderr, `Waiting for an approver to decide ${id}`);
   try {
     for (;;) {
       const approval = await ctx.vault.getApproval(id, { signal: ctx.io.signal });

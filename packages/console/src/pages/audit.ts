@@ -44,8 +44,17 @@ export function auditTable(ctx: PageContext, events: AuditEventView[], withPath 
 
 function verificationView(v: AuditVerification | Error): SafeHtml {
   if (v instanceof Error) return notice('error', html`The trail could not be verified: ${v.message}`);
-  if (v.ok) return notice('ok', html`The audit trail verifies: ${v.checked} events in ${v.chains} chain${v.chains === 1 ? '' : 's'}, every link intact up to the last seal.`);
-  return notice('error', html`The audit trail does not verify: ${v.breaks.map((b) => html`chain ${b.chain} breaks at seq ${b.seq} (${b.reason}${b.eventId ? html`, <code>${b.eventId}</code>` : ''}). `)}`);
+  const tail = v.unsealed.count === 0
+    ? html`no event after it.`
+    : html`${v.unsealed.count} newer event${v.unsealed.count === 1 ? '' : 's'} not sealed yet${v.unsealed.exceedsBound ? html` — <strong>more than the sealing bound leaves: checkpoints may have been deleted</strong>` : ''}.`;
+  if (v.ok) {
+    return notice(
+      v.unsealed.exceedsBound ? 'error' : 'ok',
+      html`The audit trail verifies: ${v.checked} events in ${v.checkpoints} checkpoint${v.checkpoints === 1 ? '' : 's'}, every event intact up to the last seal (#${v.sealedSeq}); ${tail}`,
+    );
+  }
+  const bad = v.firstBad!;
+  return notice('error', html`The audit trail does not verify: at #${bad.seq} (${bad.reason}${bad.eventId ? html`, <code>${bad.eventId}</code>` : ''}).`);
 }
 
 const iso = (d: Date | undefined) => (d ? d.toISOString().slice(0, 16) : '');

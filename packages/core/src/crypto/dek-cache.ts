@@ -7,6 +7,7 @@
 import { LRUCache } from 'lru-cache';
 import type { WrappedKey } from '../contracts/records';
 import { recordDataKeyLookup } from '../telemetry';
+import { type Clock, systemClock } from '../domain/clock';
 
 export interface DataKeyCacheOptions {
   /** Most data keys held at once. Default 10,000. */
@@ -28,13 +29,16 @@ export class DataKeyCache {
   readonly #cache: LRUCache<string, Uint8Array> | null;
   readonly #inFlight = new Map<string, Promise<Uint8Array>>();
 
-  constructor(options: DataKeyCacheOptions = {}) {
+  /** `clock` is the vault's: entries age by its time, so a test that moves the clock expires them. */
+  constructor(options: DataKeyCacheOptions = {}, clock: Clock = systemClock) {
     const max = options.maxEntries ?? 10_000;
     this.#cache =
       max > 0
         ? new LRUCache<string, Uint8Array>({
             max,
             ttl: options.maxAgeMs ?? 5 * 60_000,
+            perf: clock,
+            ttlResolution: 0,
             // Overwrite a key's bytes once nothing can use it from the cache any more.
             dispose: (value) => value.fill(0),
           })

@@ -9,7 +9,7 @@
  * `verifyLegacyAuditChains`; core computes the old hashes, never the adapter. The verified trail is
  * then sealed as the first checkpoint by the v2 sealer.
  */
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { AuditDetails, AuditOutcome } from '../contracts/records';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -59,7 +59,7 @@ export function legacyAuditDigest(event: Omit<LegacyAuditEvent, 'seq' | 'hash' |
     event.timestamp,
     keys.map((key) => [key, event.details[key]]),
   ]);
-  return hash('sha256', canonical, 'hex');
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 export function legacyAuditLink(previousHash: string, digest: string, outcome: AuditOutcome): string {
@@ -68,7 +68,7 @@ export function legacyAuditLink(previousHash: string, digest: string, outcome: A
   input.write(previousHash, 0, 32, 'hex');
   input.write(digest, 32, 32, 'hex');
   input.write(label, 64, 'utf8');
-  return hash('sha256', input, 'hex');
+  return createHash('sha256').update(input).digest('hex');
 }
 
 export interface LegacyChainBreak {

@@ -2,7 +2,7 @@
  * Credential values: 256 random bits behind a recognisable prefix. Only the SHA-256 of a value is
  * stored (a slow hash buys nothing for 256-bit random values), and lookup is by that hash.
  */
-import { hash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export const AGENT_KEY_PREFIX = 'ass_live_';
 export const TOKEN_PREFIX = 'ast_tok_';
@@ -16,5 +16,5 @@ export function newTokenValue(): string {
 }
 
 export function hashCredential(value: string): string {
-  return hash('sha256', value, 'hex');
+  return createHash('sha256').update(value).digest('hex');
 }

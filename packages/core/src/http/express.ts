@@ -1,8 +1,9 @@
 /**
- * Express 5 binding: `app.use('/v1', createExpressMiddleware(vault))`. It reads the raw body itself,
- * so limits, JSON errors and validation are the handler's. If the app parses bodies in front of it
- * (`app.use(express.json())`), the parsed body is used as it is, and the binding's error handler
- * answers that parser's failures under the mount point in our JSON, never an HTML page.
+ * Express binding (Express 4.18+ and 5): `app.use('/v1', createExpressMiddleware(vault))`. It reads
+ * the raw body itself, so limits, JSON errors and validation are the handler's. If the app parses
+ * bodies in front of it (`app.use(express.json())`), the parsed body is used as it is, and the
+ * binding's error handler answers that parser's failures under the mount point in our JSON, never
+ * an HTML page.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Vault } from '../vault/create-vault';

@@ -3,7 +3,7 @@
  * into a `VaultRequest` and writes back the `VaultResponse`; everything else — credentials, rate
  * limits, routing, body limits, validation, the vault call, error mapping — happens here, once.
  */
-import * as crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../domain/clock';
 import { actorOf, type Principal } from '../domain/principals';
@@ -117,6 +117,8 @@ export type VaultRequestHandler<Native = unknown> = (request: VaultRequest<Nativ
 interface CompiledRoute {
   route: Route;
   template: Template;
+  /** The route's hand check of its path parameters, else its zod schema's parse. */
+  params: ((raw: Record<string, string>) => unknown) | null;
   /** What the query schema makes of no query at all (most requests), parsed once. */
   emptyQuery: unknown;
 }
@@ -130,10 +132,33 @@ const consoleLogger: Logger = {
 };
 
 /** A bucket name for a credential: its SHA-256, so no credential is ever kept as a key. */
-const hash: (text: string) => string =
-  typeof crypto.hash === 'function' // one-shot hashing arrived in Node 20.12
-    ? (text) => crypto.hash('sha256', text, 'base64url').slice(0, 32)
-    : (text) => crypto.createHash('sha256').update(text).digest('base64url').slice(0, 32);
+const hash = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 32);
+
+const MAX_PRINCIPAL_KEYS = 10_000;
+
+/**
+ * Bucket names of principals, remembered: the same few principals call again and again, and a
+ * map lookup is cheaper than a hash. Keyed by tenant and actor id, or a token tree's root (no
+ * credential); bounded by starting over when full.
+ */
+function principalKeys(): (principal: Principal) => string {
+  const known = new Map<string, string>();
+  return (principal) => {
+    // A token's bucket is its tree's root: children share it.
+    const tree = principal.kind === 'token';
+    const id = tree ? `t\u0000${principal.tenant}\u0000${principal.token.rootId}` : `${principal.tenant}\u0000${actorOf(principal)}`;
+    let key = known.get(id);
+    if (key === undefined) {
+      if (known.size >= MAX_PRINCIPAL_KEYS) known.clear();
+      key = `${tree ? 't' : 'p'}:${hash(id)}`;
+      known.set(id, key);
+    }
+    return key;
+  };
+}
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 function bearerOf(authorization: string | undefined): string | null {
   if (authorization === undefined) return null;
@@ -224,11 +249,19 @@ export function createRequestHandler<Native>(
     options.refusalAudit === false
       ? null
       : refusalAudit((batch) => vault.auditRefusals(batch), logger, options.refusalAudit ?? {});
-  const compiled: CompiledRoute[] = routes.map((route) => ({
-    route,
-    template: compileTemplate(route.path),
-    emptyQuery: route.query?.parse({}),
-  }));
+  const compiled: CompiledRoute[] = routes.map((route) => {
+    const schema = route.params;
+    const check = route.checkParams;
+    return {
+      route,
+      template: compileTemplate(route.path),
+      params: schema
+        ? (raw) => (check && check(raw)) ?? parseWith(schema, raw, 'path parameters')
+        : null,
+      emptyQuery: route.query?.parse({}),
+    };
+  });
+  const principalKey = principalKeys();
   const documents = new Map<string, string>();
   const publicUrl = publicBaseUrl(options.publicUrl);
   const consolePath = options.consolePath === false ? false : normalizeMountPath(options.consolePath ?? '/console');
@@ -250,17 +283,27 @@ export function createRequestHandler<Native>(
     return text;
   }
 
-  async function rateLimit(limiter: RateLimiter | null, key: string): Promise<RateLimitDecision | null> {
+  function limiterFailed(error: unknown): null {
+    if (options.rateLimiterFailure === 'deny') throw error;
+    logger.error('rate limiter failed; request let through', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return null;
+  }
+
+  /** The limiter's decision; synchronous when the limiter is (the in-memory one), to spare a tick. */
+  function rateLimit(
+    limiter: RateLimiter | null,
+    key: string,
+  ): RateLimitDecision | null | Promise<RateLimitDecision | null> {
     if (!limiter) return null;
+    let taken: RateLimitDecision | Promise<RateLimitDecision>;
     try {
-      return await limiter.take(key, clock.now());
+      taken = limiter.take(key, clock.now());
     } catch (error) {
-      if (options.rateLimiterFailure === 'deny') throw error;
-      logger.error('rate limiter failed; request let through', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      return null;
+      return limiterFailed(error);
     }
+    return isPromise(taken) ? taken.then(undefined, limiterFailed) : taken;
   }
 
   return async function handle(request: VaultRequest<Native>): Promise<VaultResponse> {
@@ -324,18 +367,13 @@ export function createRequestHandler<Native>(
         else if (decision) setLimitHeaders({ ...decision, allowed: true });
         if (failedAuth) throw credentialError;
       }
-      // The bucket: an authenticated token's tree (children share their root's), another
-      // authenticated principal's own, a token refused by its allowlist by hash, else the address's.
-      const decision = await rateLimit(
+      // The bucket: an authenticated token's tree (children share their root's), another authenticated
+      // principal's own, a token refused by its allowlist by hash, else (no credential at all) the address's.
+      let decision = rateLimit(
         limiter,
-        principal?.kind === 'token'
-          ? `t:${hash(`${principal.tenant}\u0000${principal.token.rootId}`)}`
-          : principal
-            ? `p:${hash(`${principal.tenant}\u0000${actorOf(principal)}`)}`
-            : refusedToken !== null
-              ? `c:${hash(refusedToken)}`
-              : `ip:${address}`,
+        principal ? principalKey(principal) : refusedToken !== null ? `c:${hash(refusedToken)}` : `ip:${address}`,
       );
+      if (isPromise(decision)) decision = await decision;
       setLimitHeaders(decision);
       if (request.refusal !== undefined) throw request.refusal;
 
@@ -369,12 +407,10 @@ export function createRequestHandler<Native>(
       }
 
       let params: unknown;
-      if (route.params) {
+      if (found.params) {
         const raw: Record<string, string> = {};
-        template.params.forEach((name, i) => {
-          raw[name] = decodeParam(rawParams![i]!);
-        });
-        params = parseWith(route.params, raw, 'path parameters');
+        for (let i = 0; i < template.params.length; i++) raw[template.params[i]!] = decodeParam(rawParams[i]!);
+        params = found.params(raw);
       }
       const query =
         route.query && queryText !== ''
@@ -402,6 +438,7 @@ export function createRequestHandler<Native>(
         call,
         approveUrl: (id) => approveUrlOf(request.mountPath, id),
       });
+      if (result.json !== undefined) return { status: result.status, headers, body: result.json };
       if (result.body === undefined) {
         delete headers['content-type'];
         return { status: result.status, headers, body: null };

@@ -1,7 +1,8 @@
 /**
- * Koa 3 binding: `app.use(createKoaMiddleware(vault, { prefix: '/v1' }))`. Requests outside the
- * prefix go on to `next()`; inside it the handler answers everything, 404s included. The raw body
- * is read here (or taken from a body parser in front), so validation happens in one place.
+ * Koa binding (Koa 2.14+ and 3): `app.use(createKoaMiddleware(vault, { prefix: '/v1' }))`.
+ * Requests outside the prefix go on to `next()`; inside it the handler answers everything, 404s
+ * included. The raw body is read here (or taken from a body parser in front), so validation
+ * happens in one place.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Vault } from '../vault/create-vault';

@@ -29,6 +29,8 @@ export function nodeVaultRequest<Native>(
 }
 
 export function writeNodeResponse(res: ServerResponse, response: VaultResponse): void {
+  // A known length lets Node send head and body in one write instead of chunked encoding.
+  if (response.body !== null) response.headers['content-length'] = String(Buffer.byteLength(response.body));
   res.writeHead(response.status, response.headers);
   res.end(response.body ?? undefined);
 }

@@ -18,3 +18,4 @@ export {
 } from './storage/context';
 export { runStorageConformance } from './storage/suite';
 export { type DifferentialFactory, type DifferentialOptions, runDifferential } from './differential';
+export { describeRequiring } from './requires';

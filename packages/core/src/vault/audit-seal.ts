@@ -243,6 +243,10 @@ export class AuditSealer {
     }
     if (events.length === 0) return { wrote: false, more: false, sealedSeq };
     const key = await this.#sealKey(seal.record);
+    // After a key-encryption-key rotation, the seal key moves to the current key with the next checkpoint.
+    const wrappedKey = seal.record.wrappedKey.keyId === this.#rt.keys.currentKeyId()
+      ? seal.record.wrappedKey
+      : await this.#rt.keys.rewrap(seal.record.wrappedKey, { tenant, purpose: 'audit-seal' });
     const n = seal.record.checkpoints + 1;
     const toSeq = sealedSeq + events.length;
     const body = {
@@ -258,7 +262,7 @@ export class AuditSealer {
     await this.#rt.storage.commit({
       writes: [
         put('audit_checkpoint', checkpoint, 'absent'),
-        put('audit_seal', { ...seal.record, checkpoints: n, sealedSeq: toSeq, lastMac: mac }, seal.rev),
+        put('audit_seal', { ...seal.record, wrappedKey, checkpoints: n, sealedSeq: toSeq, lastMac: mac }, seal.rev),
       ],
       events: [],
     });
@@ -341,11 +345,16 @@ export class AuditSealer {
 
   /** Compare the events at positions 1..digests.length with the sealed digests; name the first misfit. */
   async #check(tenant: string, digests: string[]): Promise<{ checked: number; problem: AuditProblem | null }> {
-    const buffer: AuditEvent[] = [];
+    let buffer: AuditEvent[] = [];
+    let head = 0;
     let afterSeq = 0;
     let exhausted = false;
     const fill = async (needed: number) => {
-      while (!exhausted && buffer.length < needed) {
+      if (head >= PAGE) {
+        buffer = buffer.slice(head);
+        head = 0;
+      }
+      while (!exhausted && buffer.length - head < needed) {
         const page = await this.#rt.storage.readAudit({ tenant, afterSeq, limit: PAGE });
         buffer.push(...page);
         if (page.length > 0) afterSeq = page.at(-1)!.seq;
@@ -356,10 +365,10 @@ export class AuditSealer {
       event !== undefined && position <= digests.length && eventDigest(event, position) === digests[position - 1];
     for (let position = 1; position <= digests.length; position++) {
       await fill(LOOKAHEAD + 1);
-      const event = buffer[0];
+      const event = buffer[head];
       if (!event) return { checked: position - 1, problem: { seq: position, eventId: null, reason: 'removed' } };
       if (event.seq === position && fitsAt(event, position)) {
-        buffer.shift();
+        head++;
         continue;
       }
       const problem = (reason: AuditProblemReason) => ({
@@ -372,7 +381,7 @@ export class AuditSealer {
       // Renumbered: does this event belong further on, and does the sealed one stand further on?
       let belongsLater = false;
       for (let ahead = 1; ahead <= LOOKAHEAD && !belongsLater; ahead++) belongsLater = fitsAt(event, position + ahead);
-      const sealedLater = buffer.slice(1, LOOKAHEAD + 1).some((later) => fitsAt(later, position));
+      const sealedLater = buffer.slice(head + 1, head + LOOKAHEAD + 1).some((later) => fitsAt(later, position));
       if (belongsLater && sealedLater) return problem('reordered');
       if (belongsLater) return problem('removed');
       if (sealedLater) return problem('inserted');

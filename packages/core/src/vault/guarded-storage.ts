@@ -12,17 +12,20 @@ function wrapError(adapter: string, error: unknown): AgentVaultError {
   return new AgentVaultError(`${adapter}: ${message}`, 'internal_error', 500, { cause: error });
 }
 
-/** How many events a successful call appended, by tenant. */
-function appended(method: string, args: unknown[]): Map<string, number> | null {
-  const input = args[0] as { tenant?: string; event?: { tenant: string }; events?: Array<{ tenant: string }> } | undefined;
-  if (method === 'readSecret' || method === 'writeVersion') {
-    const tenant = input?.event?.tenant;
-    return tenant === undefined ? null : new Map([[tenant, 1]]);
+/** Tell `onAppended` how many events a successful call appended, per tenant. */
+function noteEvents(method: string, input: unknown, onAppended: (tenant: string, count: number) => void): void {
+  const call = input as { event?: { tenant: string }; events?: Array<{ tenant: string }> } | undefined;
+  if (method !== 'commit') {
+    if (call?.event) onAppended(call.event.tenant, 1);
+    return;
   }
-  if (method !== 'commit' || !input?.events?.length) return null;
-  const counts = new Map<string, number>();
-  for (const event of input.events) counts.set(event.tenant, (counts.get(event.tenant) ?? 0) + 1);
-  return counts;
+  const events = call?.events ?? [];
+  if (events.length === 1) onAppended(events[0]!.tenant, 1);
+  else if (events.length > 1) {
+    const counts = new Map<string, number>();
+    for (const event of events) counts.set(event.tenant, (counts.get(event.tenant) ?? 0) + 1);
+    for (const [tenant, count] of counts) onAppended(tenant, count);
+  }
 }
 
 /**
@@ -51,7 +54,7 @@ export function guardStorage(
           const result = (method.apply(storage, args) as Promise<unknown>).then(undefined, rethrow);
           if (!tracksEvents) return result;
           return result.then((value) => {
-            for (const [tenant, count] of appended(key, args) ?? []) onAppended(tenant, count);
+            noteEvents(key, args[0], onAppended);
             return value;
           });
         } catch (error) {

@@ -163,13 +163,15 @@ export function createRuntime(options: VaultOptions): Runtime {
     approvalTtlMs:
       positiveInt('approvals.expiresInSeconds', options.approvals?.expiresInSeconds ?? 86_400) * 1000,
   };
+  const clock = options.clock ?? systemClock;
   const rt: Runtime = {
     instanceId: `vault-${randomUUID()}`,
     storage: guardStorage(options.storage, (tenant, count) => rt.sealer.noteAppended(tenant, count)),
     keys: guardKeyWrapper(options.keys),
-    clock: options.clock ?? systemClock,
-    dataKeys: new DataKeyCache(options.dataKeyCache),
-    tokens: new LRUCache<string, CachedToken>({ max: 10_000, ttl: 60_000 }),
+    clock,
+    dataKeys: new DataKeyCache(options.dataKeyCache, clock),
+    // Aged by the vault's clock (not the wall clock), like every other time rule.
+    tokens: new LRUCache<string, CachedToken>({ max: 10_000, ttl: 60_000, perf: clock, ttlResolution: 0 }),
     writes: new WriteQueue(),
     sealer: undefined as unknown as AuditSealer,
     config,

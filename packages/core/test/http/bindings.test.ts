@@ -1,17 +1,20 @@
 /** What is particular to each binding: mounting, body parsers in front, passing on, client addresses. */
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import express from 'express';
+import express4 from 'express4';
 import Koa from 'koa';
+import Koa2 from 'koa2';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { vaultOpenApiDocument } from '../../src/http';
 import { canonicalIp, clientIp } from '../../src/http/client-ip';
 import { createExpressMiddleware } from '../../src/http/express';
 import { createVaultHandler } from '../../src/http/fetch';
 import { createKoaMiddleware } from '../../src/http/koa';
+import { createNodeHandler } from '../../src/http/node-handler';
 import { routes } from '../../src/http/routes';
 import { testKeyWrapper } from '../../src/testing/key-wrappers';
-import { createVault } from '../../src/vault/create-vault';
+import { createVault, type Vault } from '../../src/vault/create-vault';
 import { serve } from './support/servers';
 import { client, enc } from './support/world';
 
@@ -27,15 +30,32 @@ async function started(server: ReturnType<typeof createServer>, mount = '/v1') {
   return running;
 }
 
-describe('Express binding', () => {
-  it('works behind express.json() and next to the app’s own routes', async () => {
-    const { vault, key } = await fixture();
+// Express 4's types and Express 5's differ: the binding must fit both as written, without casts.
+const expressApps: Record<string, (vault: Vault) => RequestListener> = {
+  'Express 5': (vault) => {
     const app = express();
     app.use(express.json());
     app.get('/health', (_req, res) => {
       res.json({ ok: true });
     });
     app.use('/api/vault', createExpressMiddleware(vault));
+    return app;
+  },
+  'Express 4': (vault) => {
+    const app = express4();
+    app.use(express4.json());
+    app.get('/health', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use('/api/vault', createExpressMiddleware(vault));
+    return app;
+  },
+};
+
+describe.each(Object.entries(expressApps))('%s binding', (_major, expressApp) => {
+  it('works behind express.json() and next to the app’s own routes', async () => {
+    const { vault, key } = await fixture();
+    const app = expressApp(vault);
     const server = await started(createServer(app), '/api/vault');
     const api = client(server.url, key);
     const created = await api.request('POST', '/secrets', { json: { path: 'a/b', value: 'v' } });
@@ -60,10 +80,10 @@ describe('Express binding', () => {
   });
 });
 
-describe('Koa binding', () => {
+describe.each([['Koa 3', Koa], ['Koa 2', Koa2 as unknown as typeof Koa]] as const)('%s binding', (_major, KoaApp) => {
   it('passes requests outside its prefix on, and uses a body a parser in front already read', async () => {
     const { vault, key } = await fixture();
-    const app = new Koa();
+    const app = new KoaApp();
     app.use(async (ctx, next) => {
       // A stand-in for @koa/bodyparser: reads the stream and leaves rawBody and body behind.
       if (ctx.method === 'POST') {
@@ -105,6 +125,55 @@ describe('fetch handler', () => {
     expect(inside.status).toBe(200);
     const { events } = await vault.queryAudit({ type: 'secret.list' });
     expect(events[0]?.ip).toBe('10.0.0.7');
+  });
+});
+
+describe('node:http binding', () => {
+  it('answers outside its base path with our 404, and serves the root when it has none', async () => {
+    const { vault, key } = await fixture();
+    const mounted = await started(createServer(createNodeHandler(vault, { basePath: '/v1/' })));
+    const auth = { authorization: `Bearer ${key}` };
+    for (const outside of ['/v10/secrets', '/secrets', '/']) {
+      const reply = await fetch(mounted.url.replace('/v1', outside), { headers: auth });
+      expect(reply.status).toBe(404);
+      expect(reply.headers.get('x-ratelimit-limit')).toBe('1000');
+      expect(((await reply.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+    const api = client(mounted.url, key);
+    expect((await api.request('POST', '/secrets', { json: { path: 'a/b', value: 'v' } })).status).toBe(201);
+    expect((await api.request('GET', `/secrets/${enc('a/b')}?version=1`)).body.value).toBe('v');
+    expect((await api.request('GET', '/openapi.json')).body.servers).toEqual([{ url: '/v1' }]);
+    expect((await fetch(`${mounted.url}?x=1`, { headers: auth })).status).toBe(404);
+
+    const root = await started(createServer(createNodeHandler(vault)), '');
+    const listed = await client(root.url, key).request('GET', '/secrets');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((item: { path: string }) => item.path)).toEqual(['a/b']);
+  });
+
+  it('answers 500 in our shape if the handler itself fails (here: a host logger that throws)', async () => {
+    const { vault, key } = await fixture();
+    const logged: string[] = [];
+    const handler = createNodeHandler(vault, {
+      basePath: '/v1',
+      logger: {
+        warn() {},
+        error: (message) => {
+          logged.push(message);
+          throw new Error('logger down');
+        },
+      },
+      authenticate: () => {
+        throw new Error('host bug');
+      },
+    });
+    const server = await started(createServer(handler));
+    const reply = await client(server.url, key).request('GET', '/secrets');
+    expect(reply.status).toBe(500);
+    expect(reply.body).toEqual({
+      error: { code: 'internal_error', message: 'Internal error; retry with exponential backoff' },
+    });
+    expect(logged).toEqual(['request failed', 'handler failed']);
   });
 });
 

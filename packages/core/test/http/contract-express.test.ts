@@ -1,4 +1,4 @@
 import { runHttpContract } from './contract';
 import { startExpress } from './support/servers';
 
-runHttpContract('express', startExpress);
+runHttpContract('express 5', startExpress(5));

@@ -1,4 +1,4 @@
 import { runHttpContract } from './contract';
 import { startKoa } from './support/servers';
 
-runHttpContract('koa', startKoa);
+runHttpContract('koa 3', startKoa(3));

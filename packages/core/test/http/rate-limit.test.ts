@@ -10,6 +10,7 @@ import { type RedisScriptClient, redisRateLimiter } from '../../src/http/rate-li
 import type { RateLimiter } from '../../src/http/rate-limit/token-bucket';
 import { bucketConfig, takeFromBucket } from '../../src/http/rate-limit/token-bucket';
 import { refusalAudit } from '../../src/http/refusal-audit';
+import { describeRequiring } from '../../src/testing/requires';
 import { testKeyWrapper } from '../../src/testing/key-wrappers';
 import { createVault } from '../../src/vault/create-vault';
 import type { RefusalBatch } from '../../src/vault/edge';
@@ -134,16 +135,11 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-const redisUp = await reachable(REDIS_URL);
-if (!redisUp) {
-  if (process.env.CI === 'true')
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (AGENTVAULT_TEST_REDIS_URL)`);
-  console.warn(
-    `!!! Redis rate-limiter tests SKIPPED: no Redis at ${REDIS_URL} (set AGENTVAULT_TEST_REDIS_URL)`,
-  );
-}
+const redisProblem = (await reachable(REDIS_URL))
+  ? null
+  : `Redis at ${REDIS_URL} is unreachable (set AGENTVAULT_TEST_REDIS_URL)`;
 
-describe.skipIf(!redisUp)('redisRateLimiter (real Redis)', () => {
+describeRequiring(redisProblem, 'redisRateLimiter (real Redis)', () => {
   const prefix = `agentvault-test:${randomUUID()}:`;
   const clients: Redis[] = [];
   const connect = () => {
@@ -205,8 +201,8 @@ describe.skipIf(!redisUp)('redisRateLimiter (real Redis)', () => {
     const key = (await vault.createAgentKey()).value;
     const shared = () =>
       redisRateLimiter({ client: connect(), limit: 3, windowSeconds: 3600, keyPrefix: prefix });
-    const a = await startExpress(vault, { rateLimiter: shared() });
-    const b = await startExpress(vault, { rateLimiter: shared() });
+    const a = await startExpress()(vault, { rateLimiter: shared() });
+    const b = await startExpress()(vault, { rateLimiter: shared() });
     try {
       const statuses = [];
       for (const server of [a, b, a, b])
@@ -227,8 +223,8 @@ describe.skipIf(!redisUp)('redisRateLimiter (real Redis)', () => {
     await expect(broken.take('x', T0)).rejects.toBeInstanceOf(AgentVaultUnavailableError);
     const errors: string[] = [];
     const logger = { warn() {}, error: (message: string) => errors.push(message) };
-    const open = await startExpress(vault, { rateLimiter: broken, logger });
-    const closed = await startExpress(vault, { rateLimiter: broken, logger, rateLimiterFailure: 'deny' });
+    const open = await startExpress()(vault, { rateLimiter: broken, logger });
+    const closed = await startExpress()(vault, { rateLimiter: broken, logger, rateLimiterFailure: 'deny' });
     try {
       expect((await client(open.url, key).request('GET', '/secrets')).status).toBe(200);
       expect(errors).toEqual(['rate limiter failed; request let through']);
@@ -248,8 +244,8 @@ describe.skipIf(!redisUp)('redisRateLimiter (real Redis)', () => {
       rateLimiter: redisRateLimiter({ client: connect(), keyPrefix: floodPrefix }),
       failedAuthLimiter: redisRateLimiter({ client: connect(), limit: 20, windowSeconds: 3600, keyPrefix: floodPrefix }),
     });
-    const a = await startExpress(vault, limiters());
-    const b = await startExpress(vault, limiters());
+    const a = await startExpress()(vault, limiters());
+    const b = await startExpress()(vault, limiters());
     try {
       const statuses: number[] = [];
       for (let batch = 0; batch < 20; batch++) {

@@ -21,6 +21,7 @@ import {
   versionField,
   versionRetentionField,
 } from '../../schemas/fields';
+import { pathProblem } from '../../domain/paths';
 import { MAX_PAGE_SIZE } from '../../schemas/secrets';
 
 export const secretPathParam = pathField.meta({
@@ -228,6 +229,9 @@ export const auditQuery = z.strictObject({
 });
 
 export const secretParams = z.strictObject({ path: secretPathParam });
+/** `secretParams` by hand, for the read path: the parameters if valid, else undefined (zod then words the 422). */
+export const checkSecretParams = (raw: Record<string, string>): { path: string } | undefined =>
+  typeof raw.path === 'string' && pathProblem(raw.path) === null ? { path: raw.path } : undefined;
 export const approvalParams = z.strictObject({
   id: z.string().min(1).max(128).meta({ example: 'apr_01HQKM3N' }),
 });

@@ -169,7 +169,7 @@ export const auditEventWire = z
     error: z.string().nullable().meta({ description: 'The error code of a refusal or failure' }),
     version: z.number().int().nullable(),
     details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-    seq: z.number().int().meta({ description: "Position in the tenant's trail, sealed by checkpoints" }),
+    seq: z.number().int().meta({ description: 'Position in the tenant trail, sealed by checkpoints' }),
   })
   .meta({ id: 'AuditEvent' });
 

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { AUDIT_SEAL_ID } from '../../contracts/records';
 import { AgentVaultConflictError, AgentVaultNotFoundError, AgentVaultPermissionError } from '../../errors';
+import { testKeyWrapper } from '../key-wrappers';
 import type { SuiteContext } from './context';
 import { allEvents, storedRecord, storedSecret, testDraft, testEvent } from './fixtures';
 
@@ -165,6 +167,21 @@ export function auditTests(ctx: SuiteContext): void {
     const seal = await storedRecord(storage, 'audit_seal', tenant, AUDIT_SEAL_ID);
     expect(seal).toMatchObject({ checkpoints: 2, sealedSeq: 5, lastMac: checkpoints[1]!.record.mac });
     expect(seal!.wrappedKey.ciphertext.length).toBeGreaterThan(32);
+  });
+
+  it('moves the seal key to the current key-encryption key with the next checkpoint', async () => {
+    const keys = { old: randomBytes(32), next: randomBytes(32) };
+    const h = ctx.setup({ keys: testKeyWrapper({ keys, currentKeyId: 'old' }) });
+    await h.vault.setSecret('kek/key', 'v');
+    await h.vault.sealAudit();
+    const rotated = h.another({ keys: testKeyWrapper({ keys, currentKeyId: 'next' }) });
+    await rotated.setSecret('kek/key', 'w');
+    await rotated.sealAudit();
+    const seal = await storedRecord(h.storage, 'audit_seal', h.tenant, AUDIT_SEAL_ID);
+    expect(seal).toMatchObject({ checkpoints: 2, wrappedKey: { keyId: 'next' } });
+    // Only the new key is needed from now on.
+    const onlyNext = h.another({ keys: testKeyWrapper({ keys: { next: keys.next } }) });
+    expect(await onlyNext.verifyAudit()).toMatchObject({ ok: true, checked: 2, checkpoints: 2 });
   });
 
   it('seals by itself every N events (audit.sealEvery)', async () => {

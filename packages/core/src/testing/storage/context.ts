@@ -48,6 +48,7 @@ export interface StorageFixture {
 export type StorageFactory = () => Promise<StorageFixture> | StorageFixture;
 
 export const STORAGE_SUITE_GROUPS = [
+  'records',
   'secrets',
   'listing',
   'trash',

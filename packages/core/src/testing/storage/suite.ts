@@ -13,6 +13,7 @@ import { lifecycleTests } from './lifecycle';
 import { faultTests } from './faults';
 import { leakTests } from './leaks';
 import { listingTests } from './listing';
+import { recordTests } from './records';
 import { retentionTests } from './retention';
 import { safetyTests } from './safety';
 import { secretTests } from './secrets';
@@ -24,6 +25,7 @@ import { trashTests } from './trash';
 import { twoInstanceTests } from './two-instances';
 
 const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
+  'records': recordTests,
   'secrets': secretTests,
   'listing': listingTests,
   'trash': trashTests,

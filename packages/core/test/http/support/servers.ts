@@ -1,17 +1,20 @@
 /**
  * The three ways to serve the API, each on a real socket at 127.0.0.1 and mounted at `/v1`:
- * the Express binding, the Koa binding, and a plain `node:http` server that turns each request
- * into a fetch `Request` for the fetch handler (as a Node fetch adapter would).
+ * the Express binding, the Koa binding, the `node:http` binding, and a plain `node:http` server
+ * that turns each request into a fetch `Request` for the fetch handler (as a Node fetch adapter would).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import express from 'express';
+import express4 from 'express4';
 import Koa from 'koa';
+import Koa2 from 'koa2';
 import { createExpressMiddleware } from '../../../src/http/express';
 import { createVaultHandler } from '../../../src/http/fetch';
 import type { VaultHandlerOptions } from '../../../src/http/handler';
 import { createKoaMiddleware } from '../../../src/http/koa';
+import { createNodeHandler } from '../../../src/http/node-handler';
 import type { Vault } from '../../../src/vault/create-vault';
 
 export interface RunningServer {
@@ -35,23 +38,49 @@ export async function serve(server: Server, mount = '/v1'): Promise<RunningServe
   };
 }
 
-export const startExpress: StartServer = (vault, options = {}) => {
-  const app = express();
-  app.get('/health', (_req, res) => {
-    res.send('ok');
-  });
-  app.use('/v1', createExpressMiddleware(vault, options as VaultHandlerOptions<unknown>));
-  return serve(createServer(app));
-};
+/** The API under `/v1` of an Express app of the given major, next to a route of the app's own. */
+export function startExpress(major: 4 | 5 = 5): StartServer {
+  return (vault, options = {}) => {
+    const middleware = createExpressMiddleware(vault, options as VaultHandlerOptions<unknown>);
+    if (major === 4) {
+      const app = express4();
+      app.get('/health', (_req, res) => {
+        res.send('ok');
+      });
+      app.use('/v1', middleware);
+      return serve(createServer(app));
+    }
+    const app = express();
+    app.get('/health', (_req, res) => {
+      res.send('ok');
+    });
+    app.use('/v1', middleware);
+    return serve(createServer(app));
+  };
+}
 
-export const startKoa: StartServer = (vault, options = {}) => {
-  const app = new Koa();
-  app.use(createKoaMiddleware(vault, { prefix: '/v1', ...(options as VaultHandlerOptions<unknown>) }));
-  app.use((ctx) => {
-    ctx.body = 'not the vault';
-  });
-  return serve(createServer(app.callback()));
-};
+/** The API under `/v1` of a Koa app of the given major, in front of the app's own answer. */
+export function startKoa(major: 2 | 3 = 3): StartServer {
+  return (vault, options = {}) => {
+    const middleware = createKoaMiddleware(vault, { prefix: '/v1', ...(options as VaultHandlerOptions<unknown>) });
+    const app = major === 2 ? new Koa2() : new Koa();
+    if (app instanceof Koa2) {
+      app.use(middleware);
+      app.use((ctx) => {
+        ctx.body = 'not the vault';
+      });
+    } else {
+      app.use(middleware);
+      app.use((ctx) => {
+        ctx.body = 'not the vault';
+      });
+    }
+    return serve(createServer(app.callback()));
+  };
+}
+
+export const startNode: StartServer = (vault, options = {}) =>
+  serve(createServer(createNodeHandler(vault, { basePath: '/v1', ...(options as VaultHandlerOptions<unknown>) })));
 
 function toHeaders(req: IncomingMessage): Headers {
   const headers = new Headers();
@@ -82,7 +111,10 @@ export const startFetch: StartServer = (vault, options = {}) => {
 };
 
 export const bindings: Array<[string, StartServer]> = [
-  ['express', startExpress],
-  ['koa', startKoa],
+  ['express 5', startExpress(5)],
+  ['express 4', startExpress(4)],
+  ['koa 3', startKoa(3)],
+  ['koa 2', startKoa(2)],
   ['fetch', startFetch],
+  ['node', startNode],
 ];

@@ -1,0 +1,4 @@
+import { runHttpContract } from './contract';
+import { startNode } from './support/servers';
+
+runHttpContract('node', startNode);
