@@ -38,6 +38,7 @@ import {
   type WrappedKey,
 } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
+import { TagIndex } from './tag-index';
 
 const clone = <T>(value: T): T => structuredClone(value);
 const copyEvent = <E extends AuditEventInput>(e: E): E => ({ ...e, details: { ...e.details } });
@@ -69,6 +70,7 @@ class TenantData {
   readonly records = new Map<RecordKind, Map<string, Stored>>();
   /** Every secret path (trashed included) in code-unit order, for prefix listing. */
   readonly paths: string[] = [];
+  readonly tags = new TagIndex();
   /** Events in append order (seq order unless the backdoor rewrote them). */
   events: AuditEvent[] = [];
   lastSeq = 0;
@@ -124,7 +126,10 @@ export class MemoryAdapter implements StorageAdapter {
     const key = recordKey(kind, record as never);
     const data = this.#tenant(key.tenant);
     const [map, local] = [data.kind(kind), localKey(key)];
-    if (kind === 'secret' && !map.has(local)) data.paths.splice(lowerBound(data.paths, local), 0, local);
+    if (kind === 'secret') {
+      if (!map.has(local)) data.paths.splice(lowerBound(data.paths, local), 0, local);
+      data.tags.update(map.get(local)?.record as SecretRecord | undefined, record as SecretRecord);
+    }
     if (kind === 'token' || kind === 'agent_key') {
       const { hash, id } = record as { hash: string; id: string };
       this.#credentials.set(hash, { tenant: key.tenant, kind, id });
@@ -137,7 +142,10 @@ export class MemoryAdapter implements StorageAdapter {
     const stored = data.kind(key.kind).get(local);
     if (!stored) return;
     data.kind(key.kind).delete(local);
-    if (key.kind === 'secret') data.paths.splice(lowerBound(data.paths, local), 1);
+    if (key.kind === 'secret') {
+      data.paths.splice(lowerBound(data.paths, local), 1);
+      data.tags.update(stored.record as SecretRecord, undefined);
+    }
     if (key.kind === 'version') {
       // Crypto-shred what this process held, not only the reference to it.
       const version = stored.record as VersionRecord;
@@ -281,8 +289,11 @@ export class MemoryAdapter implements StorageAdapter {
     const tags = Object.entries(query.tags ?? {});
     const items: SecretRecord[] = [];
     let total = 0;
-    for (let i = lowerBound(data.paths, low); i < data.paths.length; i++) {
-      const path = data.paths[i]!;
+    // A tag filter walks the rarest tag's paths (the index), not the namespace.
+    const { paths, from } =
+      tags.length > 0 ? data.tags.candidates(tags, low) : { paths: data.paths, from: lowerBound(data.paths, low) };
+    for (let i = from; i < paths.length; i++) {
+      const path = paths[i]!;
       if (high !== null && path >= high) break;
       const record = data.secret(path)!.record;
       if ((record.trashedAt !== null) !== query.trashed) continue;

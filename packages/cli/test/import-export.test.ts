@@ -50,8 +50,18 @@ describe('import', () => {
     expect((await admin.getSecret('production/DB_URL')).value).toBe('postgresql://user:pass@host:5432/db');
     for (const value of ['postgresql://user:pass', 'sk_live_123', 'sk-proj-abc']) expect(first.stdout + first.stderr).not.toContain(value);
 
+    expect(first.stdout).toContain('Imported 5 secrets into namespace production (5 created, 0 updated), skipped 0');
+    expect(first.stdout).toMatch(/production\/DB_URL\s+│ critical\s+│ created/);
+
     const again = await cli([...args, '--json'], as);
     expect(JSON.parse(again.stdout)).toMatchObject({ counts: { created: 0, updated: 0, skipped: 5 }, dryRun: false });
+    // A skipped entry reports the tier stored, not the one this run asked for.
+    const retiered = await cli(['import', file, '-n', 'production', '--tier', 'critical', '--json'], as);
+    const skippedTiers = Object.fromEntries(
+      (JSON.parse(retiered.stdout).skipped as { path: string; tier: string }[]).map((s) => [s.path, s.tier]),
+    );
+    expect(skippedTiers).toMatchObject({ 'production/OPENAI_API_KEY': 'standard', 'production/DB_URL': 'critical' });
+    expect(JSON.parse(retiered.stdout).secrets).toEqual([]);
     await writeFile(file, 'DB_URL=postgresql://new@host/db\n');
     const overwrite = await cli(['import', file, '-n', 'production', '--overwrite', '--json'], as);
     expect(JSON.parse(overwrite.stdout)).toMatchObject({ counts: { updated: 1 }, updated: [{ path: 'production/DB_URL', line: 1 }] });

@@ -35,6 +35,21 @@ describe('secrets', () => {
     expect((await admin.getSecret('dev/x')).value).toBe('visible');
   });
 
+  it('list --tag key=value filters by tags (repeatable; all must match)', async () => {
+    const { baseUrl, adminKey, admin } = await servedVault();
+    const as = { key: adminKey, url: baseUrl };
+    await admin.setSecret('production/db/replica', 'replica-value', { tags: { team: 'data', env: 'prod' } });
+    await admin.setSecret('production/db/analytics', 'analytics-value', { tags: { team: 'data', env: 'dev' } });
+    await admin.setSecret('production/web/key', 'web-value', { tags: { team: 'web', env: 'prod' } });
+    const tagged = async (...tags: string[]) => {
+      const result = await cli(['list', 'production', ...tags.flatMap((t) => ['--tag', t]), '--json'], as);
+      return JSON.parse(result.stdout).items.map((i: { path: string }) => i.path);
+    };
+    expect(await tagged('team=data')).toEqual(['production/db/analytics', 'production/db/replica']);
+    expect(await tagged('team=data', 'env=prod')).toEqual(['production/db/replica']);
+    expect((await cli(['list', '--tag', 'novalue'], as)).code).toBe(EXIT_CODES.usage);
+  });
+
   it('list, versions, rotate, rollback, delete and restore print metadata, never a value', async () => {
     const { baseUrl, adminKey, admin } = await servedVault();
     const as = { key: adminKey, url: baseUrl };

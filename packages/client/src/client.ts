@@ -10,9 +10,7 @@ import type {
   ImportResult,
   Page,
   RotateResult,
-  ScopedToken,
   Secret,
-  SecretList,
   SecretMetadata,
   SecretType,
   SecretVersion,
@@ -26,9 +24,12 @@ import {
   AgentVaultNotFoundError,
   AgentVaultPermissionError,
 } from '@agentvault/core/errors';
+import { knownOptions, tagQuery } from './options';
 import { type CallOptions, createTransport, type Transport } from './transport';
 import {
+  type IssuedToken,
   type RequestedToken,
+  type SecretPage,
   toApproval,
   toApprovalPage,
   toAuditPage,
@@ -66,6 +67,8 @@ export interface SecretFields {
   tags?: Record<string, string>;
   expiresAt?: Instant | null;
   expiresInDays?: number;
+  /** This secret's version history retention; null = the server's policy. */
+  versionRetention?: { days?: number | null; versions?: number | null } | null;
 }
 
 export interface SetSecretOptions extends SecretFields, CallOptions {
@@ -82,6 +85,8 @@ export interface ListSecretsOptions extends CallOptions {
   cursor?: string | null;
   tier?: Tier | Tier[];
   type?: SecretType | SecretType[];
+  /** Only secrets carrying every one of these tags (sent as repeated `tag=key:value`). */
+  tags?: Record<string, string>;
   trashed?: boolean;
 }
 
@@ -129,6 +134,8 @@ const iso = (value: Instant | null | undefined) =>
   value === undefined ? undefined : value === null ? null : new Date(value).toISOString();
 const enc = (segment: string | number) => encodeURIComponent(String(segment));
 
+const SECRET_FIELDS = ['type', 'tier', 'description', 'tags', 'expiresAt', 'expiresInDays', 'versionRetention'] as const;
+
 function secretBody(fields: SecretFields) {
   return {
     type: fields.type,
@@ -137,6 +144,7 @@ function secretBody(fields: SecretFields) {
     tags: fields.tags,
     expires_at: iso(fields.expiresAt),
     expires_in_days: fields.expiresInDays,
+    version_retention: fields.versionRetention,
   };
 }
 
@@ -149,6 +157,7 @@ export class AgentVault {
   readonly #http: Transport;
 
   constructor(options: AgentVaultOptions = {}) {
+    knownOptions('new AgentVault', options, ['agentKey', 'baseUrl', 'timeoutMs', 'retries', 'retryDelay']);
     const env = typeof process === 'undefined' ? {} : process.env;
     this.baseUrl = options.baseUrl ?? env.AGENTVAULT_URL ?? DEFAULT_BASE_URL;
     this.#http = createTransport({
@@ -164,6 +173,7 @@ export class AgentVault {
   // ── Secrets ───────────────────────────────────────────────────────────────
 
   async getSecret(path: string, options: GetSecretOptions = {}): Promise<Secret> {
+    knownOptions('getSecret', options, ['version']);
     const { body } = await this.#http.send(
       { method: 'GET', path: `/secrets/${enc(path)}`, query: { version: options.version } },
       call(options),
@@ -173,6 +183,7 @@ export class AgentVault {
 
   /** Create the secret, or append a version if it exists (PUT, then POST if missing). */
   async setSecret(path: string, value: string, options: SetSecretOptions = {}): Promise<SecretMetadata> {
+    knownOptions('setSecret', options, [...SECRET_FIELDS, 'expectedVersion']);
     const update = () => this.updateSecret(path, { ...options, value }, call(options));
     if (options.expectedVersion !== undefined) return update();
     try {
@@ -181,7 +192,8 @@ export class AgentVault {
       if (!(error instanceof AgentVaultNotFoundError)) throw error;
     }
     try {
-      return await this.createSecret({ ...options, path, value }, call(options));
+      const { expectedVersion: _none, token: _token, signal: _signal, ...fields } = options;
+      return await this.createSecret({ ...fields, path, value }, call(options));
     } catch (error) {
       // Created by someone else in between: update it after all.
       if (error instanceof AgentVaultConflictError) return update();
@@ -193,6 +205,8 @@ export class AgentVault {
     input: SecretFields & { path: string; value: string },
     options: CallOptions = {},
   ): Promise<SecretMetadata> {
+    knownOptions('createSecret', input, ['path', 'value', ...SECRET_FIELDS]);
+    knownOptions('createSecret', options, []);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -210,6 +224,8 @@ export class AgentVault {
     input: SecretFields & { value?: string; expectedVersion?: number },
     options: CallOptions = {},
   ): Promise<SecretMetadata> {
+    knownOptions('updateSecret', input, ['value', ...SECRET_FIELDS, 'expectedVersion']);
+    knownOptions('updateSecret', options, []);
     const { body } = await this.#http.send(
       {
         method: 'PUT',
@@ -221,7 +237,10 @@ export class AgentVault {
     return toMetadata(body as object);
   }
 
-  async listSecrets(namespace = '', options: ListSecretsOptions = {}): Promise<SecretList> {
+  /** A page of metadata; `nextCursor` is absent on the last page (the seed SDK's `nextCursor?: string`). */
+  async listSecrets(namespace = '', options: ListSecretsOptions = {}): Promise<SecretPage> {
+    knownOptions('listSecrets', options, ['limit', 'cursor', 'tier', 'type', 'tags', 'trashed']);
+    const tag = tagQuery(options.tags);
     const { body } = await this.#http.send(
       {
         method: 'GET',
@@ -232,6 +251,7 @@ export class AgentVault {
           cursor: options.cursor,
           tier: options.tier,
           type: options.type,
+          tag,
           trashed: options.trashed,
         },
       },
@@ -241,6 +261,7 @@ export class AgentVault {
   }
 
   async listVersions(path: string, options: CallOptions = {}): Promise<SecretVersion[]> {
+    knownOptions('listVersions', options, []);
     const { body } = await this.#http.send(
       { method: 'GET', path: `/secrets/${enc(path)}/versions` },
       call(options),
@@ -253,6 +274,7 @@ export class AgentVault {
     version: number | string,
     options: CallOptions & { expectedVersion?: number } = {},
   ): Promise<SecretMetadata> {
+    knownOptions('rollbackSecret', options, ['expectedVersion']);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -269,6 +291,7 @@ export class AgentVault {
     newValue: string,
     options: CallOptions & { gracePeriodSeconds?: number; expectedVersion?: number } = {},
   ): Promise<RotateResult> {
+    knownOptions('rotateSecret', options, ['gracePeriodSeconds', 'expectedVersion']);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -286,6 +309,7 @@ export class AgentVault {
 
   /** Move to the trash (restorable), or with `permanent` destroy every version. */
   async deleteSecret(path: string, options: CallOptions & { permanent?: boolean } = {}): Promise<void> {
+    knownOptions('deleteSecret', options, ['permanent']);
     await this.#http.send(
       {
         method: 'DELETE',
@@ -297,6 +321,7 @@ export class AgentVault {
   }
 
   async restoreSecret(path: string, options: CallOptions = {}): Promise<SecretMetadata> {
+    knownOptions('restoreSecret', options, []);
     const { body } = await this.#http.send(
       { method: 'POST', path: `/secrets/${enc(path)}/restore` },
       call(options),
@@ -305,6 +330,7 @@ export class AgentVault {
   }
 
   async importEnv(text: string, options: ImportEnvOptions = {}): Promise<ImportResult> {
+    knownOptions('importEnv', options, ['namespace', 'tier', 'tierByPrefix', 'type', 'dryRun', 'overwrite']);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -328,6 +354,7 @@ export class AgentVault {
 
   /** Issue a scoped token, or (`approvalStatus: 'pending'`) open an approval request. */
   async requestToken(options: TokenOptions): Promise<RequestedToken> {
+    knownOptions('requestToken', options, ['scope', 'ttlSeconds', 'description', 'allowedIps', 'maxUses', 'waiveApproval']);
     const { body } = await this.#http.send(
       {
         method: 'POST',
@@ -352,12 +379,14 @@ export class AgentVault {
   }
 
   async revokeToken(id: string, options: CallOptions = {}): Promise<TokenInfo> {
+    knownOptions('revokeToken', options, []);
     const { body } = await this.#http.send({ method: 'DELETE', path: `/tokens/${enc(id)}` }, call(options));
     return toTokenInfo(body as object);
   }
 
   /** The requester's first look after approval carries the minted token (once). */
   async getApproval(id: string, options: CallOptions = {}): Promise<Approval> {
+    knownOptions('getApproval', options, []);
     const { body } = await this.#http.send({ method: 'GET', path: `/approvals/${enc(id)}` }, call(options));
     return toApproval(body as object);
   }
@@ -367,6 +396,8 @@ export class AgentVault {
     input: { comment?: string | null } = {},
     options: CallOptions = {},
   ): Promise<Approval> {
+    knownOptions('approve', input, ['comment']);
+    knownOptions('approve', options, []);
     const { body } = await this.#http.send(
       { method: 'POST', path: `/approvals/${enc(id)}/approve`, body: { comment: input.comment } },
       call(options),
@@ -379,6 +410,8 @@ export class AgentVault {
     input: { reason?: string | null } = {},
     options: CallOptions = {},
   ): Promise<Approval> {
+    knownOptions('deny', input, ['reason']);
+    knownOptions('deny', options, []);
     const { body } = await this.#http.send(
       { method: 'POST', path: `/approvals/${enc(id)}/deny`, body: { reason: input.reason } },
       call(options),
@@ -389,6 +422,7 @@ export class AgentVault {
   async listApprovals(
     options: CallOptions & { status?: Approval['status']; limit?: number; cursor?: string | null } = {},
   ): Promise<Page<Approval>> {
+    knownOptions('listApprovals', options, ['status', 'limit', 'cursor']);
     const { body } = await this.#http.send(
       {
         method: 'GET',
@@ -405,13 +439,15 @@ export class AgentVault {
    * between looks. Denied → AgentVaultPermissionError; expired → AgentVaultGoneError; still
    * pending at the deadline → AgentVaultApprovalPendingError; aborted → the signal's reason.
    */
-  async waitForApproval(id: string, options: WaitForApprovalOptions = {}): Promise<ScopedToken> {
+  async waitForApproval(id: string, options: WaitForApprovalOptions = {}): Promise<IssuedToken> {
+    knownOptions('waitForApproval', options, ['timeoutMs', 'pollIntervalMs', 'maxPollIntervalMs']);
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
     const maxInterval = options.maxPollIntervalMs ?? 10_000;
     let interval = options.pollIntervalMs ?? 1000;
     for (;;) {
       const approval = await this.getApproval(id, call(options));
-      if (approval.token) return approval.token;
+      // The token of a claimed approval is an issued one (id, value, expiry and tier set).
+      if (approval.token) return approval.token as IssuedToken;
       if (approval.status === 'denied')
         throw new AgentVaultPermissionError(`Approval request ${id} was denied`);
       if (approval.status === 'expired')
@@ -437,6 +473,9 @@ export class AgentVault {
   // ── Audit ─────────────────────────────────────────────────────────────────
 
   async queryAudit(query: AuditQuery = {}): Promise<AuditPage> {
+    knownOptions('queryAudit', query, [
+      'namespace', 'path', 'actor', 'type', 'since', 'until', 'success', 'order', 'cursor', 'limit',
+    ]);
     const { body } = await this.#http.send(
       {
         method: 'GET',

@@ -7,9 +7,7 @@ export type {
   RotateResult,
   ScopedToken,
   Secret,
-  SecretList,
   SecretMetadata,
-  SecretType,
   SecretVersion,
   Tier,
   TokenInfo,
@@ -30,4 +28,7 @@ export {
   type WaitForApprovalOptions,
 } from './client';
 export type { CallOptions } from './transport';
-export type { RequestedToken } from './wire';
+export { AccessTier, type SecretTier, SecretType } from './enums';
+export type { IssuedToken, PendingToken, RequestedToken, SecretPage } from './wire';
+/** The page `listSecrets` answers (the client's own: `nextCursor` is absent on the last page). */
+export type { SecretPage as SecretList } from './wire';

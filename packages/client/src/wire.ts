@@ -8,7 +8,6 @@ import type {
   RotateResult,
   ScopedToken,
   Secret,
-  SecretList,
   SecretMetadata,
   SecretVersion,
   TokenInfo,
@@ -44,8 +43,10 @@ export function toSecret(w: Wire): Secret {
   return { ...toMetadata(w), value: w.value, accessedAt: date(w.accessed_at) };
 }
 
-export function toSecretList(w: Wire): SecretList {
-  return { items: (w.items as Wire[]).map(toMetadata), nextCursor: w.next_cursor ?? null, total: w.total };
+export function toSecretList(w: Wire): SecretPage {
+  const page: SecretPage = { items: (w.items as Wire[]).map(toMetadata), total: w.total };
+  if (typeof w.next_cursor === 'string') page.nextCursor = w.next_cursor;
+  return page;
 }
 
 export function toVersions(w: Wire): SecretVersion[] {
@@ -68,13 +69,44 @@ export function toRotateResult(w: Wire): RotateResult {
   };
 }
 
-/** A token, issued (201) or waiting for approval (202). */
-export interface RequestedToken extends ScopedToken {
-  /** Where an approver decides (202 only). */
-  approveUrl: string | null;
+/**
+ * A token that was granted: its `id`, `value` (shown once), `expiresAt` and `approvedTier` are
+ * there, so code that got one from `waitForApproval` or an `approvalStatus === 'approved'` check
+ * needs no `!`.
+ */
+export interface IssuedToken extends ScopedToken {
+  id: string;
+  value: string;
+  expiresAt: Date;
+  approvalStatus: 'approved';
+  approvedTier: NonNullable<ScopedToken['approvedTier']>;
+}
+
+/** A token request waiting for an approver (202): no value yet; `approvalRequestId` names the request. */
+export interface PendingToken extends ScopedToken {
+  id: null;
+  value: null;
+  expiresAt: null;
+  approvalStatus: 'pending';
+  approvalRequestId: string;
+  approvedTier: null;
+}
+
+/**
+ * What `requestToken` answers: issued (201) or waiting for approval (202), told apart by
+ * `approvalStatus`. `approveUrl` is where an approver decides (pending only; null otherwise).
+ */
+export type RequestedToken = (IssuedToken | PendingToken) & { approveUrl: string | null };
+
+/** A listing page as the seed SDK types it: `nextCursor` is absent (undefined) on the last page. */
+export interface SecretPage {
+  items: SecretMetadata[];
+  nextCursor?: string;
+  total: number;
 }
 
 export function toToken(w: Wire): RequestedToken {
+  // The wire is checked by the server's schema: a 201 carries every issued field, a 202 none of them.
   return {
     id: w.id ?? null,
     value: w.value ?? null,
@@ -89,7 +121,11 @@ export function toToken(w: Wire): RequestedToken {
     approvalRequestId: w.approval_request_id ?? null,
     approvedTier: w.approved_tier ?? null,
     approveUrl: w.approve_url ?? null,
-  };
+  } as RequestedToken;
+}
+
+export function toIssuedToken(w: Wire): IssuedToken {
+  return withoutApproveUrl(toToken(w)) as IssuedToken;
 }
 
 export function toTokenInfo(w: Wire): TokenInfo {
@@ -171,5 +207,12 @@ export function toAuditPage(w: Wire): AuditPage {
 }
 
 export function toImportResult(w: Wire): ImportResult {
-  return { created: w.created, updated: w.updated, skipped: w.skipped, dryRun: w.dry_run };
+  return {
+    created: w.created,
+    updated: w.updated,
+    skipped: w.skipped,
+    dryRun: w.dry_run,
+    counts: w.counts,
+    secrets: w.secrets,
+  };
 }

@@ -8,7 +8,9 @@ import { memoryRateLimiter, type VaultHandlerOptions } from '@agentvault/core/ht
 import { testKeyWrapper } from '@agentvault/core/testing';
 import express from 'express';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { SECRET_TYPES, TIERS } from '@agentvault/core';
 import {
+  AccessTier,
   AgentVault,
   AgentVaultApprovalPendingError,
   AgentVaultAuthError,
@@ -20,6 +22,7 @@ import {
   AgentVaultRateLimitError,
   AgentVaultUnavailableError,
   AgentVaultValidationError,
+  SecretType,
 } from '../src';
 
 async function listen(server: Server): Promise<string> {
@@ -82,7 +85,12 @@ describe('the seed SDK surface', () => {
       ['production/openai/api-key', 2, 'sensitive'],
     ]);
     expect(page.items[0]!.updatedAt).toBeInstanceOf(Date);
-    expect(page.nextCursor).toBeNull();
+    // The seed SDK's `nextCursor?: string`: absent on the last page.
+    expect(page.nextCursor).toBeUndefined();
+    expect('nextCursor' in page).toBe(false);
+    const first = await admin.listSecrets('', { limit: 1 });
+    expect(first.nextCursor).toEqual(expect.any(String));
+    expect((await admin.listSecrets('', { limit: 1, cursor: first.nextCursor })).items).toHaveLength(1);
 
     const rotated = await admin.rotateSecret('production/openai/api-key', 'sk-proj-789', {
       gracePeriodSeconds: 300,
@@ -221,11 +229,83 @@ describe('extensions', () => {
       ['production/DB_URL', 'critical'],
     ]);
     expect(imported.dryRun).toBe(false);
+    expect(imported.counts).toEqual({ created: 2, updated: 0, skipped: 0 });
+    const again = await admin.importEnv('OPENAI_KEY=sk-2\n', { namespace: 'production', tier: 'critical' });
+    expect(again.counts).toEqual({ created: 0, updated: 0, skipped: 1 });
+    // The tier stored, not the one asked for.
+    expect(again.skipped.map((s) => [s.path, s.tier, s.reason])).toEqual([['production/OPENAI_KEY', 'standard', 'exists']]);
 
     const audit = await admin.queryAudit({ namespace: 'app', type: ['secret.rollback', 'secret.restore'] });
     expect(audit.events.map((e) => e.type)).toEqual(['secret.restore', 'secret.rollback']);
     expect(audit.events[0]!.timestamp).toBeInstanceOf(Date);
     expect(audit.events[0]!.userAgent).toBe('agentvault-client/0.1.0');
+  });
+});
+
+describe('version retention', () => {
+  it('sets a secret\'s version retention over HTTP; maintenance then keeps only what it allows', async () => {
+    const { admin, vault } = await served();
+    await admin.createSecret({ path: 'ret/a', value: 'v1', versionRetention: { versions: 1 } });
+    await admin.setSecret('ret/a', 'v2');
+    await admin.createSecret({ path: 'ret/b', value: 'v1' });
+    await admin.setSecret('ret/b', 'v2');
+    await admin.updateSecret('ret/b', { versionRetention: { versions: 1 } });
+    expect((await admin.listVersions('ret/a')).map((v) => v.version)).toEqual([1, 2]);
+    expect((await vault.runMaintenance()).versionsPruned).toBe(2);
+    expect((await admin.listVersions('ret/a')).map((v) => v.version)).toEqual([2]);
+    expect((await admin.listVersions('ret/b')).map((v) => v.version)).toEqual([2]);
+    const pruned = await admin.queryAudit({ type: 'secret.prune' });
+    expect(pruned.events.map((e) => [e.path, e.details.versions]).sort()).toEqual([['ret/a', '1'], ['ret/b', '1']]);
+    await expect(admin.createSecret({ path: 'ret/c', value: 'v', versionRetention: { versions: 0 } })).rejects.toBeInstanceOf(
+      AgentVaultValidationError,
+    );
+  });
+});
+
+describe('runtime enums', () => {
+  it('hold exactly the vault\'s tiers and secret types, and are frozen', () => {
+    expect(Object.values(AccessTier).sort()).toEqual([...TIERS].sort());
+    expect(Object.values(SecretType).sort()).toEqual([...SECRET_TYPES].sort());
+    expect(AccessTier.CRITICAL).toBe('critical');
+    expect(SecretType.DB_CREDENTIAL).toBe('db_credential');
+    expect(Object.isFrozen(AccessTier) && Object.isFrozen(SecretType)).toBe(true);
+  });
+});
+
+describe('tag filters and options', () => {
+  it('filters a listing by tags (every one must match), over repeated tag=key:value', async () => {
+    const { admin } = await served();
+    await admin.createSecret({ path: 'svc/a', value: 'v', tags: { team: 'ml', env: 'prod' } });
+    await admin.createSecret({ path: 'svc/b', value: 'v', tags: { team: 'ml', env: 'dev' } });
+    await admin.createSecret({ path: 'svc/c', value: 'v', tags: { scopes: 'repo,read:org' } });
+    const paths = async (tags: Record<string, string>) =>
+      (await admin.listSecrets('svc', { tags })).items.map((i) => i.path);
+    expect(await paths({ team: 'ml' })).toEqual(['svc/a', 'svc/b']);
+    expect(await paths({ team: 'ml', env: 'prod' })).toEqual(['svc/a']);
+    expect(await paths({ scopes: 'repo,read:org' })).toEqual(['svc/c']);
+    expect(await paths({ team: 'nobody' })).toEqual([]);
+    expect(await paths({})).toEqual(['svc/a', 'svc/b', 'svc/c']);
+    await expect(admin.listSecrets('svc', { tags: { 'a:b': 'x' } })).rejects.toBeInstanceOf(AgentVaultValidationError);
+  });
+
+  it('refuses an unknown option with AgentVaultValidationError before sending anything', async () => {
+    const { admin } = await served();
+    // Nothing listens here: a request sent would be a network error, not a validation error.
+    const unreachable = new AgentVault({ agentKey: 'ass_live_x', baseUrl: 'http://127.0.0.1:9/v1', retries: 0 });
+    for (const attempt of [
+      () => admin.listSecrets('svc', { tagz: { team: 'ml' } } as never),
+      () => admin.getSecret('a/b', { versoin: 2 } as never),
+      () => admin.requestToken({ scope: 'secrets:read:a/*', ttl: 60 } as never),
+      () => admin.createSecret({ path: 'a/b', value: 'v', expiresIn: 90 } as never),
+      () => unreachable.deleteSecret('a/b', { hard: true } as never),
+    ]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AgentVaultValidationError);
+      expect((error as AgentVaultValidationError).issues[0]!.message).toContain('unknown option');
+    }
+    expect(() => new AgentVault({ agentKey: 'ass_live_x', timeout: 5 } as never)).toThrow(AgentVaultValidationError);
+    // An option given as undefined is not given.
+    expect((await admin.listSecrets('svc', { cursor: undefined, limit: 50 })).items).toEqual([]);
   });
 });
 

@@ -75,6 +75,7 @@ export type {
   GetSecretOptions,
   ImportEnvOptions,
   ImportedSecret,
+  ImportOutcome,
   ImportResult,
   ListSecretsOptions,
   RollbackSecretOptions,

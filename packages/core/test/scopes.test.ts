@@ -82,9 +82,21 @@ describe('pattern matching', () => {
     expect(patternCoversNamespace(seg('production/*'), '')).toBe(false);
     expect(patternCoversNamespace(seg('*/openai/*'), 'staging/openai')).toBe(true);
     expect(patternCoversNamespace(seg('production/key'), 'production')).toBe(false);
-    const scope = parseScope('secrets:read:production/* secrets:list:staging/*');
+    const scope = parseScope('secrets:write:production/* secrets:list:staging/*');
     expect(scopeAllowsList(scope, 'production')).toBe(false);
     expect(scopeAllowsList(scope, 'staging/app')).toBe(true);
+  });
+
+  it('lets a read grant list the namespaces it covers, and no wider one', () => {
+    const scope = parseScope('secrets:read:production/stripe/*');
+    expect(scopeAllowsList(scope, 'production/stripe')).toBe(true);
+    expect(scopeAllowsList(scope, 'production/stripe/live')).toBe(true);
+    expect(scopeAllowsList(scope, 'production')).toBe(false);
+    expect(scopeAllowsList(scope, 'production/openai')).toBe(false);
+    expect(scopeAllowsList(parseScope('secrets:rotate:production/stripe/*'), 'production/stripe')).toBe(false);
+    // A child may hold the listing its parent's read grant implies, never the reverse.
+    expect(scopeWithin(parseScope('secrets:list:production/stripe/*'), scope)).toBe(true);
+    expect(scopeWithin(scope, parseScope('secrets:list:production/stripe/*'))).toBe(false);
   });
 
   it.each([

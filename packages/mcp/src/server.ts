@@ -152,7 +152,7 @@ export function createAgentVaultMcpServer(options: AgentVaultMcpOptions): McpSer
           cursor: args.cursor,
           ...credentialFor(args.token_id),
         });
-        return text({ items: page.items.map(metadataView), total: page.total, next_cursor: page.nextCursor });
+        return text({ items: page.items.map(metadataView), total: page.total, next_cursor: page.nextCursor ?? null });
       } catch (error) {
         return toolError(error);
       }

@@ -151,6 +151,8 @@ async def test_import_env_dry_run_overwrite_and_tiers(vault: AgentVault, prefix:
     skipped = await vault.import_env(env, prefix)
     assert (skipped.created, skipped.updated, skipped.skipped) == (0, 0, 1)
     assert skipped.skipped_secrets[0].reason == "exists"
+    # A skipped secret reports its stored tier (sensitive), not the tier this import asked for (standard).
+    assert (skipped.skipped_secrets[0].path, skipped.skipped_secrets[0].tier) == (f"{prefix}/DB_PASSWORD", "sensitive")
     overwritten = await vault.import_env(env, prefix, overwrite=True)
     assert (overwritten.updated, overwritten.secrets[0].status) == (1, "updated")
     assert (await vault.get_secret(f"{prefix}/DB_PASSWORD")).value == "changed"

@@ -38,7 +38,7 @@ before anything is printed. Round trip:
             if (!item.path.startsWith(prefix) || key === '' || key.includes('/')) nested.push(item.path);
             else direct.push(item);
           }
-          cursor = page.nextCursor;
+          cursor = page.nextCursor ?? null;
         } while (cursor);
 
         const entries: { key: string; path: string; version: number; value: string }[] = [];

@@ -59,7 +59,14 @@ function remapLine(batch: EnvBatch, line: number): number {
 
 function remapped(batch: EnvBatch, result: ImportResult): ImportResult {
   const fix = <T extends { line: number }>(items: T[]) => items.map((item) => ({ ...item, line: remapLine(batch, item.line) }));
-  return { created: fix(result.created), updated: fix(result.updated), skipped: fix(result.skipped), dryRun: result.dryRun };
+  return {
+    created: fix(result.created),
+    updated: fix(result.updated),
+    skipped: fix(result.skipped),
+    dryRun: result.dryRun,
+    counts: result.counts,
+    secrets: fix(result.secrets),
+  };
 }
 
 function remappedIssues(batch: EnvBatch, issues: ValidationIssue[]): ValidationIssue[] {
@@ -76,6 +83,12 @@ function merged(results: ImportResult[], dryRun: boolean): ImportResult {
     updated: results.flatMap((r) => r.updated),
     skipped: results.flatMap((r) => r.skipped),
     dryRun,
+    counts: {
+      created: results.reduce((n, r) => n + r.counts.created, 0),
+      updated: results.reduce((n, r) => n + r.counts.updated, 0),
+      skipped: results.reduce((n, r) => n + r.counts.skipped, 0),
+    },
+    secrets: results.flatMap((r) => r.secrets),
   };
 }
 
@@ -133,7 +146,12 @@ async function importBatches(
 
 function printSummary(ctx: CommandContext, namespace: string, result: ImportResult): void {
   const where = namespace ? `namespace ${namespace}` : 'the top level';
-  ctx.io.stdout.write(result.dryRun ? `Dry run into ${where}: nothing was written\n` : `Imported into ${where}\n`);
+  const { created, updated, skipped } = result.counts;
+  ctx.io.stdout.write(
+    result.dryRun
+      ? `Dry run into ${where}: nothing was written (would create ${created}, update ${updated}, skip ${skipped})\n`
+      : `Imported ${created + updated} secrets into ${where} (${created} created, ${updated} updated), skipped ${skipped}\n`,
+  );
   const paths = (items: { path: string }[]) => some(items.map((i) => i.path), 5);
   const exists = result.skipped.filter((s) => s.reason === 'exists');
   const trashed = result.skipped.filter((s) => s.reason === 'trashed');
@@ -148,6 +166,12 @@ function printSummary(ctx: CommandContext, namespace: string, result: ImportResu
       ['skipped (in trash)', trashed.length, paths(trashed)],
     ],
   );
+  // Each entry with the tier it has in the vault (a skipped one: the tier already stored).
+  const entries = [
+    ...result.secrets.map((s) => ({ ...s, result: verb(s.outcome, `would be ${s.outcome}`) })),
+    ...result.skipped.map((s) => ({ ...s, result: `skipped (${s.reason === 'exists' ? 'exists' : 'in trash'})` })),
+  ].sort((a, b) => a.line - b.line);
+  printTable(ctx.io.stdout, ['path', 'tier', 'result'], entries.map((e) => [e.path, e.tier, e.result]));
   if (exists.length > 0) ctx.io.stderr.write('Existing secrets were left alone; pass --overwrite to update them.\n');
 }
 
@@ -193,11 +217,7 @@ are checked batch by batch first, then written batch by batch with a progress ba
             ? await importBatches(ctx, ctx.vault, batches, options)
             : await ctx.vault.importEnv(text, { ...options, signal: ctx.io.signal });
         if (ctx.json) {
-          printJson(ctx.io.stdout, {
-            namespace: o.namespace ?? '',
-            ...result,
-            counts: { created: result.created.length, updated: result.updated.length, skipped: result.skipped.length },
-          });
+          printJson(ctx.io.stdout, { namespace: o.namespace ?? '', ...result });
         } else {
           printSummary(ctx, o.namespace ?? '', result);
         }

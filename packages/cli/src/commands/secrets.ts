@@ -111,12 +111,21 @@ export function registerSecretCommands(program: Command, io: CliIo): void {
     .option('--all', 'fetch every page')
     .addOption(tierOption('--tier <tier>', 'only this tier'))
     .addOption(typeOption('--type <type>', 'only this type'))
+    .option('--tag <key=value>', 'only secrets with this tag; repeat for more (all must match)', pairs('key=value'))
     .option('--trashed', 'list the trash instead (the last column is then the purge time)')
     .action(
-      act<{ limit: number; cursor?: string; all?: boolean; tier?: Tier; type?: SecretType; trashed?: boolean }>(
+      act<{
+        limit: number;
+        cursor?: string;
+        all?: boolean;
+        tier?: Tier;
+        type?: SecretType;
+        tag?: Record<string, string>;
+        trashed?: boolean;
+      }>(
         io,
         async (ctx, [namespace], o) => {
-          let page: SecretList = { items: [], nextCursor: o.cursor ?? null, total: 0 };
+          let page: SecretList = { items: [], total: 0, ...(o.cursor ? { nextCursor: o.cursor } : {}) };
           const items: SecretMetadata[] = [];
           do {
             page = await ctx.vault.listSecrets(namespace ?? '', {
@@ -124,13 +133,14 @@ export function registerSecretCommands(program: Command, io: CliIo): void {
               cursor: page.nextCursor,
               tier: o.tier,
               type: o.type,
+              tags: o.tag,
               trashed: o.trashed,
               signal: ctx.io.signal,
             });
             items.push(...page.items);
           } while (o.all && page.nextCursor);
           if (ctx.json) {
-            printJson(ctx.io.stdout, { items, nextCursor: page.nextCursor, total: page.total });
+            printJson(ctx.io.stdout, { items, nextCursor: page.nextCursor ?? null, total: page.total });
             return;
           }
           const head = ['path', 'version', 'tier', 'type', 'updated', o.trashed ? 'purge at' : 'expires'];

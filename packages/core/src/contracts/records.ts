@@ -37,6 +37,19 @@ export interface SecretRecord {
    * null. At most one at a time; it is readable by number but never served as the current value.
    */
   pendingVersion: number | null;
+  /**
+   * This secret's version-history retention, overriding the vault's; absent or null = the vault's.
+   * `{ days: null, versions: null }` keeps every version. Optional so records written before it exist.
+   */
+  versionRetention?: VersionRetention | null;
+}
+
+/** How long old versions are kept (domain/version-retention): null bounds do not apply. */
+export interface VersionRetention {
+  /** Keep a replaced version this many days after it was replaced. */
+  days: number | null;
+  /** Keep at most this many versions, newest first, the current one included. */
+  versions: number | null;
 }
 
 /** When and how a secret rotates itself. */
@@ -83,6 +96,8 @@ export const AUDIT_EVENT_TYPES = [
   'secret.delete',
   'secret.restore',
   'secret.destroy',
+  /** Old versions destroyed by the version-retention policy (maintenance); details name them. */
+  'secret.prune',
   'secret.list',
   'secret.versions',
   'secret.import',

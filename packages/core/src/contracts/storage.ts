@@ -41,7 +41,9 @@ import type {
 export const STORE_TENANT = '*';
 
 /** Metadata a version write may change; an absent key leaves the field as it is, `null` clears it. */
-export type SecretPatch = Partial<Pick<SecretRecord, 'type' | 'tier' | 'description' | 'tags' | 'expiresAt' | 'rotation'>>;
+export type SecretPatch = Partial<
+  Pick<SecretRecord, 'type' | 'tier' | 'description' | 'tags' | 'expiresAt' | 'rotation' | 'versionRetention'>
+>;
 
 /**
  * How an audited read ended, in this order of precedence (core's `readOutcome` in domain/read-outcome

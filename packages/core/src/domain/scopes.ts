@@ -98,8 +98,12 @@ export function patternMatches(pattern: readonly string[], path: readonly string
   return pattern[last] === '*' || pattern[last] === path[last];
 }
 
+/**
+ * Does a grant of `granted` cover `needed`? A read grant also covers listing the paths it
+ * matches: a holder can read every one of them, so their metadata reveals nothing more.
+ */
 function actionCovers(granted: ScopeAction, needed: ScopeAction): boolean {
-  return granted === '*' || granted === needed;
+  return granted === '*' || granted === needed || (granted === 'read' && needed === 'list');
 }
 
 /** May a holder of `scope` do `action` on `path`? */
@@ -122,7 +126,7 @@ export function patternCoversNamespace(pattern: readonly string[], namespace: st
   return true;
 }
 
-/** May a holder of `scope` list everything under `namespace`? */
+/** May a holder of `scope` list everything under `namespace`? (a `list`, `read` or `*` grant covering it) */
 export function scopeAllowsList(scope: Scope, namespace: string): boolean {
   return scope.grants.some(
     (g) => actionCovers(g.action, 'list') && patternCoversNamespace(g.segments, namespace),

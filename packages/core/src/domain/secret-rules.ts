@@ -20,6 +20,7 @@ export function applySecretPatch(secret: SecretRecord, patch: SecretPatch): Secr
   if (patch.tags !== undefined) next.tags = { ...patch.tags };
   if (patch.expiresAt !== undefined) next.expiresAt = patch.expiresAt;
   if (patch.rotation !== undefined) next.rotation = patch.rotation && { ...patch.rotation };
+  if (patch.versionRetention !== undefined) next.versionRetention = patch.versionRetention && { ...patch.versionRetention };
   return next;
 }
 

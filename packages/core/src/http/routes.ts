@@ -149,6 +149,7 @@ export const routes: Route[] = [
           tags: body.tags,
           expiresAt: body.expires_at,
           expiresInDays: body.expires_in_days,
+          versionRetention: body.version_retention,
         },
         call,
       );
@@ -168,6 +169,7 @@ export const routes: Route[] = [
         cursor: query.cursor,
         tier: query.tier,
         type: query.type,
+        tags: query.tag,
         trashed: query.trashed,
         ...call,
       });
@@ -209,6 +211,7 @@ export const routes: Route[] = [
           tags: body.tags,
           expiresAt: body.expires_at,
           expiresInDays: body.expires_in_days,
+          versionRetention: body.version_retention,
           expectedVersion: body.expected_version,
         },
         call,

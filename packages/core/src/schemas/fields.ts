@@ -87,6 +87,17 @@ export const rotationField = z.strictObject({
   gracePeriodSeconds: z.number().int().min(0).max(365 * 86_400).default(0),
 });
 
+/**
+ * A secret's version-history retention (domain/version-retention): keep replaced versions `days`
+ * days and/or at most `versions` versions; a null bound does not apply. `null` = the vault's policy.
+ */
+export const versionRetentionField = z
+  .strictObject({
+    days: z.number().int().min(1).max(36_500).nullable().default(null),
+    versions: z.number().int().min(1).max(100_000).nullable().default(null),
+  })
+  .meta({ description: 'Keep replaced versions `days` days and/or at most `versions` versions; null = no bound' });
+
 /** A point in time: a Date, an ISO-8601 string or ms since the epoch; parsed to ms. */
 export const instantField = z
   .union([z.date(), z.iso.datetime({ offset: true }), z.number().int().nonnegative()])

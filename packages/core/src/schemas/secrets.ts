@@ -14,6 +14,7 @@ import {
   tierField,
   valueField,
   versionField,
+  versionRetentionField,
 } from './fields';
 
 export const tenantField = z
@@ -73,6 +74,8 @@ export function secretSchemas(maxValueBytes: number) {
     tags: tagsField.optional(),
     /** Rotate automatically with a registered handler; null turns it off. */
     rotation: rotationField.nullable().optional(),
+    /** This secret's version retention, overriding the vault's; null = the vault's. */
+    versionRetention: versionRetentionField.nullable().optional(),
     ...expiryShape,
   };
   return {

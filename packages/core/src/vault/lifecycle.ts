@@ -4,7 +4,8 @@
  * decided by storage (a lease, a compare-and-set, a claim), so any number of instances may run
  * maintenance at once and each piece of work still happens once.
  */
-import { type ExpiryWarningKind, expiryWarningId, type SecretRecord } from '../contracts/records';
+import { type ExpiryWarningKind, expiryWarningId, type SecretRecord, type VersionRecord } from '../contracts/records';
+import type { RecordWrite, VersionKey } from '../contracts/storage';
 import { AgentVaultConflictError, AgentVaultError, AgentVaultNotFoundError } from '../errors';
 import { parsePath } from '../schemas/fields';
 import { type CallOptions, callSchema } from '../schemas/secrets';
@@ -13,13 +14,15 @@ import { alreadyAudited, auditablePath, auditFailure, type OperationFacts, opera
 import { authorizeSecret, authorizeTier, type CallContext, consumeUse, tierLimit } from './authorization';
 import { emitEvent } from './events';
 import { registerRotationHandler, type RotationHandler, rotateStaged } from './rotation';
-import { conflictOf, put } from './records';
+import { commitWithRetry, conflictOf, keyOf, put } from './records';
+import { retentionFor, versionsToPrune } from '../domain/version-retention';
 import type { Runtime } from './runtime';
 import { destroySecret, readSecretRecord } from './secret-store';
 import type { RotateResult } from './views';
 
 const DAY_MS = 86_400_000;
 const PAGE = 100;
+const RETENTION_PAGE = 500;
 
 export interface MaintenanceReport {
   /** Trashed secrets destroyed because their retention ended. */
@@ -29,6 +32,8 @@ export interface MaintenanceReport {
   /** Expiry warnings sent (each fires once per secret, expiry date and kind, across instances). */
   warnings: number;
   rotations: { rotated: number; failed: number; busy: number; superseded: number };
+  /** Old versions destroyed by version-history retention (one `secret.prune` event per secret). */
+  versionsPruned: number;
   /** Steps that failed for a reason other than another instance getting there first. */
   errors: number;
 }
@@ -183,7 +188,74 @@ function maintenanceSteps(rt: Runtime) {
     }
   }
 
-  return { purgeTrash, expireApprovals, warnExpiring, runDueRotations };
+  /**
+   * Destroy one secret's versions its retention policy no longer keeps: delete the version records
+   * (ciphertext and wrapped key with them) expecting the revisions read, on the condition that the
+   * secret is unchanged, with one `secret.prune` event naming them. A lost race re-reads.
+   */
+  async function pruneSecret(tenant: string, path: string, now: number): Promise<number> {
+    return commitWithRetry(async () => {
+      const secret = await readSecretRecord(rt, tenant, path);
+      const policy = secret ? retentionFor(secret.record, rt.config.versionRetention) : null;
+      if (!secret || !policy) return 0;
+      const stored = await storage.getRecords(
+        Array.from({ length: secret.record.latestVersion }, (_, i) => keyOf.version(tenant, path, i + 1)),
+      );
+      const versions = stored.flatMap((s) => (s ? [{ ...(s.record as VersionRecord), rev: s.rev }] : []));
+      const prune = new Set(versionsToPrune(secret.record, versions, policy, now));
+      if (prune.size === 0) return 0;
+      const writes: RecordWrite[] = [{ op: 'check', key: keyOf.secret(tenant, path), expect: secret.rev }];
+      for (const v of versions) {
+        if (prune.has(v.version)) writes.push({ op: 'delete', key: keyOf.version(tenant, path, v.version), expect: v.rev });
+      }
+      const call = systemCall(tenant, 'maintenance');
+      const event = successEvent(rt, call, 'secret.prune', path, secret.record.currentVersion, {
+        versions: [...prune].join(','),
+        count: prune.size,
+        reason: 'version retention',
+      });
+      await storage.commit({ writes, events: [event] });
+      return prune.size;
+    });
+  }
+
+  /**
+   * Walk every stored version (store-wide, by tenant, path and version) and prune each secret that
+   * has more than one: a single version is always current, so it is never a candidate.
+   */
+  async function pruneVersions(now: number, report: MaintenanceReport): Promise<void> {
+    let after: VersionKey | null = null;
+    let group: { tenant: string; path: string; count: number } | null = null;
+    const finish = async (done: { tenant: string; path: string; count: number } | null) => {
+      if (!done || done.count < 2) return;
+      await each(
+        [done],
+        () => ({ type: 'secret.prune', path: done.path }),
+        async () => {
+          const pruned = await pruneSecret(done.tenant, done.path, now);
+          report.versionsPruned += pruned;
+          return pruned > 0;
+        },
+        report,
+      );
+    };
+    for (;;) {
+      const page = await storage.listWrappedKeys({ after, limit: RETENTION_PAGE });
+      for (const key of page) {
+        if (group && group.tenant === key.tenant && group.path === key.path) group.count++;
+        else {
+          await finish(group);
+          group = { tenant: key.tenant, path: key.path, count: 1 };
+        }
+      }
+      const last = page.at(-1);
+      if (!last || page.length < RETENTION_PAGE) break;
+      after = { tenant: last.tenant, path: last.path, version: last.version };
+    }
+    await finish(group);
+  }
+
+  return { purgeTrash, expireApprovals, warnExpiring, runDueRotations, pruneVersions };
 }
 
 export function lifecycleOperations(rt: Runtime) {
@@ -224,7 +296,7 @@ export function lifecycleOperations(rt: Runtime) {
   /**
    * One maintenance pass at `now` (default: the vault's clock): purge the trash past its retention
    * (crypto-shredding every version), expire undecided approval requests, send expiry warnings,
-   * run due rotations. Safe to run on many instances at once.
+   * run due rotations, destroy old versions past their retention. Safe to run on many instances at once.
    */
   async function runMaintenance(now?: number | Date): Promise<MaintenanceReport> {
     const at = now === undefined ? rt.clock.now() : typeof now === 'number' ? now : now.getTime();
@@ -235,6 +307,7 @@ export function lifecycleOperations(rt: Runtime) {
       approvalsExpired: 0,
       warnings: 0,
       rotations: { rotated: 0, failed: 0, busy: 0, superseded: 0 },
+      versionsPruned: 0,
       errors: 0,
     };
     const steps = maintenanceSteps(pass);
@@ -242,6 +315,7 @@ export function lifecycleOperations(rt: Runtime) {
     await steps.expireApprovals(at, report);
     await steps.warnExpiring(at, report);
     await steps.runDueRotations(at, report);
+    await steps.pruneVersions(at, report);
     return report;
   }
 

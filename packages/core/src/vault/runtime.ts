@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { KeyWrapper } from '../contracts/key-wrapper';
-import type { TokenRecord } from '../contracts/records';
+import type { TokenRecord, VersionRetention } from '../contracts/records';
 import type { StorageAdapter } from '../contracts/storage';
 import { DataKeyCache, type DataKeyCacheOptions } from '../crypto/dek-cache';
 import { type GuardedKeyWrapper, guardKeyWrapper } from '../crypto/guarded-key-wrapper';
@@ -35,6 +35,12 @@ export interface VaultOptions {
   maxValueBytes?: number;
   /** How long deleted secrets stay restorable. Default 30 days. */
   trashRetentionSeconds?: number;
+  /**
+   * Version history retention for every secret without its own (`versionRetention` on the secret):
+   * maintenance destroys replaced versions older than `days` and beyond the newest `versions`.
+   * The current version, a pending one and one inside its grace period are always kept. Default: keep all.
+   */
+  versionRetention?: { days?: number | null; versions?: number | null } | null;
   /** Unwrapped data-key cache bounds. */
   dataKeyCache?: DataKeyCacheOptions;
   /** Sealing the audit trail (vault/audit-seal): a checkpoint every N events or T seconds, whichever first. */
@@ -68,6 +74,8 @@ export interface VaultConfig {
   defaultActor: string;
   maxValueBytes: number;
   trashRetentionMs: number;
+  /** null = keep every version (unless a secret has its own policy). */
+  versionRetention: VersionRetention | null;
   audit: AuditSettings;
   defaultTokenTtlSeconds: number;
   maxTokenTtlSeconds: number;
@@ -111,6 +119,16 @@ function positiveInt(name: string, value: number): number {
   return value;
 }
 
+function vaultRetention(policy: VaultOptions['versionRetention']): VersionRetention | null {
+  const days = policy?.days ?? null;
+  const versions = policy?.versions ?? null;
+  if (days === null && versions === null) return null;
+  return {
+    days: days === null ? null : positiveInt('versionRetention.days', days),
+    versions: versions === null ? null : positiveInt('versionRetention.versions', versions),
+  };
+}
+
 export function createRuntime(options: VaultOptions): Runtime {
   if (!options?.storage) throw new TypeError('createVault: `storage` (a StorageAdapter) is required');
   if (!options.keys) throw new TypeError('createVault: `keys` (a KeyWrapper) is required');
@@ -121,6 +139,7 @@ export function createRuntime(options: VaultOptions): Runtime {
     maxValueBytes,
     trashRetentionMs:
       positiveInt('trashRetentionSeconds', options.trashRetentionSeconds ?? 30 * 86_400) * 1000,
+    versionRetention: vaultRetention(options.versionRetention),
     audit: {
       sealEvery: positiveInt('audit.sealEvery', options.audit?.sealEvery ?? 1000),
       sealIntervalMs: positiveInt('audit.sealIntervalSeconds', options.audit?.sealIntervalSeconds ?? 60) * 1000,

@@ -1,7 +1,7 @@
 /** The secret operations: create, read, update, rotate, roll back, list, delete, restore, import. */
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { AuditDetails, AuditEventType, SecretRecord } from '../contracts/records';
+import type { AuditDetails, AuditEventType, SecretRecord, VersionRetention } from '../contracts/records';
 import type { ReadOutcome, SecretPatch } from '../contracts/storage';
 import { type Tier, tiersUpTo } from '../domain/classification';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
@@ -81,12 +81,22 @@ export interface ImportedSecret {
   line: number;
 }
 
+export type ImportOutcome = 'created' | 'updated' | 'skipped';
+
+/**
+ * The result of an import. Every tier is the STORED one: a skipped entry reports the tier of the
+ * secret already there, never the tier the import asked for (with `dryRun`, the tier it would store).
+ */
 export interface ImportResult {
   created: ImportedSecret[];
   updated: ImportedSecret[];
   /** Existing paths left alone (without `overwrite`), and trashed paths (always). */
   skipped: Array<ImportedSecret & { reason: 'exists' | 'trashed' }>;
   dryRun: boolean;
+  /** How many entries were created, updated and skipped. */
+  counts: Record<ImportOutcome, number>;
+  /** The secrets imported (created or updated; with `dryRun`, that would be) in file order, with the outcome. */
+  secrets: Array<ImportedSecret & { outcome: Exclude<ImportOutcome, 'skipped'> }>;
 }
 
 /** A writer that loses a check-and-set race it did not ask for retries for this long. */
@@ -103,6 +113,7 @@ interface MetadataInput {
   tags?: Record<string, string> | undefined;
   expiresAt?: number | null | undefined;
   expiresInDays?: number | undefined;
+  versionRetention?: VersionRetention | null | undefined;
 }
 
 function patchFrom(input: MetadataInput, now: number): SecretPatch {
@@ -116,6 +127,7 @@ function patchFrom(input: MetadataInput, now: number): SecretPatch {
   if (input.rotation !== undefined) {
     patch.rotation = input.rotation && { ...input.rotation, nextAt: now + input.rotation.everySeconds * 1000, failures: 0 };
   }
+  if (input.versionRetention !== undefined) patch.versionRetention = input.versionRetention;
   return patch;
 }
 
@@ -212,6 +224,8 @@ export function secretOperations(rt: Runtime) {
       purgeAt: null,
       rotation: patch.rotation ?? null,
       pendingVersion: null,
+      // Written only when given, so records of secrets without their own policy keep their shape.
+      ...(patch.versionRetention ? { versionRetention: patch.versionRetention } : {}),
     };
     const version = await sealVersion(rt, call, path, 1, value, now);
     const event = successEvent(rt, call, 'secret.create', path, 1, { tier: secret.tier, type: secret.type });
@@ -587,12 +601,19 @@ export function secretOperations(rt: Runtime) {
 
       // Plan from what exists, record the plan, then write: each write is atomic and audited on
       // its own, and a one-entry import is atomic as a whole.
-      const result: ImportResult = { created: [], updated: [], skipped: [], dryRun: opts.dryRun };
+      const result: ImportResult = {
+        created: [],
+        updated: [],
+        skipped: [],
+        dryRun: opts.dryRun,
+        counts: { created: 0, updated: 0, skipped: 0 },
+        secrets: [],
+      };
       const writes: Array<{ item: ImportedSecret; value: string; exists: boolean }> = [];
       for (const { value, explicitTier, ...item } of planned) {
         const existing = (await readSecretRecord(rt, call.tenant, item.path))?.record ?? null;
-        if (existing?.trashedAt != null) result.skipped.push({ ...item, reason: 'trashed' });
-        else if (existing && !opts.overwrite) result.skipped.push({ ...item, reason: 'exists' });
+        if (existing?.trashedAt != null) result.skipped.push({ ...item, tier: existing.tier, reason: 'trashed' });
+        else if (existing && !opts.overwrite) result.skipped.push({ ...item, tier: existing.tier, reason: 'exists' });
         else {
           // An overwrite never lowers a secret's tier by omission: without a tier for it, it keeps its own.
           if (existing && !explicitTier) {
@@ -603,6 +624,11 @@ export function secretOperations(rt: Runtime) {
           writes.push({ item, value, exists: existing !== null });
         }
       }
+      result.counts = { created: result.created.length, updated: result.updated.length, skipped: result.skipped.length };
+      for (const outcome of ['created', 'updated'] as const) {
+        for (const { path, tier, line } of result[outcome]) result.secrets.push({ path, tier, line, outcome });
+      }
+      result.secrets.sort((a, b) => a.line - b.line);
       await appendEvent(
         rt,
         successEvent(rt, call, 'secret.import', opts.namespace || null, null, {

@@ -343,11 +343,13 @@ def to_import_result(data: object) -> ImportResult:
         return out
 
     created, updated, skipped = lines("created"), lines("updated"), lines("skipped")
+    # The server's `counts` when it sends them (older servers: the lengths of the lists).
+    counts = _Fields(f.raw("counts") or {"created": len(created), "updated": len(updated), "skipped": len(skipped)}, "import counts")
     return ImportResult(
-        created=len(created),
-        updated=len(updated),
-        skipped=len(skipped),
+        created=counts.integer("created"),
+        updated=counts.integer("updated"),
+        skipped=counts.integer("skipped"),
         dry_run=f.flag("dry_run"),
-        secrets=created + updated,
+        secrets=sorted(created + updated, key=lambda s: s.line),
         skipped_secrets=skipped,
     )

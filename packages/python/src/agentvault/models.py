@@ -268,7 +268,8 @@ class ImportedSecret:
 @dataclass
 class ImportResult:
     """``created``, ``updated`` and ``skipped`` are counts; ``secrets`` lists the created and updated
-    ones (with ``dry_run``, what would be), ``skipped_secrets`` the rest."""
+    ones in file order (with ``dry_run``, what would be), ``skipped_secrets`` the rest. Every ``tier``
+    is the stored one: a skipped secret reports the tier it already has, not the one asked for."""
 
     created: int
     updated: int

@@ -7,6 +7,9 @@
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES } from '../../contracts/records';
 import {
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
+  MAX_TAGS,
   descriptionField,
   namespaceField,
   noteField,
@@ -16,6 +19,7 @@ import {
   tagsField,
   tierField,
   versionField,
+  versionRetentionField,
 } from '../../schemas/fields';
 import { pathProblem } from '../../domain/paths';
 import { MAX_PAGE_SIZE } from '../../schemas/secrets';
@@ -45,6 +49,10 @@ const metadataFields = {
     .optional()
     .meta({ description: 'Reads answer 410 after this; null clears it' }),
   expires_in_days: z.number().int().positive().max(36_500).optional(),
+  version_retention: versionRetentionField
+    .nullable()
+    .optional()
+    .meta({ description: 'This secret\'s version history retention ({days, versions}); null = the vault\'s policy' }),
 };
 
 export const createSecretBody = z
@@ -155,6 +163,40 @@ export const deleteSecretQuery = z.strictObject({
     .meta({ description: 'Destroy every version instead of moving to the trash' }),
 });
 
+/**
+ * `tag=key:value`, repeatable: secrets carrying every tag given. The key ends at the first `:`
+ * (tag values may hold `:`, as in `scopes:repo,read:org`; a key holding `:` cannot be filtered on).
+ */
+const tagFilters = repeated(
+  z
+    .string()
+    .max(MAX_TAG_KEY_LENGTH + 1 + MAX_TAG_VALUE_LENGTH)
+    .regex(/^[A-Za-z0-9_./-]+:/, 'expected key:value')
+    .meta({ example: 'team:ml' }),
+)
+  .transform((items, ctx) => {
+    const tags: Record<string, string> = {};
+    for (const item of Array.isArray(items) ? items : [items]) {
+      const at = item.indexOf(':');
+      const key = item.slice(0, at);
+      const value = item.slice(at + 1);
+      if (key in tags && tags[key] !== value) {
+        ctx.addIssue({ code: 'custom', message: `tag ${key} is given twice with different values`, input: item });
+        return z.NEVER;
+      }
+      tags[key] = value;
+    }
+    if (Object.keys(tags).length > MAX_TAGS) {
+      ctx.addIssue({ code: 'custom', message: `at most ${MAX_TAGS} tags`, input: items });
+      return z.NEVER;
+    }
+    return tags;
+  })
+  .meta({
+    description:
+      'key:value; repeat for several (all must match). The key ends at the first ":"; served from the tag index',
+  });
+
 export const listSecretsQuery = z.strictObject({
   namespace: namespaceField.optional().meta({ description: 'Path prefix on a segment boundary; "" = all' }),
   limit: intText(1, MAX_PAGE_SIZE)
@@ -163,6 +205,7 @@ export const listSecretsQuery = z.strictObject({
   cursor: cursor.optional(),
   tier: repeated(tierField).optional(),
   type: repeated(secretTypeField).optional(),
+  tag: tagFilters.optional(),
   trashed: boolText.optional().meta({ description: 'List the trash instead of live secrets' }),
 });
 

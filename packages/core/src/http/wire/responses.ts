@@ -185,6 +185,13 @@ export const importResultWire = z
     updated: z.array(importedSecret),
     skipped: z.array(importedSecret.extend({ reason: z.enum(['exists', 'trashed']) })),
     dry_run: z.boolean(),
+    counts: z.object({
+      created: z.number().int(),
+      updated: z.number().int(),
+      skipped: z.number().int(),
+    }),
+    /** The created and updated entries in file order, with their stored tiers. */
+    secrets: z.array(importedSecret.extend({ outcome: z.enum(['created', 'updated']) })),
   })
   .meta({ id: 'ImportResult' });
 

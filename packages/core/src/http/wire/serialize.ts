@@ -232,5 +232,12 @@ export function auditPageToWire(page: AuditPage): Wire<typeof auditPageWire> {
 }
 
 export function importResultToWire(r: ImportResult): Wire<typeof importResultWire> {
-  return { created: r.created, updated: r.updated, skipped: r.skipped, dry_run: r.dryRun };
+  return {
+    created: r.created,
+    updated: r.updated,
+    skipped: r.skipped,
+    dry_run: r.dryRun,
+    counts: r.counts,
+    secrets: r.secrets,
+  };
 }

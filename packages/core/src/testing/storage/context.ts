@@ -60,6 +60,7 @@ export const STORAGE_SUITE_GROUPS = [
   'tamper',
   'two-instances',
   'lifecycle',
+  'retention',
   'faults',
   'leaks',
   'token-model',

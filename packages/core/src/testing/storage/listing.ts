@@ -106,4 +106,27 @@ export function listingTests(ctx: SuiteContext): void {
     expect(await paths({ tags: { team: 'a', env: 'prod' } })).toEqual(['f/one']);
     expect((await vault.listSecrets('f', { type: 'api_key', tags: { team: 'b' } })).total).toBe(1);
   });
+
+  it('keeps a tag filter right as tags change, secrets move to the trash and are destroyed, and pages it', async () => {
+    const { vault } = ctx.setup();
+    for (let i = 0; i < 7; i++) {
+      await vault.createSecret({ path: `tg/s-${i}`, value: 'v', tags: { team: i % 2 ? 'odd' : 'even' } });
+    }
+    await vault.createSecret({ path: 'tg-other/x', value: 'v', tags: { team: 'even' } });
+    const paths = async (tags: Record<string, string>, trashed = false) =>
+      (await vault.listSecrets('tg', { tags, trashed })).items.map((i) => i.path);
+    expect(await paths({ team: 'even' })).toEqual(['tg/s-0', 'tg/s-2', 'tg/s-4', 'tg/s-6']);
+    await vault.updateSecret('tg/s-0', { tags: { team: 'odd', pinned: 'yes' } });
+    await vault.deleteSecret('tg/s-2');
+    await vault.deleteSecret('tg/s-4', { permanent: true });
+    expect(await paths({ team: 'even' })).toEqual(['tg/s-6']);
+    expect(await paths({ team: 'even' }, true)).toEqual(['tg/s-2']);
+    expect(await paths({ team: 'odd', pinned: 'yes' })).toEqual(['tg/s-0']);
+    expect(await paths({ team: 'odd' })).toEqual(['tg/s-0', 'tg/s-1', 'tg/s-3', 'tg/s-5']);
+    const first = await vault.listSecrets('tg', { tags: { team: 'odd' }, limit: 3 });
+    expect([first.items.length, first.total]).toEqual([3, 4]);
+    const rest = await vault.listSecrets('tg', { tags: { team: 'odd' }, limit: 3, cursor: first.nextCursor });
+    expect(rest.items.map((i) => i.path)).toEqual(['tg/s-5']);
+    expect((await vault.listSecrets('', { tags: { team: 'even' } })).items.map((i) => i.path)).toEqual(['tg-other/x', 'tg/s-6']);
+  });
 }

@@ -282,6 +282,21 @@ export function secretTests(ctx: SuiteContext): void {
     const result = await vault.importEnv(env, options);
     expect(result.created).toHaveLength(4);
     expect(result.skipped.map((s) => [s.path, s.reason])).toEqual([['production/EXISTING', 'exists']]);
+    expect(result.counts).toEqual({ created: 4, updated: 0, skipped: 1 });
+    expect(result.secrets.map((s) => [s.path, s.tier, s.outcome])).toEqual([
+      ['production/DB_URL', 'critical', 'created'],
+      ['production/STRIPE_KEY', 'sensitive', 'created'],
+      ['production/OPENAI_KEY', 'standard', 'created'],
+      ['production/MULTI', 'standard', 'created'],
+    ]);
+    // A skipped entry reports the stored tier, not the one the import asked for.
+    const retiered = await vault.importEnv('DB_URL=x\nOPENAI_KEY=y', { namespace: 'production', tier: 'critical' });
+    expect(retiered.counts).toEqual({ created: 0, updated: 0, skipped: 2 });
+    expect(retiered.secrets).toEqual([]);
+    expect(retiered.skipped.map((s) => [s.path, s.tier])).toEqual([
+      ['production/DB_URL', 'critical'],
+      ['production/OPENAI_KEY', 'standard'],
+    ]);
     expect((await vault.getSecret('production/MULTI')).value).toBe('line one\nline two');
     expect((await vault.getSecret('production/DB_URL')).tier).toBe('critical');
     expect((await vault.getSecret('production/EXISTING')).value).toBe('keep-me');

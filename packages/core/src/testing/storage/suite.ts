@@ -14,6 +14,7 @@ import { faultTests } from './faults';
 import { leakTests } from './leaks';
 import { listingTests } from './listing';
 import { recordTests } from './records';
+import { retentionTests } from './retention';
 import { safetyTests } from './safety';
 import { secretTests } from './secrets';
 import { tamperTests } from './tamper';
@@ -36,6 +37,7 @@ const GROUPS: Record<StorageSuiteGroup, (ctx: SuiteContext) => void> = {
   'tamper': tamperTests,
   'two-instances': twoInstanceTests,
   'lifecycle': lifecycleTests,
+  'retention': retentionTests,
   'faults': faultTests,
   'leaks': leakTests,
   'token-model': tokenModelTests,

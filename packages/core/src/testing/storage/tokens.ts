@@ -51,6 +51,9 @@ export function tokenTests(ctx: SuiteContext): void {
     await expect(vault.listSecrets('production', { token: token.value! })).rejects.toBeInstanceOf(
       AgentVaultPermissionError,
     );
+    // A read grant implies listing the paths it covers (and no wider namespace).
+    const listed = await vault.listSecrets('production/openai', { token: token.value! });
+    expect(listed.items.map((i) => i.path)).toEqual(['production/openai/api-key']);
     const refusals = await allEvents(vault, { actor: `token:${token.id}`, success: false });
     expect(refusals.map((e) => [e.type, e.error])).toEqual([
       ['secret.list', 'permission_denied'],

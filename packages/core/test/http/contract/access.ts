@@ -111,6 +111,13 @@ export function accessContract(ctx: ContractContext): void {
       required_scope: 'secrets:read:production/stripe/*',
     });
     expect(refused.message).toContain('\'secrets:read:production/openai/*\'');
+    // The read grant lists the namespace it covers, and nothing wider.
+    const listed = await agent.request('GET', `/secrets?namespace=${enc('production/openai')}`);
+    expect(listed.status).toBe(200);
+    expect((listed.body.items as { path: string }[]).map((i) => i.path)).toEqual(['production/openai/api-key']);
+    expect(
+      expectError(await agent.request('GET', `/secrets?namespace=production`), 403, 'permission_denied'),
+    ).toMatchObject({ required_scope: 'secrets:list:production/*' });
     const audit = expectError(await agent.request('GET', '/audit'), 403, 'permission_denied');
     expect(audit.required_scope).toBe('audit:read');
   });

@@ -109,6 +109,35 @@ export function secretContract(ctx: ContractContext): void {
     expect(filtered.body.items.map((s: { path: string }) => s.path)).toEqual(['team/b', 'team/d']);
   });
 
+  it('filters a listing by repeated tag=key:value (all must match), documented in OpenAPI', async () => {
+    const w = await ctx.world();
+    const api = w.api(w.admin);
+    const put = (path: string, tags: Record<string, string>) =>
+      api.request('POST', '/secrets', { json: { path, value: 'v', tags } });
+    await put('tags/one', { team: 'ml', env: 'prod' });
+    await put('tags/two', { team: 'ml', env: 'staging' });
+    await put('tags/three', { team: 'web', env: 'prod' });
+    await put('tags/four', { provider: 'github', scopes: 'repo,read:org' });
+    const paths = async (query: string) => {
+      const reply = await api.request('GET', `/secrets?namespace=tags&${query}`);
+      expect(reply.status).toBe(200);
+      return (expectWire(secretListWire, reply).items as { path: string }[]).map((i) => i.path);
+    };
+    expect(await paths('tag=team:ml')).toEqual(['tags/one', 'tags/two']);
+    expect(await paths('tag=team:ml&tag=env:prod')).toEqual(['tags/one']);
+    expect(await paths(`tag=${encodeURIComponent('scopes:repo,read:org')}`)).toEqual(['tags/four']);
+    expect(await paths('tag=team:nobody')).toEqual([]);
+    expect((await api.request('GET', '/secrets?namespace=tags&tag=team:ml&limit=1')).body.total).toBe(2);
+    for (const bad of ['tag=team', 'tag=:ml', 'tag=team:ml&tag=team:web', 'tags[team]=ml']) {
+      expectError(await api.request('GET', `/secrets?namespace=tags&${bad}`), 422, 'validation_error');
+    }
+    const doc = (await w.api(null).request('GET', '/openapi.json')).body;
+    const tag = (doc.paths['/secrets'].get.parameters as { name: string; schema: { description?: string } }[]).find(
+      (p) => p.name === 'tag',
+    );
+    expect(tag?.schema.description).toContain('key:value');
+  });
+
   it('answers 409 for an existing path, 404 for a missing one, 409 for a stale expected_version', async () => {
     const w = await ctx.world();
     const api = w.api(w.admin);
@@ -231,6 +260,8 @@ export function secretContract(ctx: ContractContext): void {
       updated: [],
       skipped: [],
       dry_run: true,
+      counts: { created: 1, updated: 0, skipped: 0 },
+      secrets: [{ path: 'production/OPENAI_KEY', tier: 'standard', line: 1, outcome: 'created' }],
     });
     const imported = await api.request('POST', '/import', {
       json: {
@@ -244,6 +275,16 @@ export function secretContract(ctx: ContractContext): void {
       { path: 'production/OPENAI_KEY', tier: 'standard', line: 1 },
       { path: 'production/DB_URL', tier: 'critical', line: 2 },
     ]);
+    // The seed's shape: counts, the imported secrets, and skipped ones with the tier already stored.
+    const rerun = await api.request('POST', '/import', {
+      json: { env: 'NEW_KEY=x\nDB_URL=y\n', namespace: 'production', tier: 'sensitive' },
+    });
+    expect(rerun.status).toBe(200);
+    expect(rerun.body).toMatchObject({
+      counts: { created: 1, updated: 0, skipped: 1 },
+      secrets: [{ path: 'production/NEW_KEY', tier: 'sensitive', line: 1, outcome: 'created' }],
+      skipped: [{ path: 'production/DB_URL', tier: 'critical', line: 2, reason: 'exists' }],
+    });
     const again = await api.request('POST', '/import', {
       json: { env: 'OPENAI_KEY=sk-2\nnot a line\n', namespace: 'production' },
     });

@@ -1,0 +1,47 @@
+import type { SecretRecord } from '@agentvault/core';
+
+function lowerBound(sorted: string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One tenant's secret paths by tag (key and value), each list sorted: tag filters read it, not every path. */
+export class TagIndex {
+  readonly #paths = new Map<string, string[]>();
+
+  #edit(record: SecretRecord, add: boolean): void {
+    for (const [name, value] of Object.entries(record.tags)) {
+      const tag = `${name}\u0000${value}`;
+      const paths = this.#paths.get(tag) ?? [];
+      const at = lowerBound(paths, record.path);
+      const present = paths[at] === record.path;
+      if (add && !present) paths.splice(at, 0, record.path);
+      if (!add && present) paths.splice(at, 1);
+      if (paths.length === 0) this.#paths.delete(tag);
+      else this.#paths.set(tag, paths);
+    }
+  }
+
+  /** Reindex a secret: `before` is the stored record it replaces (absent for a new one). */
+  update(before: SecretRecord | undefined, after: SecretRecord | undefined): void {
+    if (before) this.#edit(before, false);
+    if (after) this.#edit(after, true);
+  }
+
+  /** The sorted paths of the rarest given tag (a superset of the matches), from `low` on. */
+  candidates(tags: Array<[string, string]>, low: string): { paths: string[]; from: number } {
+    let best: string[] | undefined;
+    for (const [name, value] of tags) {
+      const paths = this.#paths.get(`${name}\u0000${value}`) ?? [];
+      if (!best || paths.length < best.length) best = paths;
+    }
+    const paths = best ?? [];
+    return { paths, from: lowerBound(paths, low) };
+  }
+}
