@@ -317,6 +317,8 @@ export function migrations(t: Tables): Migration[] {
     { version: 1, name: 'initial schema', sql: initialSchema(t) },
     { version: 2, name: 'staged rotation and maintenance', sql: lifecycleSchema(t) },
     { version: 3, name: 'storage contract v2', sql: contractV2Schema(t), before: verifyLegacyChains },
+    // A secret's own version-retention policy (null: the vault's). Nullable, no default: no rewrite.
+    { version: 4, name: 'version retention', sql: `ALTER TABLE ${t.secrets} ADD COLUMN version_retention jsonb;` },
   ];
 }
 

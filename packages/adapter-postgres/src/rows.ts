@@ -52,6 +52,7 @@ export const SECRET_FIELDS = [
   'tenant', 'path', 'type', 'tier', 'description', 'tags', 'current_version', 'latest_version',
   'created_at', 'created_by', 'updated_at', 'updated_by', 'expires_at', 'trashed_at', 'purge_at',
   'pending_version', 'rotation_every_seconds', 'rotation_grace_seconds', 'rotation_next_at', 'rotation_failures',
+  'version_retention',
 ];
 
 export function secretValues(s: SecretRecord): unknown[] {
@@ -60,6 +61,7 @@ export function secretValues(s: SecretRecord): unknown[] {
     s.tenant, s.path, s.type, s.tier, s.description, json(s.tags), s.currentVersion, s.latestVersion,
     s.createdAt, s.createdBy, s.updatedAt, s.updatedBy, s.expiresAt, s.trashedAt, s.purgeAt,
     s.pendingVersion, r?.everySeconds ?? null, r?.gracePeriodSeconds ?? null, r?.nextAt ?? null, r?.failures ?? null,
+    s.versionRetention ? json(s.versionRetention) : null,
   ];
 }
 
@@ -112,6 +114,8 @@ export function toSecret(row: Row): SecretRecord {
     purgeAt: numOrNull(row.purge_at),
     rotation: toRotation(row),
     pendingVersion: numOrNull(row.pending_version),
+    // Absent and null both mean "the vault's policy": only a secret's own policy is carried.
+    ...(row.version_retention ? { versionRetention: row.version_retention as SecretRecord['versionRetention'] } : {}),
   };
 }
 

@@ -44,6 +44,7 @@ const updateStatement = (t: Tables) => `WITH upd AS (
       ${rotation('rotation_grace_seconds', 'gracePeriodSeconds')},
       ${rotation('rotation_next_at', 'nextAt')},
       ${rotation('rotation_failures', 'failures')},
+      ${patched('version_retention', 'versionRetention', '', '$3::jsonb->\'versionRetention\'')},
       updated_at = CASE WHEN $4 = 'append' THEN $13::bigint ELSE s.updated_at END,
       updated_by = CASE WHEN $4 = 'append' THEN $14::text ELSE s.updated_by END,
       rev = s.rev + 1
@@ -59,15 +60,15 @@ const updateStatement = (t: Tables) => `WITH upd AS (
   ${appendOneCtes(t, '$17', 'upd', eventRow(16))}
   SELECT upd.*, a.accessed_at FROM upd LEFT JOIN ${t.access} a ON a.tenant = upd.tenant AND a.path = upd.path`;
 
-/** $1..$20 the secret, $21 accessedAt, $22..$30 the version, $31.. the event. */
+/** $1..$21 the secret, $22 accessedAt, $23..$31 the version, $32.. the event. */
 const createStatement = (t: Tables) => `WITH ins AS (
-    INSERT INTO ${t.secrets} (${SECRET_FIELDS.join(', ')}) VALUES (${list(1, 20)})
+    INSERT INTO ${t.secrets} (${SECRET_FIELDS.join(', ')}) VALUES (${list(1, 21)})
     ON CONFLICT DO NOTHING RETURNING *
   ),
-  acc AS (INSERT INTO ${t.access} (tenant, path, accessed_at) SELECT tenant, path, $21::bigint FROM ins),
-  ver AS (INSERT INTO ${t.versions} (${VERSION_FIELDS.join(', ')}) SELECT ${VERSION_ROW(22)} FROM ins),
-  ${appendOneCtes(t, '$32', 'ins', eventRow(31))}
-  SELECT ins.*, $21::bigint AS accessed_at FROM ins`;
+  acc AS (INSERT INTO ${t.access} (tenant, path, accessed_at) SELECT tenant, path, $22::bigint FROM ins),
+  ver AS (INSERT INTO ${t.versions} (${VERSION_FIELDS.join(', ')}) SELECT ${VERSION_ROW(23)} FROM ins),
+  ${appendOneCtes(t, '$33', 'ins', eventRow(32))}
+  SELECT ins.*, $22::bigint AS accessed_at FROM ins`;
 
 const built = new Map<string, { create: string; update: string }>();
 function statements(t: Tables) {

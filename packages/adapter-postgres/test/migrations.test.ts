@@ -35,7 +35,7 @@ describeRequiring(inject('pgProblem'), 'postgres migrations', () => {
   it('creates the schema and every table, records the migration, and is a no-op the second time', async () => {
     const schema = fresh('migrate');
     const adapter = postgresAdapter({ pool }, { schema });
-    expect(await adapter.migrate()).toEqual({ applied: [1, 2, 3], version: 3 });
+    expect(await adapter.migrate()).toEqual({ applied: [1, 2, 3, 4], version: 4 });
     expect(await tablesIn(schema)).toEqual([
       'agentvault_migrations',
       'audit_counters',
@@ -45,7 +45,7 @@ describeRequiring(inject('pgProblem'), 'postgres migrations', () => {
       'secret_versions',
       'secrets',
     ]);
-    expect(await adapter.migrate()).toEqual({ applied: [], version: 3 });
+    expect(await adapter.migrate()).toEqual({ applied: [], version: 4 });
     const { rows } = await pool.query(
       `SELECT version, name FROM "${schema}".agentvault_migrations ORDER BY version`,
     );
@@ -53,6 +53,7 @@ describeRequiring(inject('pgProblem'), 'postgres migrations', () => {
       { version: 1, name: 'initial schema' },
       { version: 2, name: 'staged rotation and maintenance' },
       { version: 3, name: 'storage contract v2' },
+      { version: 4, name: 'version retention' },
     ]);
   });
 
@@ -63,10 +64,10 @@ describeRequiring(inject('pgProblem'), 'postgres migrations', () => {
       postgresAdapter({ pool: otherPool }, { schema }).migrate(),
       postgresAdapter({ pool: otherPool }, { schema }).migrate(),
     ]);
-    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1, 2, 3]]);
-    expect(results.every((r) => r.version === 3)).toBe(true);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1, 2, 3, 4]]);
+    expect(results.every((r) => r.version === 4)).toBe(true);
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".agentvault_migrations`);
-    expect(rows[0].n).toBe(3);
+    expect(rows[0].n).toBe(4);
   });
 
   it('refuses a schema whose recorded migration was applied from different SQL', async () => {

@@ -52,10 +52,10 @@ describeRequiring(inject('pgProblem'), 'postgres upgrade: migration 3 on a store
   it('keeps every row and renumbers the verified trail 1..n per tenant', async () => {
     expect(old.audit_events!.length).toBeGreaterThan(40);
     expect(new Set(old.audit_events!.map((e) => e.chain)).size).toBeGreaterThan(1);
-    expect(await storage.migrate()).toEqual({ applied: [3], version: 3 });
+    expect(await storage.migrate()).toEqual({ applied: [3, 4], version: 4 });
 
-    // Secrets and versions: the same columns, now at rev 1.
-    const strip = ({ rev, ...row }: Row) => (expect(rev).toBe(1), row);
+    // Secrets and versions: the same columns, now at rev 1 (and no retention policy of their own).
+    const strip = ({ rev, version_retention: retention, ...row }: Row) => (expect(rev).toBe(1), expect(retention ?? null).toBeNull(), row);
     expect((await rows('secrets', 'tenant, path')).map(strip)).toEqual(old.secrets);
     expect(await rows('secret_access', 'tenant, path')).toEqual(old.secret_access);
     expect((await rows('secret_versions', 'tenant, path, version')).map(strip)).toEqual(old.secret_versions);
