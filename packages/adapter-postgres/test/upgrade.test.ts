@@ -55,7 +55,11 @@ describeRequiring(inject('pgProblem'), 'postgres upgrade: migration 3 on a store
     expect(await storage.migrate()).toEqual({ applied: [3, 4], version: 4 });
 
     // Secrets and versions: the same columns, now at rev 1 (and no retention policy of their own).
-    const strip = ({ rev, version_retention: retention, ...row }: Row) => (expect(rev).toBe(1), expect(retention ?? null).toBeNull(), row);
+    const strip = ({ rev, version_retention: retention, ...row }: Row) => {
+      expect(rev).toBe(1);
+      expect(retention ?? null).toBeNull();
+      return row;
+    };
     expect((await rows('secrets', 'tenant, path')).map(strip)).toEqual(old.secrets);
     expect(await rows('secret_access', 'tenant, path')).toEqual(old.secret_access);
     expect((await rows('secret_versions', 'tenant, path, version')).map(strip)).toEqual(old.secret_versions);

@@ -19,7 +19,10 @@ export function sqliteBackdoor(db: Database): StorageBackdoor {
   const store = (event: AuditEvent) =>
     db
       .prepare('INSERT INTO audit (tenant, seq, id, timestamp, type, path, actor, success, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(event.tenant, event.seq, event.id, event.timestamp, event.type, event.path, event.actor, Number(event.success), JSON.stringify(event));
+      .run(
+        event.tenant, event.seq, event.id, event.timestamp, event.type, event.path, event.actor,
+        Number(event.success), JSON.stringify(event),
+      );
   return {
     async dump() {
       const tables = ['secrets', 'secret_access', 'secret_tags', 'versions', 'records', 'audit', 'audit_heads'];
