@@ -38,7 +38,7 @@ import {
   type WrappedKey,
 } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
-import { TagIndex } from './tag-index';
+import { TagIndex, TIER } from './tag-index';
 
 const clone = <T>(value: T): T => structuredClone(value);
 const copyEvent = <E extends AuditEventInput>(e: E): E => ({ ...e, details: { ...e.details } });
@@ -289,9 +289,10 @@ export class MemoryAdapter implements StorageAdapter {
     const tags = Object.entries(query.tags ?? {});
     const items: SecretRecord[] = [];
     let total = 0;
-    // A tag filter walks the rarest tag's paths (the index), not the namespace.
+    // A tag or single-tier filter walks the rarest such list (the index), not the namespace.
+    const indexed = query.tiers?.length === 1 ? [...tags, [TIER, query.tiers[0]!] as [string, string]] : tags;
     const { paths, from } =
-      tags.length > 0 ? data.tags.candidates(tags, low) : { paths: data.paths, from: lowerBound(data.paths, low) };
+      indexed.length > 0 ? data.tags.candidates(indexed, low) : { paths: data.paths, from: lowerBound(data.paths, low) };
     for (let i = from; i < paths.length; i++) {
       const path = paths[i]!;
       if (high !== null && path >= high) break;

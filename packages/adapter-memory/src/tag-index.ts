@@ -11,12 +11,18 @@ function lowerBound(sorted: string[], value: string): number {
   return lo;
 }
 
-/** One tenant's secret paths by tag (key and value), each list sorted: tag filters read it, not every path. */
+/** A name no tag can have (tag names are printable): the tier is indexed as one more tag. */
+export const TIER = '\u0001tier';
+
+/**
+ * One tenant's secret paths by tag (key and value) and by tier, each list sorted: tag and tier
+ * filters (the tier of a token request's scope among them) read it, not every path.
+ */
 export class TagIndex {
   readonly #paths = new Map<string, string[]>();
 
   #edit(record: SecretRecord, add: boolean): void {
-    for (const [name, value] of Object.entries(record.tags)) {
+    for (const [name, value] of [...Object.entries(record.tags), [TIER, record.tier]]) {
       const tag = `${name}\u0000${value}`;
       const paths = this.#paths.get(tag) ?? [];
       const at = lowerBound(paths, record.path);
