@@ -211,7 +211,7 @@ describe.skipIf(chromiumMissing !== null && process.env.CI !== 'true')(
       const status = await postFromPage(page, `/console/approvals/${id}/approve`, { csrf: await csrfOf(page), comment: 'me' });
       expect(status).toBe(403);
       const refused = await snapshot(page);
-      expect(refused).toContain('The vault refused your decision: A requester cannot decide its own request');
+      expect(refused).toContain('The vault refused your decision: Nobody in a request');
       expect((await w.vault.getApproval(id)).status).toBe('pending');
     });
 

@@ -13,7 +13,7 @@ describe('caches on the vault clock', () => {
     const vault = createVault({ storage, keys: testKeyWrapper(), clock });
     await vault.setSecret('cache/a', 'value');
     const token = await vault.requestToken({ scope: 'secrets:read:cache/*' });
-    const lookups = () => storage.calls.filter((call) => call === 'findToken').length;
+    const lookups = () => storage.calls.filter((call) => call === 'findCredential').length;
     await vault.getSecret('cache/a', { token: token.value! });
     const first = lookups();
     await vault.getSecret('cache/a', { token: token.value! });

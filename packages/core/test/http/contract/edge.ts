@@ -21,7 +21,7 @@ function countingLookups() {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
-        if (property === 'findToken' || property === 'findAgentKey')
+        if (property === 'findCredential')
           return (...args: unknown[]) => {
             counts.lookups += 1;
             return (value as (...a: unknown[]) => unknown).apply(target, args);
