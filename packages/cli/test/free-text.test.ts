@@ -47,15 +47,13 @@ async function vaultWithOldRows() {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
-      if (property === 'getApproval')
+      // Approval records as storage v2 hands them back: by key (getRecords) and listed (listRecords).
+      type Row = { kind: string; record: Parameters<typeof spoof>[0]; rev: number } | null;
+      const spoofRow = (row: Row) => (row && row.kind === 'approval' ? { ...row, record: spoof(row.record) } : row);
+      if (property === 'getRecords' || property === 'listRecords')
         return async (...args: unknown[]) => {
-          const record = await (value as (...a: unknown[]) => Promise<Parameters<typeof spoof>[0] | null>).apply(target, args);
-          return record && spoof(record);
-        };
-      if (property === 'listApprovals')
-        return async (...args: unknown[]) => {
-          const records = await (value as (...a: unknown[]) => Promise<Parameters<typeof spoof>[0][]>).apply(target, args);
-          return records.map(spoof);
+          const rows = await (value as (...a: unknown[]) => Promise<Row[]>).apply(target, args);
+          return rows.map(spoofRow);
         };
       return value.bind(target);
     },
