@@ -28,6 +28,7 @@ import {
   recordKey,
   type SecretRecord,
   type StorageAdapter,
+  STORE_TENANT,
   type StorageInput,
   type Stored,
   type TokenRecord,
@@ -252,6 +253,9 @@ export class SqliteAdapter implements StorageAdapter {
   }
 
   async commit(input: { writes: RecordWrite[]; events: AuditEventInput[] }): Promise<number[]> {
+    const keys = input.writes.map((write) => (write.op === 'put' ? recordKey(write.kind, write.record as never) : write.key));
+    const tenants = new Set([...keys, ...input.events].map((item) => item.tenant).filter((tenant) => tenant !== STORE_TENANT));
+    if (tenants.size > 1) throw new Error('sqlite: a commit may not span tenants');
     return this.#tx(() => {
       const revs = input.writes.map((write, index) => {
         const key = write.op === 'put' ? recordKey(write.kind, write.record as never) : write.key;
