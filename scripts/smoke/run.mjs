@@ -135,9 +135,9 @@ const toolsApp = app('cli-and-mcp', { '@agentvault/cli': null, '@agentvault/mcp'
 const everythingDeps = Object.fromEntries(packages.map(({ name }) => [name, null]));
 const everything = app(
   'every-package',
-  // The peers a user of every entry point installs: pg for adapter-postgres, vitest for the
-  // conformance suites (core/testing); the others are installed by npm as required peers.
-  { ...everythingDeps, 'pg': '^8.11.0', 'vitest': '~4.1.0', 'typescript': '~5.9.3', '@types/node': '^20.19.0' },
+  // The peers a user of every entry point installs: pg for adapter-postgres, vitest and fast-check
+  // for the conformance suites (core/testing); the others are installed by npm as required peers.
+  { ...everythingDeps, 'pg': '^8.11.0', 'vitest': '~4.1.0', 'fast-check': '^4.10.2', 'typescript': '~5.9.3', '@types/node': '^20.19.0' },
   { type: 'commonjs', files: ['entries.cjs', 'entries.mjs', 'ts'] },
 );
 
