@@ -51,7 +51,8 @@ async function sh(command, args, options = {}) {
     const { stdout, stderr } = await run(command, args, { maxBuffer: 64 * 1024 * 1024, timeout: 240_000, ...options });
     return { ok: true, stdout, stderr };
   } catch (error) {
-    return { ok: false, stdout: error.stdout ?? '', stderr: error.stderr ?? String(error.message) };
+    const stderr = error.killed ? `${command} ${args[0]}: timed out after ${(options.timeout ?? 240_000) / 1000} s\n${error.stderr ?? ''}` : error.stderr ?? String(error.message);
+    return { ok: false, stdout: error.stdout ?? '', stderr };
   }
 }
 const lastLines = (text, n = 6) => text.trim().split('\n').slice(-n).join(' | ');
@@ -115,8 +116,10 @@ function app(appName, deps, { type = 'module', files = [] } = {}) {
   for (const file of files) cpSync(join(FIXTURES, file), join(dir, file), { recursive: true });
   return dir;
 }
+// Generous: the every-package app compiles better-sqlite3 from source (no prebuilt binary is
+// reachable here), minutes on a busy 2-core machine.
 async function install(dir) {
-  return sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+  return sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, timeout: 900_000 });
 }
 
 const api = { '@agentvault/core': null, '@agentvault/adapter-memory': null, '@agentvault/kms-local': null };
@@ -153,7 +156,7 @@ async function installWorker() {
     const [row, dir, pkgs] = next;
     const result = await install(dir);
     installed.set(dir, result.ok);
-    const reason = result.stderr.split('\n').filter((l) => /ERESOLVE|Could not resolve|peer|E404|error \w/.test(l)).slice(0, 4).join(' | ');
+    const reason = result.stderr.split('\n').filter((l) => /ERESOLVE|Could not resolve|peer|E404|error \w|timed out/.test(l)).slice(0, 4).join(' | ');
     if (!result.ok) for (const pkg of pkgs) record(row, pkg, false, `npm install: ${reason || lastLines(result.stderr, 4)}`);
     log(`installed ${row}: ${result.ok ? 'ok' : 'FAILED'}`);
   }
