@@ -51,6 +51,8 @@ export class SqliteAdapter implements StorageAdapter {
   readonly #db: Database;
   readonly #q: ReturnType<typeof statements>;
   readonly #owned: boolean;
+  /** One transaction function, made once: better-sqlite3 builds a wrapper per `transaction()` call. */
+  readonly #run: ReturnType<Database['transaction']>;
 
   /** `owned`: close() closes the database (false when the caller opened it and keeps it). */
   constructor(db: Database, owned = true) {
@@ -65,12 +67,13 @@ export class SqliteAdapter implements StorageAdapter {
     db.exec(SCHEMA);
     db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     this.#q = statements(db);
+    this.#run = db.transaction((work: () => unknown) => work());
   }
 
   /** One transaction, taken with the write lock up front so two connections never deadlock on upgrade. */
   #tx<T>(work: () => T): T {
     try {
-      return this.#db.transaction(work).immediate();
+      return this.#run.immediate(work) as T;
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
       if (code === 'SQLITE_BUSY' || code === 'SQLITE_IOERR' || code.startsWith('SQLITE_CANTOPEN'))
@@ -167,30 +170,29 @@ export class SqliteAdapter implements StorageAdapter {
       const token = input.token ? (this.#other('token', input.tenant, input.token.id) as Stored<'token'> | null) : undefined;
       // The secret and the version asked for (or the current one) in one statement.
       const row = this.#q.readJoin.get({ version: input.version, tenant: input.tenant, path: input.path }) as
-        | (Row & { accessed_at: number | null; number: number; vrev: number | null; vdata: string | null })
+        | { data: string; number: number; vdata: string | null }
         | undefined;
-      const secret: Stored<'secret'> | null = row
-        ? { kind: 'secret', record: { ...decode<SecretRecord>(row.data), accessedAt: row.accessed_at }, rev: row.rev }
-        : null;
-      const number = row?.number ?? input.version ?? 0;
-      const version: Stored<'version'> | null =
-        row?.vdata ? { kind: 'version', record: decode<VersionRecord>(row.vdata, 'version'), rev: row.vrev! } : null;
+      const secret = row ? decode<SecretRecord>(row.data) : null;
+      const version = row?.vdata ? decode<VersionRecord>(row.vdata, 'version') : null;
       const outcome = readOutcome({
         now: input.now,
         maxTier: input.maxTier,
         token: token === undefined ? undefined : (token?.record ?? null),
-        secret: secret?.record ?? null,
-        version: version?.record ?? null,
+        secret,
+        version,
       });
       if (token && consumesUse(outcome) && token.record.usesRemaining !== null) {
         const spent: TokenRecord = { ...token.record, usesRemaining: token.record.usesRemaining - 1 };
         this.#put({ op: 'put', kind: 'token', record: spent, expect: token.rev }, token.rev + 1);
       }
       const ok = outcome === 'ok';
+      const number = row?.number ?? input.version ?? 0;
       this.#append({ ...input.event, success: ok, error: ok ? null : outcome, version: ok ? number : input.version });
       if (!ok) return { outcome };
       this.#q.touch.run(input.tenant, input.path, input.now);
-      return { outcome, secret: { ...secret!.record, accessedAt: input.now }, version: version!.record };
+      // The record was decoded for this call alone: it can take the new access time in place.
+      secret!.accessedAt = input.now;
+      return { outcome, secret: secret!, version: version! };
     });
   }
 
@@ -396,9 +398,8 @@ function statements(db: Database) {
   const s = (sql: string): Statement => db.prepare(sql);
   return {
     secret: s('SELECT s.rev, s.data, a.accessed_at FROM secrets s LEFT JOIN secret_access a ON a.tenant = s.tenant AND a.path = s.path WHERE s.tenant = ? AND s.path = ?'),
-    readJoin: s(`SELECT s.rev, s.data, a.accessed_at, coalesce(@version, s.current_version) AS number, v.rev AS vrev, v.data AS vdata
-      FROM secrets s LEFT JOIN secret_access a ON a.tenant = s.tenant AND a.path = s.path
-      LEFT JOIN versions v ON v.tenant = s.tenant AND v.path = s.path AND v.version = coalesce(@version, s.current_version)
+    readJoin: s(`SELECT s.data, coalesce(@version, s.current_version) AS number, v.data AS vdata
+      FROM secrets s LEFT JOIN versions v ON v.tenant = s.tenant AND v.path = s.path AND v.version = coalesce(@version, s.current_version)
       WHERE s.tenant = @tenant AND s.path = @path`),
     version: s('SELECT rev, data FROM versions WHERE tenant = ? AND path = ? AND version = ?'),
     record: s('SELECT rev, data FROM records WHERE kind = ? AND tenant = ? AND id = ?'),

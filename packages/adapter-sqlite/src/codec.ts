@@ -18,9 +18,12 @@ export function encode(value: unknown): string {
 
 function revive(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  const bytes = (value as { $b?: unknown }).$b;
-  if (typeof bytes === 'string') return new Uint8Array(Buffer.from(bytes, 'base64'));
-  for (const [key, inner] of Object.entries(value)) (value as Record<string, unknown>)[key] = revive(inner);
+  const object = value as Record<string, unknown>;
+  if (typeof object['$b'] === 'string') return new Uint8Array(Buffer.from(object['$b'], 'base64'));
+  for (const key in object) {
+    const inner = object[key];
+    if (inner !== null && typeof inner === 'object') object[key] = revive(inner);
+  }
   return value;
 }
 
