@@ -12,6 +12,7 @@ export default defineConfig(
       koa: 'src/http/koa.ts',
       node: 'src/http/node-handler.ts',
     },
-    { external: ['vitest', 'fast-check', 'express', 'koa'] },
+    // `shims`: the CJS build gets `import.meta.url`, which src/telemetry.ts loads the OpenTelemetry API from.
+    { external: ['vitest', 'fast-check', 'express', 'koa'], shims: true },
   ),
 );

@@ -4,20 +4,33 @@
  * receives these; without one every call is a no-op. Attributes never carry a value, a credential
  * or a secret's path.
  */
-import { type Counter, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
+import type * as OpenTelemetry from '@opentelemetry/api';
+import { lazyRequire } from './lazy-require';
 
 interface Instruments {
-  dataKeyCache: Counter;
-  keyService: Histogram;
-  maintenance: Counter;
+  dataKeyCache: OpenTelemetry.Counter;
+  keyService: OpenTelemetry.Histogram;
+  maintenance: OpenTelemetry.Counter;
 }
 
-let instruments: Instruments | null = null;
-let madeBy: MeterProvider | null = null;
+/**
+ * Where every copy of the OpenTelemetry API (major version 1) keeps what a host registered. The API
+ * itself is loaded only once a meter provider is there: loading it costs a cold start about 20 ms,
+ * and without a provider every instrument is a no-op anyway.
+ */
+const REGISTRY = Symbol.for('opentelemetry.js.api.1');
 
-/** Made from the global provider in force, so one registered after import (or swapped) receives them. */
-function get(): Instruments {
-  const provider = metrics.getMeterProvider();
+const api = lazyRequire<typeof OpenTelemetry>('@opentelemetry/api');
+let instruments: Instruments | null = null;
+let madeBy: OpenTelemetry.MeterProvider | null = null;
+
+/**
+ * Made from the global provider in force, so one registered after import (or swapped) receives them;
+ * null while none is registered.
+ */
+function get(): Instruments | null {
+  if ((globalThis as Record<symbol, { metrics?: unknown } | undefined>)[REGISTRY]?.metrics === undefined) return null;
+  const provider = api().metrics.getMeterProvider();
   if (instruments && madeBy === provider) return instruments;
   madeBy = provider;
   const meter = provider.getMeter('@agentvault/core');
@@ -38,13 +51,13 @@ function get(): Instruments {
 }
 
 export function recordDataKeyLookup(result: 'hit' | 'miss' | 'shared'): void {
-  get().dataKeyCache.add(1, { result });
+  get()?.dataKeyCache.add(1, { result });
 }
 
 export function recordKeyServiceCall(operation: string, wrapper: string, seconds: number, outcome: 'ok' | 'error'): void {
-  get().keyService.record(seconds, { operation, wrapper, outcome });
+  get()?.keyService.record(seconds, { operation, wrapper, outcome });
 }
 
 export function recordMaintenance(step: string, outcome: string, count: number): void {
-  if (count > 0) get().maintenance.add(count, { step, outcome });
+  if (count > 0) get()?.maintenance.add(count, { step, outcome });
 }

@@ -4,8 +4,11 @@
  * scan runs first and reports every malformed line by number — never by content, which may hold
  * a secret.
  */
-import { parse } from 'dotenv';
+import type dotenv from 'dotenv';
 import type { ValidationIssue } from '../errors';
+import { lazyRequire } from '../lazy-require';
+
+const loadDotenv = lazyRequire<typeof dotenv>('dotenv');
 
 export interface EnvEntry {
   key: string;
@@ -55,7 +58,7 @@ export function parseEnvFile(text: string): { entries: EnvEntry[]; issues: Valid
   }
   if (issues.length > 0) return { entries: [], issues };
 
-  const values = parse(text);
+  const values = loadDotenv().parse(text);
   const entries: EnvEntry[] = [];
   const seen = new Set<string>();
   // The last assignment of a key wins, as in dotenv; report it at its last line.

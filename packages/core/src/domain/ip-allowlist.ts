@@ -1,9 +1,13 @@
 /** Token IP allowlists: IPv4 and IPv6 addresses and CIDR ranges, matched with ipaddr.js. */
-import ipaddr from 'ipaddr.js';
+import type ipaddrModule from 'ipaddr.js';
+import { lazyRequire } from '../lazy-require';
 
-type Address = ipaddr.IPv4 | ipaddr.IPv6;
+const load = lazyRequire<typeof ipaddrModule>('ipaddr.js');
+
+type Address = ipaddrModule.IPv4 | ipaddrModule.IPv6;
 
 function parseStrictAddress(text: string): Address | null {
+  const ipaddr = load();
   if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
   if (ipaddr.IPv6.isValid(text) && !text.includes('%')) return ipaddr.process(text);
   return null;
@@ -23,6 +27,7 @@ export function normalizeAllowlistEntry(entry: string): string | null {
 
 /** A normalized entry as an (address, prefix length) range; a bare address is a full-length range. */
 function toRange(entry: string): [Address, number] {
+  const ipaddr = load();
   if (entry.includes('/')) return ipaddr.parseCIDR(entry);
   const address = ipaddr.parse(entry);
   return [address, address.kind() === 'ipv4' ? 32 : 128];
@@ -30,6 +35,7 @@ function toRange(entry: string): [Address, number] {
 
 /** Is `ip` inside one of the (normalized) entries? IPv4-mapped IPv6 addresses count as IPv4. */
 export function ipAllowed(ip: string, entries: readonly string[]): boolean {
+  const ipaddr = load();
   const address = parseStrictAddress(ip) ?? (ipaddr.isValid(ip) ? ipaddr.process(ip) : null);
   if (!address) return false;
   return entries.some((entry) => {
