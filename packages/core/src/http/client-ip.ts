@@ -3,7 +3,11 @@
  * can write any `X-Forwarded-For` it likes, so the header counts only behind `trustProxy`, and then
  * only the entry the trusted proxies appended (counted from the right).
  */
-import ipaddr from 'ipaddr.js';
+import type ipaddrModule from 'ipaddr.js';
+import { lazyRequire } from '../lazy-require';
+
+/** Needed only for IPv6 and unusual forms: the common IPv4 cases below never load it. */
+const ipaddr = lazyRequire<typeof ipaddrModule>('ipaddr.js');
 
 /**
  * `false` (default): use the socket address. `true`: one trusted proxy in front (take the last
@@ -20,8 +24,8 @@ export function canonicalIp(text: string | null | undefined): string | null {
   if (DOTTED_QUAD.test(text)) return text;
   if (text.startsWith('::ffff:') && DOTTED_QUAD.test(text.slice(7))) return text.slice(7);
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (!ipaddr.isValid(bare) || bare.includes('%')) return null;
-  return ipaddr.process(bare).toString();
+  if (!ipaddr().isValid(bare) || bare.includes('%')) return null;
+  return ipaddr().process(bare).toString();
 }
 
 /**
@@ -31,7 +35,7 @@ export function canonicalIp(text: string | null | undefined): string | null {
 export function addressBucket(ip: string | null): string {
   if (ip === null) return 'unknown';
   if (!ip.includes(':')) return ip;
-  const parts = ipaddr.IPv6.parse(ip).parts;
+  const parts = ipaddr().IPv6.parse(ip).parts;
   return `${parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
 }
 
