@@ -3,7 +3,8 @@
  * imports `pg` at its API: a `pg.Pool` fits, and so does any pool with the same `query` / `connect`
  * shape. Only the `connectionString` convenience loads `pg` itself, when the adapter is built.
  */
-import { requireDriver } from './driver';
+import { createRequire } from 'node:module';
+import { requireDriver } from '@agentvault/core';
 
 export interface PostgresQueryResult {
   rows: unknown[];
@@ -60,7 +61,8 @@ interface PgModule {
  * creates the real `pg.Pool` on first use.
  */
 export function connectionStringPool(options: ConnectionStringOptions): PostgresPool {
-  const pg = requireDriver<PgModule>('pg', 'postgresAdapter({ connectionString })');
+  // Resolved from this package (tsup's `shims` give the CJS build `import.meta.url`): `pg` is its peer.
+  const pg = requireDriver<PgModule>(createRequire(import.meta.url), 'pg', 'postgresAdapter({ connectionString })');
   let pool: Promise<PostgresPool> | null = null;
   let ended = false;
   const get = (): Promise<PostgresPool> => {

@@ -3,11 +3,11 @@
  * options that make it safe, script calls and error mapping.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import {
-  AgentVaultConfigurationError, AgentVaultConflictError, AgentVaultError, AgentVaultUnavailableError,
-} from '@agentvault/core/errors';
+  AgentVaultConfigurationError, AgentVaultConflictError, AgentVaultError, AgentVaultUnavailableError, requireDriver,
+} from '@agentvault/core';
 import type { ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { requireDriver } from './driver';
 import { SCRIPT_SOURCES, type ScriptName } from './lua';
 
 export type Arg = string | number | Buffer;
@@ -36,7 +36,8 @@ export const SAFE_CLIENT_OPTIONS = {
 
 /** A client from a URL; ioredis is loaded here, so a missing driver is a configuration error now. */
 export function connect(url: string, options: RedisOptions = {}): Redis {
-  const ioredis = requireDriver<{ Redis: typeof Redis }>('ioredis', 'redisAdapter({ url })');
+  // Resolved from this package (tsup's `shims` give the CJS build `import.meta.url`): ioredis is its peer.
+  const ioredis = requireDriver<{ Redis: typeof Redis }>(createRequire(import.meta.url), 'ioredis', 'redisAdapter({ url })');
   return new ioredis.Redis(url, { ...SAFE_CLIENT_OPTIONS, ...options });
 }
 

@@ -32,6 +32,7 @@ export {
   scopeAllows,
 } from './domain/scopes';
 export * from './errors';
+export { requireDriver } from './lazy-require';
 export type { CallOptions } from './schemas/secrets';
 export type {
   AgentKey,
