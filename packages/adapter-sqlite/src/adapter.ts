@@ -289,9 +289,11 @@ export class SqliteAdapter implements StorageAdapter {
     if (query.namespace !== '') where.under('s.path', query.namespace);
     if (query.tiers) where.in('s.tier', 'tier', query.tiers);
     if (query.types) where.in('s.type', 'type', query.types);
+    // `path IN (…)`, not a correlated EXISTS: the planner then walks the tag's index rows (sorted by
+    // path) and looks each secret up, instead of probing the tag for every secret of the tenant.
     Object.entries(query.tags ?? {}).forEach(([name, value], i) =>
       where.and(
-        `EXISTS (SELECT 1 FROM secret_tags t WHERE t.tenant = s.tenant AND t.name = @tn${i} AND t.value = @tv${i} AND t.path = s.path)`,
+        `s.path IN (SELECT t.path FROM secret_tags t WHERE t.tenant = @tenant AND t.name = @tn${i} AND t.value = @tv${i})`,
         { [`tn${i}`]: name, [`tv${i}`]: value },
       ));
     const count = this.#db.prepare(`SELECT count(*) AS total FROM secrets s WHERE ${where}`).get(where.params) as { total: number };

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS secret_tags (
   path TEXT NOT NULL,
   PRIMARY KEY (tenant, name, value, path)
 ) WITHOUT ROWID;
+-- Rewriting a secret replaces its tags: found by path, not by scanning the tenant's tags.
+CREATE INDEX IF NOT EXISTS secret_tags_path ON secret_tags (tenant, path);
 
 CREATE TABLE IF NOT EXISTS versions (
   tenant TEXT NOT NULL,
