@@ -10,7 +10,6 @@ import {
   applySecretPatch,
   type AuditEvent,
   type AuditEventInput,
-  type AuditOutcome,
   type AuditQuery,
   commitConflictError,
   consumesUse,
@@ -25,7 +24,6 @@ import {
   type RecordFilters,
   type RecordKey,
   type RecordKind,
-  type RecordWrite,
   readOutcome,
   recordKey,
   type SecretRecord,
@@ -38,7 +36,7 @@ import {
   type WrappedKey,
 } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
-import { TagIndex, TIER } from './tag-index';
+import { lowerBound, TagIndex, TIER } from './tag-index';
 
 const clone = <T>(value: T): T => structuredClone(value);
 const copyEvent = <E extends AuditEventInput>(e: E): E => ({ ...e, details: { ...e.details } });
@@ -47,18 +45,10 @@ const copySecret = (s: SecretRecord): SecretRecord => ({ ...s, tags: { ...s.tags
 const copyVersion = (v: VersionRecord): VersionRecord =>
   ({ ...v, ciphertext: v.ciphertext.slice(), wrappedKey: { ...v.wrappedKey, ciphertext: v.wrappedKey.ciphertext.slice() } });
 const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Index of the first element of a sorted array that is >= `value` (code-unit order). */
-function lowerBound(sorted: string[], value: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const ensure = <K, V>(map: Map<K, V>, key: K, make: () => V): V => map.get(key) ?? map.set(key, make()).get(key)!;
+/** Orders by `rank`, ties by tenant then path (two ranks of -Infinity differ by NaN, which is falsy: they tie-break too). */
+const byRank = <T extends { tenant: string; path: string }>(rank: (x: T) => number) => (a: T, b: T) =>
+  rank(a) - rank(b) || text(a.tenant, b.tenant) || text(a.path, b.path);
 
 /** A record's key within its tenant and kind. */
 function localKey(key: RecordKey): string {
@@ -77,16 +67,13 @@ class TenantData {
   /** Set when the backdoor rewrote the trail: seq n may no longer sit at index n - 1. */
   tampered = false;
 
-  kind<K extends RecordKind>(kind: K): Map<string, Stored<K>> {
-    let map = this.records.get(kind);
-    if (!map) this.records.set(kind, (map = new Map()));
-    return map as Map<string, Stored<K>>;
-  }
-
+  kind = <K extends RecordKind>(kind: K) => ensure(this.records, kind, () => new Map()) as Map<string, Stored<K>>;
   get = (key: RecordKey): Stored | undefined => this.kind(key.kind).get(localKey(key));
   secret = (path: string): Stored<'secret'> | undefined => this.kind('secret').get(path);
   version = (path: string, n: number): Stored<'version'> | undefined => this.kind('version').get(`${path}\u0000${n}`);
 }
+
+type WrappedKeyRow = VersionKey & { wrappedKey: WrappedKey; rev: number };
 
 export interface MemoryAdapterOptions {
   /** Adapter name in wrapped errors. Default "memory". */
@@ -104,9 +91,7 @@ export class MemoryAdapter implements StorageAdapter {
     this.name = options.name ?? 'memory';
   }
 
-  #tenant(tenant: string): TenantData {
-    return this.#tenants.get(tenant) ?? this.#tenants.set(tenant, new TenantData()).get(tenant)!;
-  }
+  #tenant = (tenant: string): TenantData => ensure(this.#tenants, tenant, () => new TenantData());
 
   // ── writing (callers have checked every condition first) ──────────────────
 
@@ -130,10 +115,8 @@ export class MemoryAdapter implements StorageAdapter {
       if (!map.has(local)) data.paths.splice(lowerBound(data.paths, local), 0, local);
       data.tags.update(map.get(local)?.record as SecretRecord | undefined, record as SecretRecord);
     }
-    if (kind === 'token' || kind === 'agent_key') {
-      const { hash, id } = record as { hash: string; id: string };
-      this.#credentials.set(hash, { tenant: key.tenant, kind, id });
-    }
+    if (kind === 'token' || kind === 'agent_key')
+      this.#credentials.set((record as { hash: string }).hash, { tenant: key.tenant, kind, id: local });
     map.set(local, { kind, record: clone(record), rev } as Stored);
   }
 
@@ -177,10 +160,9 @@ export class MemoryAdapter implements StorageAdapter {
       token.record.usesRemaining -= 1;
       token.rev += 1;
     }
-    const result: AuditOutcome = outcome === 'ok'
-      ? { success: true, error: null, version: number }
-      : { success: false, error: outcome, version: input.version };
-    this.#append({ ...input.event, ...result });
+    this.#append(outcome === 'ok'
+      ? { ...input.event, success: true, error: null, version: number }
+      : { ...input.event, success: false, error: outcome, version: input.version });
     if (outcome !== 'ok') return { outcome };
     secret!.record.accessedAt = input.now;
     return { outcome, secret: copySecret(secret!.record), version: copyVersion(version!.record) };
@@ -190,28 +172,21 @@ export class MemoryAdapter implements StorageAdapter {
     const { version } = input;
     const data = this.#tenant(version.tenant);
     const stored = data.secret(version.path);
+    const current = stored?.record;
     this.#assertNewEvents([input.event]);
+    let next: SecretRecord;
     if (input.mode === 'create') {
       if (stored || !input.secret) throw new AgentVaultConflictError(`secret already exists: '${version.path}'`);
-      const secret = { ...input.secret, currentVersion: 1, latestVersion: 1 };
-      this.#put('secret', secret, 1);
-      this.#put('version', version, 1);
-      this.#append(input.event);
-      return { kind: 'secret', record: clone(secret), rev: 1 };
-    }
-    const current = stored?.record;
-    if (
-      !stored
-      || !current
+      next = { ...input.secret, currentVersion: 1, latestVersion: 1 };
+    } else if (
+      !current
       || current.trashedAt !== null
       || version.version !== current.latestVersion + 1
       || current.currentVersion !== input.expectedCurrentVersion
       || (input.mode === 'stage' && current.pendingVersion !== null)
     ) {
       throw new AgentVaultConflictError(`secret '${version.path}' changed since it was read`);
-    }
-    let next: SecretRecord;
-    if (input.mode === 'stage') {
+    } else if (input.mode === 'stage') {
       next = { ...current, latestVersion: version.version, pendingVersion: version.version };
     } else {
       const replaced = data.version(version.path, current.currentVersion);
@@ -227,19 +202,17 @@ export class MemoryAdapter implements StorageAdapter {
         updatedBy: version.createdBy,
       };
     }
-    this.#put('secret', next, stored.rev + 1);
+    const rev = (stored?.rev ?? 0) + 1;
+    this.#put('secret', next, rev);
     this.#put('version', version, 1);
     this.#append(input.event);
-    return { kind: 'secret', record: clone(next), rev: stored.rev + 1 };
+    return { kind: 'secret', record: clone(next), rev };
   }
 
   // ── records ────────────────────────────────────────────────────────────────
 
   async getRecords(keys: RecordKey[]): Promise<Array<Stored | null>> {
-    return keys.map((key) => {
-      const stored = this.#tenants.get(key.tenant)?.get(key);
-      return stored ? clone(stored) : null;
-    });
+    return keys.map((key) => clone(this.#tenants.get(key.tenant)?.get(key) ?? null));
   }
 
   async findCredential(hash: string): Promise<Stored<'token'> | Stored<'agent_key'> | null> {
@@ -248,14 +221,11 @@ export class MemoryAdapter implements StorageAdapter {
     return stored ? (clone(stored) as Stored<'token'> | Stored<'agent_key'>) : null;
   }
 
-  async commit(input: { writes: RecordWrite[]; events: AuditEventInput[] }): Promise<number[]> {
-    const { writes, events } = input;
+  async commit({ writes, events }: StorageInput<'commit'>): Promise<number[]> {
     const keys = writes.map((w) => (w.op === 'put' ? recordKey(w.kind, w.record as never) : w.key));
-    const tenants = new Set([...keys.map((k) => k.tenant), ...events.map((e) => e.tenant)]);
-    tenants.delete(STORE_TENANT);
+    const tenants = new Set([...keys, ...events].map((x) => x.tenant).filter((tenant) => tenant !== STORE_TENANT));
     if (tenants.size > 1) throw new Error('memory: a commit may not span tenants');
-    const revs: number[] = [];
-    keys.forEach((key, index) => {
+    const revs = keys.map((key, index) => {
       const write = writes[index]!;
       const stored = this.#tenants.get(key.tenant)?.get(key);
       const fits = write.expect === 'absent' ? stored === undefined : stored?.rev === write.expect;
@@ -265,7 +235,8 @@ export class MemoryAdapter implements StorageAdapter {
         if (owner && (owner.tenant !== key.tenant || owner.id !== localKey(key) || owner.kind !== write.kind))
           throw commitConflictError({ index, key }, 'memory: credential hash already stored');
       }
-      revs.push(write.op === 'put' ? (write.expect === 'absent' ? 1 : write.expect + 1) : write.op === 'check' && stored ? stored.rev : 0);
+      if (write.op === 'put') return write.expect === 'absent' ? 1 : write.expect + 1;
+      return write.op === 'check' && stored ? stored.rev : 0;
     });
     this.#assertNewEvents(events);
     writes.forEach((write, index) => {
@@ -281,9 +252,8 @@ export class MemoryAdapter implements StorageAdapter {
   async listSecrets(query: ListSecretsQuery): Promise<ListSecretsPage> {
     const data = this.#tenants.get(query.tenant);
     if (!data) return { items: [], total: 0 };
-    const low = query.namespace === '' ? '' : `${query.namespace}/`;
-    // '0' follows '/' in code-unit order, so this bounds every path under the namespace.
-    const high = query.namespace === '' ? null : `${query.namespace}0`;
+    // '0' follows '/' in code-unit order, so `high` bounds every path under the namespace.
+    const [low, high] = query.namespace === '' ? ['', null] : [`${query.namespace}/`, `${query.namespace}0`];
     const tiers = query.tiers ? new Set(query.tiers) : null;
     const types = query.types ? new Set(query.types) : null;
     const tags = Object.entries(query.tags ?? {});
@@ -291,8 +261,7 @@ export class MemoryAdapter implements StorageAdapter {
     let total = 0;
     // A tag or single-tier filter walks the rarest such list (the index), not the namespace.
     const indexed = query.tiers?.length === 1 ? [...tags, [TIER, query.tiers[0]!] as [string, string]] : tags;
-    const { paths, from } =
-      indexed.length > 0 ? data.tags.candidates(indexed, low) : { paths: data.paths, from: lowerBound(data.paths, low) };
+    const { paths, from } = data.tags.candidates(indexed, low, data.paths);
     for (let i = from; i < paths.length; i++) {
       const path = paths[i]!;
       if (high !== null && path >= high) break;
@@ -309,66 +278,49 @@ export class MemoryAdapter implements StorageAdapter {
 
   async listRecords<K extends keyof RecordFilters>(query: ListRecordsQuery<K>): Promise<Stored<K>[]> {
     const where = Object.entries(query.where ?? {}).filter(([, value]) => value !== undefined);
-    const map = this.#tenants.get(query.tenant)?.kind(query.kind) ?? new Map<string, Stored<K>>();
-    return [...map.values()]
-      .filter(({ record }) => {
-        const fields = record as unknown as Record<string, unknown>;
-        return (query.afterId === null || (fields['id'] as string) > query.afterId) && where.every(([name, value]) => fields[name] === value);
-      })
-      .sort((a, b) => text((a.record as { id: string }).id, (b.record as { id: string }).id))
+    const matches = (record: object) => where.every(([name, value]) => (record as Record<string, unknown>)[name] === value);
+    // These kinds are stored under their id.
+    return [...(this.#tenants.get(query.tenant)?.kind(query.kind) ?? [])]
+      .filter(([id, { record }]) => (query.afterId === null || id > query.afterId) && matches(record))
+      .sort(([a], [b]) => text(a, b))
       .slice(0, query.limit)
-      .map((stored) => clone(stored) as Stored<K>);
-  }
-
-  #all<K extends RecordKind>(kind: K): Stored<K>[] {
-    return [...this.#tenants.values()].flatMap((data) => [...data.kind(kind).values()]);
+      .map(([, stored]) => clone(stored));
   }
 
   async listDue<Q extends DueQuery>(query: Q): Promise<DueResult<Q>> {
-    const byPlace = (a: SecretRecord, b: SecretRecord) => text(a.tenant, b.tenant) || text(a.path, b.path);
+    const all = <K extends RecordKind>(kind: K) => [...this.#tenants.values()].flatMap((data) => [...data.kind(kind).values()]);
+    const secrets = (due: (s: SecretRecord) => boolean, order: (a: SecretRecord, b: SecretRecord) => number) =>
+      all('secret').filter(({ record }) => due(record)).sort((a, b) => order(a.record, b.record));
     let rows: Stored[];
     if (query.due === 'approval_expiry') {
-      rows = this.#all('approval')
+      rows = all('approval')
         .filter(({ record: a }) => a.status === 'pending' && a.expiresAt <= query.now)
         .sort((a, b) => a.record.expiresAt - b.record.expiresAt || text(a.record.id, b.record.id));
     } else if (query.due === 'purge') {
-      rows = this.#all('secret')
-        .filter(({ record: s }) => s.trashedAt !== null && s.purgeAt !== null && s.purgeAt <= query.now)
-        .sort((a, b) => a.record.purgeAt! - b.record.purgeAt! || byPlace(a.record, b.record));
+      rows = secrets((s) => s.trashedAt !== null && s.purgeAt !== null && s.purgeAt <= query.now, byRank((s) => s.purgeAt!));
     } else if (query.due === 'rotation') {
-      const rank = (s: SecretRecord) => (s.pendingVersion !== null ? -Infinity : s.rotation!.nextAt);
-      rows = this.#all('secret')
-        .filter(({ record: s }) => s.trashedAt === null)
-        .filter(({ record: s }) => s.pendingVersion !== null || (s.rotation?.nextAt ?? Infinity) <= query.now)
-        .sort((a, b) => rank(a.record) - rank(b.record) || byPlace(a.record, b.record));
+      const rank = (s: SecretRecord) => (s.pendingVersion !== null ? -Infinity : (s.rotation?.nextAt ?? Infinity));
+      rows = secrets((s) => s.trashedAt === null && rank(s) <= query.now, byRank(rank));
     } else {
-      const q = query as Extract<DueQuery, { due: 'expiry' }>;
-      const compare = (a: { expiresAt: number | null; tenant: string; path: string }, b: typeof a) =>
-        a.expiresAt! - b.expiresAt! || text(a.tenant, b.tenant) || text(a.path, b.path);
-      rows = this.#all('secret')
-        .filter(({ record: s }) => s.trashedAt === null && s.expiresAt !== null && s.expiresAt > q.from && s.expiresAt <= q.until)
-        .filter(({ record: s }) => q.after === null || compare(s, q.after) > 0)
-        .sort((a, b) => compare(a.record, b.record));
+      const { from, until, after } = query as Extract<DueQuery, { due: 'expiry' }>;
+      const order = byRank((s: Pick<SecretRecord, 'expiresAt' | 'tenant' | 'path'>) => s.expiresAt!);
+      const due = (s: SecretRecord) => s.trashedAt === null && s.expiresAt !== null && s.expiresAt > from && s.expiresAt <= until;
+      rows = secrets((s) => due(s) && (after === null || order(s, after) > 0), order);
     }
     return rows.slice(0, query.limit).map(clone) as DueResult<Q>;
   }
 
-  async listWrappedKeys(
-    query: StorageInput<'listWrappedKeys'>,
-  ): Promise<Array<VersionKey & { wrappedKey: WrappedKey; rev: number }>> {
-    const { after } = query;
-    const found: Array<VersionKey & { wrappedKey: WrappedKey; rev: number }> = [];
-    for (const tenant of [...this.#tenants.keys()].sort()) {
-      if (after && tenant < after.tenant) continue;
+  async listWrappedKeys({ after, limit, notKeyId }: StorageInput<'listWrappedKeys'>): Promise<WrappedKeyRow[]> {
+    const found: WrappedKeyRow[] = [];
+    for (const tenant of [...this.#tenants.keys()].filter((t) => !after || t >= after.tenant).sort()) {
       const data = this.#tenants.get(tenant)!;
-      for (const path of data.paths) {
-        if (after && tenant === after.tenant && path < after.path) continue;
-        for (let n = 1; n <= data.secret(path)!.record.latestVersion; n++) {
+      const resume = after?.tenant === tenant ? after : null;
+      for (const path of resume ? data.paths.slice(lowerBound(data.paths, resume.path)) : data.paths) {
+        for (let n = path === resume?.path ? resume.version + 1 : 1; n <= data.secret(path)!.record.latestVersion; n++) {
           const stored = data.version(path, n);
-          if (!stored || (after && tenant === after.tenant && path === after.path && n <= after.version)) continue;
-          if (query.notKeyId !== undefined && stored.record.wrappedKey.keyId === query.notKeyId) continue;
+          if (!stored || stored.record.wrappedKey.keyId === notKeyId) continue;
           found.push({ tenant, path, version: n, wrappedKey: clone(stored.record.wrappedKey), rev: stored.rev });
-          if (found.length === query.limit) return found;
+          if (found.length === limit) return found;
         }
       }
     }
@@ -378,38 +330,30 @@ export class MemoryAdapter implements StorageAdapter {
   // ── audit ──────────────────────────────────────────────────────────────────
 
   async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
-    const events = this.#tenants.get(query.tenant)?.events ?? [];
     const sign = query.order === 'asc' ? 1 : -1;
-    const compare = (a: { timestamp: number; id: string }, b: { timestamp: number; id: string }) =>
-      sign * (a.timestamp - b.timestamp || text(a.id, b.id));
+    const compare = (a: { timestamp: number; id: string }, b: typeof a) => sign * (a.timestamp - b.timestamp || text(a.id, b.id));
     const types = query.types ? new Set(query.types) : null;
-    return events
-      .filter(
-        (e) =>
-          (query.namespace === undefined || (e.path !== null && isUnderNamespace(e.path, query.namespace)))
-          && (query.path === undefined || e.path === query.path)
-          && (query.actor === undefined || e.actor === query.actor)
-          && (types === null || types.has(e.type))
-          && (query.since === undefined || e.timestamp >= query.since)
-          && (query.until === undefined || e.timestamp < query.until)
-          && (query.success === undefined || e.success === query.success)
-          && (query.after === null || compare(e, query.after) > 0),
-      )
+    return (this.#tenants.get(query.tenant)?.events ?? [])
+      .filter((e) => (query.namespace === undefined || (e.path !== null && isUnderNamespace(e.path, query.namespace)))
+        && (query.path === undefined || e.path === query.path)
+        && (query.actor === undefined || e.actor === query.actor)
+        && (types === null || types.has(e.type))
+        && (query.since === undefined || e.timestamp >= query.since)
+        && (query.until === undefined || e.timestamp < query.until)
+        && (query.success === undefined || e.success === query.success)
+        && (query.after === null || compare(e, query.after) > 0))
       .sort(compare)
       .slice(0, query.limit)
       .map(copyEvent);
   }
 
-  async readAudit(query: StorageInput<'readAudit'>): Promise<AuditEvent[]> {
-    const data = this.#tenants.get(query.tenant);
-    const events = data?.events ?? [];
+  async readAudit({ tenant, afterSeq, limit }: StorageInput<'readAudit'>): Promise<AuditEvent[]> {
+    const data = this.#tenants.get(tenant);
     // An untampered trail holds seq n at index n - 1.
-    if (!data?.tampered) return events.slice(query.afterSeq, query.afterSeq + query.limit).map(copyEvent);
-    return events
-      .filter((e) => e.seq > query.afterSeq)
-      .sort((a, b) => a.seq - b.seq)
-      .slice(0, query.limit)
-      .map(copyEvent);
+    const events = data?.tampered
+      ? data.events.filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq)
+      : (data?.events ?? []).slice(afterSeq, afterSeq + limit);
+    return events.slice(0, limit).map(copyEvent);
   }
 
   // ── backdoor (tests) ───────────────────────────────────────────────────────
@@ -418,18 +362,13 @@ export class MemoryAdapter implements StorageAdapter {
   backdoor(): StorageBackdoor {
     const trail = (tenant: string) => Object.assign(this.#tenant(tenant), { tampered: true });
     return {
-      dump: async () =>
-        JSON.stringify(
-          {
-            records: [...this.#tenants.values()].flatMap((t) => [...t.records.values()].flatMap((m) => [...m.values()])),
-            audit: [...this.#tenants.values()].flatMap((t) => t.events),
-          },
-          (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value),
-        ),
-      readVersion: async ({ tenant, path, version }) => {
-        const stored = this.#tenants.get(tenant)?.version(path, version);
-        return stored ? clone(stored.record) : null;
+      dump: async () => {
+        const tenants = [...this.#tenants.values()];
+        const records = tenants.flatMap((t) => [...t.records.values()].flatMap((m) => [...m.values()]));
+        return JSON.stringify({ records, audit: tenants.flatMap((t) => t.events) }, (_key, value: unknown) =>
+          (value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value));
       },
+      readVersion: async ({ tenant, path, version }) => clone(this.#tenants.get(tenant)?.version(path, version)?.record ?? null),
       writeVersion: async (record) => {
         const stored = this.#tenants.get(record.tenant)?.version(record.path, record.version);
         if (!stored) throw new Error('backdoor: no such version row');

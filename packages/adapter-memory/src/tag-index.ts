@@ -1,6 +1,7 @@
 import type { SecretRecord } from '@agentvault/core';
 
-function lowerBound(sorted: string[], value: string): number {
+/** Index of the first element of a sorted array that is >= `value` (code-unit order). */
+export function lowerBound(sorted: string[], value: string): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -40,14 +41,10 @@ export class TagIndex {
     if (after) this.#edit(after, true);
   }
 
-  /** The sorted paths of the rarest given tag (a superset of the matches), from `low` on. */
-  candidates(tags: Array<[string, string]>, low: string): { paths: string[]; from: number } {
-    let best: string[] | undefined;
-    for (const [name, value] of tags) {
-      const paths = this.#paths.get(`${name}\u0000${value}`) ?? [];
-      if (!best || paths.length < best.length) best = paths;
-    }
-    const paths = best ?? [];
+  /** The shortest sorted list of `all` and each given tag's paths (a superset of the matches), from `low` on. */
+  candidates(tags: Array<[string, string]>, low: string, all: string[]): { paths: string[]; from: number } {
+    const lists = tags.map(([name, value]) => this.#paths.get(`${name}\u0000${value}`) ?? []);
+    const paths = lists.reduce((best, list) => (list.length < best.length ? list : best), all);
     return { paths, from: lowerBound(paths, low) };
   }
 }
