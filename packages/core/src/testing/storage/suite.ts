@@ -56,16 +56,17 @@ export function runStorageConformance(
 ): void {
   describe(`storage conformance: ${name}`, () => {
     let fixture: StorageFixture | undefined;
-    beforeAll(async () => {
-      fixture = await factory();
-    }, 60_000);
-    afterAll(async () => {
-      await fixture?.close?.();
-    });
     const ctx = makeContext(() => {
       if (!fixture) throw new Error(`storage conformance: the ${name} fixture is not ready`);
       return fixture;
     }, options);
+    beforeAll(async () => {
+      fixture = await factory();
+    }, 60_000);
+    afterAll(async () => {
+      await ctx.closeVaults();
+      await fixture?.close?.();
+    });
     for (const [group, tests] of Object.entries(GROUPS) as [
       StorageSuiteGroup,
       (ctx: SuiteContext) => void,
