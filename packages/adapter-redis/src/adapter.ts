@@ -111,7 +111,7 @@ export class RedisAdapter implements StorageAdapter {
       openEvent(event),
       input.maxTier === null ? '0' : '1',
       ...allowed.map((t) => JSON.stringify(t)),
-    ])) as [ReadResult['outcome'], string[]?, string[]?];
+    ])) as [ReadResult['outcome'], string?, string?];
     const [outcome, secret, version] = reply;
     if (outcome !== 'ok') return { outcome };
     return {
@@ -154,7 +154,7 @@ export class RedisAdapter implements StorageAdapter {
       ...versionFields,
       secretFields.length / 2,
       ...secretFields,
-    ])) as string[];
+    ])) as string;
     return decodeStored('secret', reply)!;
   }
 
@@ -167,7 +167,7 @@ export class RedisAdapter implements StorageAdapter {
     await Promise.all(
       [...byTenant].map(async ([tenant, indexes]) => {
         const args = indexes.flatMap((i) => [keys[i]!.kind, localId(keys[i]!)]);
-        const reply = (await this.#script('get', tenant, args)) as string[][];
+        const reply = (await this.#script('get', tenant, args)) as string[];
         indexes.forEach((i, n) => (found[i] = decodeStored(keys[i]!.kind, reply[n]!)));
       }),
     );
@@ -261,9 +261,9 @@ export class RedisAdapter implements StorageAdapter {
       range.limit,
       groups.length,
       ...groups.flatMap((group) => [group.length, ...group]),
-    ])) as [number, string[], ...string[][]];
+    ])) as [number, string[], ...string[]];
     const [total, , ...records] = reply;
-    return { total, items: records.map((flat) => decodeStored(kind, flat)!).filter(Boolean) };
+    return { total, items: records.map((doc) => decodeStored(kind, doc)!).filter(Boolean) };
   }
 
   async listSecrets(query: ListSecretsQuery): Promise<ListSecretsPage> {

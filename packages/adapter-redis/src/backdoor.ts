@@ -6,7 +6,7 @@ import type { AuditEvent } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
 import type { RedisAdapter } from './adapter';
 import type { RedisClientLike } from './client';
-import { decodeEvent, decodeStored, recordFields, versionId } from './codec';
+import { decodeEvent, decodeStored, flatDoc, recordFields, versionId } from './codec';
 
 /** Keys starting with `prefix` on every master, by SCAN (never KEYS, which blocks the server). */
 export async function keysUnder(client: RedisClientLike, prefix: string): Promise<string[]> {
@@ -72,7 +72,7 @@ export function redisBackdoor(adapter: RedisAdapter): StorageBackdoor {
     },
     async readVersion({ tenant, path, version }) {
       const flat = (await client.call('HGETALL', versionKey(tenant, path, version))) as string[];
-      return decodeStored('version', flat)?.record ?? null;
+      return decodeStored('version', flatDoc(flat))?.record ?? null;
     },
     async writeVersion(record) {
       const key = versionKey(record.tenant, record.path, record.version);

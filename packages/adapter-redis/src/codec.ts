@@ -34,15 +34,21 @@ export function recordFields(record: object): string[] {
   return fields;
 }
 
-/** An HGETALL reply as a stored record, or null for an empty one. */
-export function decodeStored<K extends RecordKind>(kind: K, flat: string[]): Stored<K> | null {
-  if (!flat || flat.length === 0) return null;
-  const fields = new Map<string, string>();
-  for (let i = 0; i < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
+/** A record as the scripts reply it (`doc` in the Lua prelude), or null for '' (absent). */
+export function decodeStored<K extends RecordKind>(kind: K, doc: string): Stored<K> | null {
+  if (!doc) return null;
+  const { _rev: rev, ...fields } = decodeValue(doc) as Record<string, unknown>;
   // Fields in name order: a large hash replies in no particular order.
   const record: Record<string, unknown> = {};
-  for (const name of [...fields.keys()].sort()) if (name !== '_rev') record[name] = decodeValue(fields.get(name)!);
-  return { kind, record: record as unknown as RecordTypes[K], rev: Number(fields.get('_rev')) };
+  for (const name of Object.keys(fields).sort()) record[name] = fields[name];
+  return { kind, record: record as unknown as RecordTypes[K], rev: Number(rev) };
+}
+
+/** An HGETALL reply of a record (field, JSON value, …) as the scripts' doc. */
+export function flatDoc(flat: string[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) parts.push(`"${flat[i]}":${flat[i + 1]}`);
+  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
 
 export const versionId = (path: string, version: number): string => `${path}!${String(version).padStart(10, '0')}`;
