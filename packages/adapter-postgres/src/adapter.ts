@@ -14,7 +14,7 @@ import * as listings from './listings';
 import { type MigrationResult, migrate } from './migrations';
 import { readSecret, readSecretStatement } from './read';
 import { commit, findCredential, getRecords } from './records';
-import { writeVersion } from './write';
+import { writeStatements, writeVersion } from './write';
 
 export type PostgresConnection = { pool: PostgresPool } | ConnectionStringOptions;
 
@@ -37,6 +37,7 @@ export class PostgresAdapter implements StorageAdapter {
   readonly #db: Db;
   readonly #ownsPool: boolean;
   readonly #readSql: { withToken: string; withoutToken: string };
+  readonly #writeSql: ReturnType<typeof writeStatements>;
 
   constructor(connection: PostgresConnection, options: PostgresAdapterOptions = {}) {
     this.name = options.name ?? 'postgres';
@@ -48,6 +49,7 @@ export class PostgresAdapter implements StorageAdapter {
       withToken: readSecretStatement(this.#db.t, true),
       withoutToken: readSecretStatement(this.#db.t, false),
     };
+    this.#writeSql = writeStatements(this.#db.t);
   }
 
   /**
@@ -62,7 +64,7 @@ export class PostgresAdapter implements StorageAdapter {
     return readSecret(this.#db.hot, input.token ? this.#readSql.withToken : this.#readSql.withoutToken, input);
   }
 
-  writeVersion = (input: StorageInput<'writeVersion'>): Promise<Stored<'secret'>> => writeVersion(this.#db.hot, this.#db.t, input);
+  writeVersion = (input: StorageInput<'writeVersion'>): Promise<Stored<'secret'>> => writeVersion(this.#db.hot, this.#writeSql, input);
   getRecords = async (keys: RecordKey[]): Promise<Array<Stored | null>> => (keys.length === 0 ? [] : getRecords(this.#db, keys));
   findCredential = (hash: string) => findCredential(this.#db.hot, this.#db.t, hash);
   commit = (input: StorageInput<'commit'>): Promise<number[]> => commit(this.#db, input);

@@ -4,9 +4,9 @@
  * transaction: the upsert locks the row until commit, so concurrent appends of a tenant queue there
  * and a rolled-back append gives its numbers back (gapless). No hash is computed here: core seals.
  */
-import type { AuditEvent, AuditEventInput, AuditQuery } from '@agentvault/core';
-import type { Db, Query } from './db';
-import { AUDIT_COLUMNS, toAuditEvent } from './rows';
+import type { AuditDraft, AuditEvent, AuditEventInput, AuditQuery } from '@agentvault/core';
+import { type Db, placeholder, type Query, underNamespace } from './db';
+import { AUDIT_COLUMNS, json, toAuditEvent } from './rows';
 import type { Tables } from './tables';
 
 /**
@@ -27,16 +27,17 @@ export function appendOneCtes(t: Tables, tenant: string, source: string, select:
   )`;
 }
 
-const EVENT_RECORD = `id text, tenant text, type text, path text, actor text, actor_description text, ip text,
-  user_agent text, ts bigint, details json, success boolean, error text, version integer, ord integer`;
+/** An event's columns before `seq` and its outcome, as statement parameters in column order. */
+export const draftValues = (e: AuditDraft): unknown[] => [
+  e.id, e.tenant, e.type, e.path, e.actor, e.actorDescription, e.ip, e.userAgent, e.timestamp, json(e.details),
+];
+
+/** The events of `appendEvents` as sent, one JSON object each, as a record type for json_to_recordset. */
+const EVENT_RECORD = `id text, tenant text, type text, path text, actor text, "actorDescription" text, ip text,
+  "userAgent" text, "timestamp" bigint, details json, success boolean, error text, version integer, ord integer`;
 
 /** Append events (any tenants, in order) in one statement; inside a commit's transaction, last. */
 export async function appendEvents(q: Query, t: Tables, events: AuditEventInput[]): Promise<void> {
-  const rows = events.map((e, ord) => ({
-    id: e.id, tenant: e.tenant, type: e.type, path: e.path, actor: e.actor, actor_description: e.actorDescription,
-    ip: e.ip, user_agent: e.userAgent, ts: e.timestamp, details: e.details, success: e.success, error: e.error,
-    version: e.version, ord,
-  }));
   await q.rows(
     `WITH ev AS (SELECT * FROM json_to_recordset($1::json) AS e (${EVENT_RECORD})),
     n AS (SELECT tenant, count(*) AS n FROM ev GROUP BY tenant),
@@ -46,39 +47,32 @@ export async function appendEvents(q: Query, t: Tables, events: AuditEventInput[
       RETURNING tenant, seq
     )
     INSERT INTO ${t.auditEvents} (${AUDIT_COLUMNS})
-    SELECT ev.id, ev.tenant, c.seq - n.n + row_number() OVER (PARTITION BY ev.tenant ORDER BY ev.ord), ev.type,
-      ev.path, ev.actor, ev.actor_description, ev.ip, ev.user_agent, ev.ts, ev.details, ev.success, ev.error, ev.version
+    SELECT ev.id, ev.tenant, c.seq - n.n + row_number() OVER (PARTITION BY ev.tenant ORDER BY ev.ord), ev.type, ev.path,
+      ev.actor, ev."actorDescription", ev.ip, ev."userAgent", ev."timestamp", ev.details, ev.success, ev.error, ev.version
     FROM ev JOIN n ON n.tenant = ev.tenant JOIN counter c ON c.tenant = ev.tenant`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(events.map((event, ord) => ({ ...event, ord })))],
   );
 }
 
 export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditEvent[]> {
-  const values: unknown[] = [query.tenant];
-  const where = ['tenant = $1'];
-  const add = (clause: (n: string) => string, value: unknown) => {
-    values.push(value);
-    where.push(clause(`$${values.length}`));
-  };
-  if (query.namespace !== undefined && query.namespace !== '') {
-    add((n) => `path >= ${n}`, `${query.namespace}/`);
-    add((n) => `path < ${n}`, `${query.namespace}0`);
-  } else if (query.namespace === '') where.push('path IS NOT NULL');
-  if (query.path !== undefined) add((n) => `path = ${n}`, query.path);
-  if (query.actor !== undefined) add((n) => `actor = ${n}`, query.actor);
-  if (query.types !== undefined) add((n) => `type = ANY(${n}::text[])`, query.types);
-  if (query.since !== undefined) add((n) => `ts >= ${n}`, query.since);
-  if (query.until !== undefined) add((n) => `ts < ${n}`, query.until);
-  if (query.success !== undefined) add((n) => `success = ${n}`, query.success);
+  const values: unknown[] = [];
+  const $ = placeholder(values);
+  const where = [`tenant = ${$(query.tenant)}`];
+  if (query.namespace === '') where.push('path IS NOT NULL');
+  else if (query.namespace !== undefined) where.push(...underNamespace('path', query.namespace, $));
+  if (query.path !== undefined) where.push(`path = ${$(query.path)}`);
+  if (query.actor !== undefined) where.push(`actor = ${$(query.actor)}`);
+  if (query.types !== undefined) where.push(`type = ANY(${$(query.types)}::text[])`);
+  if (query.since !== undefined) where.push(`ts >= ${$(query.since)}`);
+  if (query.until !== undefined) where.push(`ts < ${$(query.until)}`);
+  if (query.success !== undefined) where.push(`success = ${$(query.success)}`);
   const dir = query.order === 'asc' ? 'ASC' : 'DESC';
   if (query.after !== null) {
-    values.push(query.after.timestamp, query.after.id);
-    where.push(`(ts, id) ${query.order === 'asc' ? '>' : '<'} ($${values.length - 1}, $${values.length})`);
+    where.push(`(ts, id) ${query.order === 'asc' ? '>' : '<'} (${$(query.after.timestamp)}, ${$(query.after.id)})`);
   }
-  values.push(query.limit);
   const rows = await db.direct.rows(
     `SELECT ${AUDIT_COLUMNS} FROM ${db.t.auditEvents} WHERE ${where.join(' AND ')}
-     ORDER BY ts ${dir}, id ${dir} LIMIT $${values.length}`,
+     ORDER BY ts ${dir}, id ${dir} LIMIT ${$(query.limit)}`,
     values,
   );
   return rows.map(toAuditEvent);

@@ -57,41 +57,32 @@ interface PgModule {
 }
 
 /**
- * A pool that loads `pg` now (a missing driver is a configuration error at construction) and
- * creates the real `pg.Pool` on first use.
+ * A `pg.Pool` built when the adapter is (a missing driver is a configuration error at construction;
+ * the pool connects on first use), whose `end` may be called more than once.
  */
 export function connectionStringPool(options: ConnectionStringOptions): PostgresPool {
   // Resolved from this package (tsup's `shims` give the CJS build `import.meta.url`): `pg` is its peer.
   const pg = requireDriver<PgModule>(createRequire(import.meta.url), 'pg', 'postgresAdapter({ connectionString })');
-  let pool: Promise<PostgresPool> | null = null;
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    application_name: 'agentvault',
+    ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
+  });
+  // An idle connection the server closed: pg-pool has already dropped it; without a listener
+  // the 'error' event would crash the process.
+  pool.on('error', () => {});
   let ended = false;
-  const get = (): Promise<PostgresPool> => {
-    if (ended) return Promise.reject(new Error('Cannot use a pool after calling end on the pool'));
-    pool ??= Promise.resolve().then(() => {
-      const created = new pg.Pool({
-        connectionString: options.connectionString,
-        max: options.max ?? 10,
-        connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
-        application_name: 'agentvault',
-        ...(options.statementTimeoutMs !== undefined
-          ? { statement_timeout: options.statementTimeoutMs }
-          : {}),
-        ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
-      });
-      // An idle connection the server closed: pg-pool has already dropped it; without a listener
-      // the 'error' event would crash the process.
-      created.on('error', () => {});
-      return created;
-    });
-    return pool;
-  };
   return {
-    query: async (config) => (await get()).query(config),
-    connect: async () => (await get()).connect(),
+    query: (config) => pool.query(config),
+    connect: () => pool.connect(),
     end: async () => {
+      // pg-pool rejects a second end; closing the adapter twice is not an error.
       if (ended) return;
       ended = true;
-      if (pool) await (await pool).end?.();
+      await pool.end?.();
     },
   };
 }

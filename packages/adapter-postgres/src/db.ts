@@ -16,36 +16,33 @@ export interface Query {
 }
 
 /**
- * Statements on the hot path are sent with a name derived from their text, so each connection
- * parses and plans them once (the audited read's plan costs more than its execution).
+ * Statements on `target`; with `mapErrors`, failures leave as AgentVault errors. With `prepare`, each
+ * statement is sent with a name derived from its text, so each connection parses and plans it once
+ * (the audited read's plan costs more than its execution).
  */
-export class StatementNames {
-  readonly #names = new Map<string, string>();
-  constructor(readonly enabled: boolean) {}
-
-  nameOf(text: string): string | undefined {
-    if (!this.enabled) return undefined;
-    let name = this.#names.get(text);
-    if (!name) {
-      name = `agentvault_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-      this.#names.set(text, name);
-    }
+function queryOn(target: PostgresQueryable, prepare: boolean, mapErrors: boolean): Query {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    const name = names.get(text) ?? `agentvault_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    names.set(text, name);
     return name;
-  }
-}
-
-/** Statements on `target`; with `mapErrors`, failures leave as AgentVault errors. */
-function queryOn(target: PostgresQueryable, names: StatementNames | null, mapErrors: boolean): Query {
+  };
   const rows = async <R>(text: string, values: unknown[] = []): Promise<R[]> => {
-    const name = names?.nameOf(text);
     try {
-      return (await target.query(name ? { name, text, values } : { text, values })).rows as R[];
+      return (await target.query(prepare ? { name: nameOf(text), text, values } : { text, values })).rows as R[];
     } catch (error) {
       throw mapErrors ? toAgentVaultError(error) : error;
     }
   };
   return { rows, one: async <R>(text: string, values?: unknown[]) => (await rows<R>(text, values))[0] };
 }
+
+/** A parameter of a statement being built: appends `value` to `values` and returns its placeholder, `$n`. */
+export const placeholder = (values: unknown[]) => (value: unknown): string => `$${values.push(value)}`;
+
+/** Paths under namespace `ns` (not `ns` itself): the range [ns + "/", ns + "0"), as "0" follows "/". */
+export const underNamespace = (column: string, ns: string, $: (value: unknown) => string) =>
+  [`${column} >= ${$(`${ns}/`)}`, `${column} < ${$(`${ns}0`)}`];
 
 export class Db {
   readonly t: Tables;
@@ -58,8 +55,8 @@ export class Db {
   constructor(pool: PostgresPool, schema: string, options: { preparedStatements: boolean }) {
     this.#pool = pool;
     this.t = tables(schema);
-    this.direct = queryOn(pool, null, true);
-    this.hot = queryOn(pool, new StatementNames(options.preparedStatements), true);
+    this.direct = queryOn(pool, false, true);
+    this.hot = queryOn(pool, options.preparedStatements, true);
   }
 
   /**
@@ -82,7 +79,7 @@ export class Db {
     client.on?.('error', onError);
     try {
       await client.query({ text: 'BEGIN' });
-      const result = await work(queryOn(client, null, false));
+      const result = await work(queryOn(client, false, false));
       await client.query({ text: 'COMMIT' });
       return result;
     } catch (error) {

@@ -1,17 +1,17 @@
 /**
  * Indexed listings with keyset cursors. Paths, tenants and ids are COLLATE "C" (code-unit order,
  * like the contract's keysets). Each listing is a range scan of an index in the order it returns:
- * - secrets: the primary key (tenant, path), a namespace as the range [ns + "/", ns + "0") ("0"
- *   follows "/"), tags from the GIN index `secrets_tags_idx` (containment, jsonb_path_ops);
+ * - secrets: the primary key (tenant, path), a namespace as the range [ns + "/", ns + "0"), tags
+ *   from the GIN index `secrets_tags_idx` (containment, jsonb_path_ops);
  * - records: the primary key (kind, tenant, id), or the expression index of the filtered field;
- * - due listings: the partial indexes of migrations 2 and 3, holding just the rows they can return.
+ * - due listings: the schema's partial indexes, holding just the rows they can return.
  */
 import type {
   DueQuery, DueResult, ListRecordsQuery, ListSecretsPage, ListSecretsQuery, RecordFilters, Stored, StorageInput,
   VersionKey, WrappedKey,
 } from '@agentvault/core';
-import type { Db } from './db';
-import { toStored } from './records';
+import { type Db, placeholder, underNamespace } from './db';
+import { type Found, toStored } from './records';
 import { bytes, json, listedSecretColumns, num, toSecret } from './rows';
 
 type Row = Record<string, unknown>;
@@ -19,27 +19,20 @@ type Row = Record<string, unknown>;
 const storedSecret = (row: Row): Stored<'secret'> => ({ kind: 'secret', record: toSecret(row), rev: num(row.rev) });
 
 export async function listSecrets(db: Db, query: ListSecretsQuery): Promise<ListSecretsPage> {
-  const values: unknown[] = [query.tenant, query.trashed];
-  const where = ['s.tenant = $1', '(s.trashed_at IS NOT NULL) = $2'];
-  const add = (clause: (n: string) => string, value: unknown) => {
-    values.push(value);
-    where.push(clause(`$${values.length}`));
-  };
-  if (query.namespace !== '') {
-    add((n) => `s.path >= ${n}`, `${query.namespace}/`);
-    add((n) => `s.path < ${n}`, `${query.namespace}0`);
-  }
-  if (query.tiers) add((n) => `s.tier = ANY(${n}::text[])`, query.tiers);
-  if (query.types) add((n) => `s.type = ANY(${n}::text[])`, query.types);
-  if (query.tags && Object.keys(query.tags).length > 0) add((n) => `s.tags @> ${n}::jsonb`, json(query.tags));
+  const values: unknown[] = [];
+  const $ = placeholder(values);
+  const where = [`s.tenant = ${$(query.tenant)}`, `(s.trashed_at IS NOT NULL) = ${$(query.trashed)}`];
+  if (query.namespace !== '') where.push(...underNamespace('s.path', query.namespace, $));
+  if (query.tiers) where.push(`s.tier = ANY(${$(query.tiers)}::text[])`);
+  if (query.types) where.push(`s.type = ANY(${$(query.types)}::text[])`);
+  if (query.tags && Object.keys(query.tags).length > 0) where.push(`s.tags @> ${$(json(query.tags))}::jsonb`);
   const filter = where.join(' AND ');
-  values.push(query.afterPath, query.limit);
-  const after = `$${values.length - 1}::text`;
+  const after = `${$(query.afterPath)}::text`;
   const rows = await db.direct.rows(
     `WITH page AS (
        SELECT s.* FROM ${db.t.secrets} s
        WHERE ${filter} AND (${after} IS NULL OR s.path > ${after})
-       ORDER BY s.path LIMIT $${values.length}
+       ORDER BY s.path LIMIT ${$(query.limit)}
      )
      SELECT total.n AS total, ${listedSecretColumns(db.t)}
      FROM (SELECT count(*) AS n FROM ${db.t.secrets} s WHERE ${filter}) total
@@ -64,17 +57,18 @@ const FILTERS: Record<keyof RecordFilters, string[]> = {
 export async function listRecords<K extends keyof RecordFilters>(db: Db, query: ListRecordsQuery<K>): Promise<Stored<K>[]> {
   const fields = FILTERS[query.kind];
   if (!fields) throw new TypeError(`postgres: listRecords cannot list ${String(query.kind)}`);
-  const values: unknown[] = [query.tenant, query.afterId, query.limit];
+  const values: unknown[] = [];
+  const $ = placeholder(values);
+  const after = `${$(query.afterId)}::text`;
   // The kind as a literal, so the planner matches the partial indexes of its filters.
-  const where = [`kind = '${query.kind}'`, 'tenant = $1', '($2::text IS NULL OR id > $2::text)'];
+  const where = [`kind = '${query.kind}'`, `tenant = ${$(query.tenant)}`, `(${after} IS NULL OR id > ${after})`];
   for (const [field, value] of Object.entries(query.where ?? {})) {
     if (value === undefined) continue;
     if (!fields.includes(field)) throw new TypeError(`postgres: listRecords cannot filter ${query.kind} by ${field}`);
-    values.push(value);
-    where.push(`data->>'${field}' = $${values.length}`);
+    where.push(`data->>'${field}' = ${$(value)}`);
   }
-  const rows = await db.direct.rows<{ kind: string; rev: number; doc: string }>(
-    `SELECT kind, rev, data::text AS doc FROM ${db.t.records} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $3`,
+  const rows = await db.direct.rows<Found>(
+    `SELECT kind, rev, data::text AS doc FROM ${db.t.records} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${$(query.limit)}`,
     values,
   );
   return rows.map(toStored) as Stored<K>[];
@@ -82,7 +76,7 @@ export async function listRecords<K extends keyof RecordFilters>(db: Db, query: 
 
 /**
  * When a live secret's rotation is due: a pending version at once (before any time), else at
- * `rotation_next_at`: the expression and WHERE of `secrets_rotation_due_idx` (migration 2).
+ * `rotation_next_at`: the expression and WHERE of `secrets_rotation_due_idx`.
  */
 const ROTATION_DUE_AT = `(CASE WHEN s.pending_version IS NOT NULL THEN '-9223372036854775808'::bigint ELSE s.rotation_next_at END)`;
 const ROTATING = 's.trashed_at IS NULL AND (s.pending_version IS NOT NULL OR s.rotation_next_at IS NOT NULL)';
@@ -103,7 +97,7 @@ export async function listDue<Q extends DueQuery>(db: Db, query: Q): Promise<Due
         [query.now, query.limit],
       )) as DueResult<Q>;
     case 'approval_expiry': {
-      const rows = await db.direct.rows<{ kind: string; rev: number; doc: string }>(
+      const rows = await db.direct.rows<Found>(
         `SELECT kind, rev, data::text AS doc FROM ${db.t.records}
          WHERE kind = 'approval' AND data->>'status' = 'pending' AND (data->>'expiresAt')::bigint <= $1
          ORDER BY (data->>'expiresAt')::bigint, tenant, id LIMIT $2`,
@@ -152,20 +146,15 @@ export async function listWrappedKeys(
   query: StorageInput<'listWrappedKeys'>,
 ): Promise<Array<VersionKey & { wrappedKey: WrappedKey; rev: number }>> {
   const values: unknown[] = [];
+  const $ = placeholder(values);
   const where: string[] = [];
-  if (query.after) {
-    values.push(query.after.tenant, query.after.path, query.after.version);
-    where.push('(tenant, path, version) > ($1, $2, $3)');
-  }
-  if (query.notKeyId !== undefined) {
-    values.push(query.notKeyId);
-    where.push(`key_id <> $${values.length}`);
-  }
-  values.push(query.limit);
+  const { after } = query;
+  if (after) where.push(`(tenant, path, version) > (${$(after.tenant)}, ${$(after.path)}, ${$(after.version)})`);
+  if (query.notKeyId !== undefined) where.push(`key_id <> ${$(query.notKeyId)}`);
   const rows = await db.direct.rows(
     `SELECT tenant, path, version, key_id, wrapped_key, rev FROM ${db.t.versions}
      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY tenant, path, version LIMIT $${values.length}`,
+     ORDER BY tenant, path, version LIMIT ${$(query.limit)}`,
     values,
   );
   return rows.map((row) => ({

@@ -3,43 +3,114 @@
  * lock keyed by the schema, so any number of processes may call it at once: the first applies,
  * the others wait and then find nothing to do. Each applied migration is recorded with a checksum;
  * a recorded migration whose SQL changed since is refused rather than silently skipped.
+ *
+ * An empty schema gets the baseline, which creates the current schema directly (as Flyway's baseline
+ * migrations do) and is recorded as its version; a schema migrated step by step from version 1 gets
+ * the versioned migrations after its own. Migrations 1–2 (the tables before storage v2) keep only
+ * their checksums: every store they made is at version 2, which migration 3 upgrades.
  */
 import { createHash } from 'node:crypto';
 import { AgentVaultConfigurationError } from '@agentvault/core/errors';
 import { verifyLegacyAuditChains } from '@agentvault/core';
 import type { Db, Query } from './db';
-import { LEGACY_AUDIT_COLUMNS, toLegacyEvent } from './rows';
+import { AUDIT_COLUMNS, num, toAuditEvent } from './rows';
 import type { Tables } from './tables';
 
 export interface Migration {
   version: number;
   name: string;
-  sql: string;
+  /** The SQL; absent for the released migrations whose SQL is gone, which keep their `checksum`. */
+  sql?: string;
+  checksum?: string;
   /** Checks run in the migration's transaction before its SQL (not part of the checksum). */
   before?: (q: Query, t: Tables) => Promise<void>;
 }
 
-/** Paths, tenants and ids compare in code-unit order (COLLATE "C"), like the contract's keysets. */
-function initialSchema(t: Tables): string {
+/**
+ * v2's indexes on secrets and the records table, created by migration 3 and by the baseline. Part of
+ * migration 3's SQL, as is `auditCountersSchema`: never edit either (migration 3's checksum would change).
+ */
+function recordsSchema(t: Tables): string {
+  return `CREATE INDEX secrets_tags_idx ON ${t.secrets} USING gin (tags jsonb_path_ops);
+-- A listing filtered to rare tiers or types reads just those rows (then sorts them by path).
+CREATE INDEX secrets_tier_idx ON ${t.secrets} (tenant, tier, path);
+CREATE INDEX secrets_type_idx ON ${t.secrets} (tenant, type, path);
+
+CREATE TABLE ${t.records} (
+  kind   text COLLATE "C" NOT NULL,
+  tenant text COLLATE "C" NOT NULL,
+  id     text COLLATE "C" NOT NULL,
+  rev    integer NOT NULL,
+  data   jsonb NOT NULL,
+  CONSTRAINT records_pkey PRIMARY KEY (kind, tenant, id)
+);
+CREATE UNIQUE INDEX records_credential_key ON ${t.records} ((data->>'hash')) WHERE kind IN ('token', 'agent_key');
+CREATE INDEX records_token_parent_idx ON ${t.records} (tenant, (data->>'parentId'), id) WHERE kind = 'token';
+CREATE INDEX records_token_issuer_idx ON ${t.records} (tenant, (data->>'issuedBy'), id) WHERE kind = 'token';
+CREATE INDEX records_approval_status_idx ON ${t.records} (tenant, (data->>'status'), id) WHERE kind = 'approval';
+CREATE INDEX records_approval_due_idx ON ${t.records} (((data->>'expiresAt')::bigint), tenant, id)
+  WHERE kind = 'approval' AND data->>'status' = 'pending';`;
+}
+
+function auditCountersSchema(t: Tables): string {
+  return `-- One counter row per tenant: appends lock it, so seqs are gapless and in commit order.
+CREATE TABLE ${t.auditCounters} (
+  tenant text COLLATE "C" NOT NULL,
+  seq    bigint NOT NULL,
+  CONSTRAINT audit_counters_pkey PRIMARY KEY (tenant)
+);`;
+}
+
+/**
+ * The current schema for an empty one: what migrations 1–4 leave, as the upgrade test checks table
+ * by table. Paths, tenants and ids compare in code-unit order (COLLATE "C"), like the contract's
+ * keysets. Every cross-tenant maintenance listing has a partial index that holds just the rows it
+ * can return, in the order it returns them:
+ * - due rotations: live secrets with a rotation or a pending version, keyed by when they are due,
+ *   a pending version sorting before every time (the key `listDue` ranges over);
+ * - expiring: live secrets with an expiry, in (expires_at, tenant, path) keyset order;
+ * - purgeable: trashed secrets by purge_at;
+ * - expired approvals: pending approval records by expiresAt (`records_approval_due_idx`).
+ */
+function baselineSchema(t: Tables): string {
   return `
 CREATE TABLE ${t.secrets} (
-  tenant          text COLLATE "C" NOT NULL,
-  path            text COLLATE "C" NOT NULL,
-  type            text NOT NULL,
-  tier            text NOT NULL,
-  description     text,
-  tags            jsonb NOT NULL DEFAULT '{}',
-  current_version integer NOT NULL,
-  latest_version  integer NOT NULL,
-  created_at      bigint NOT NULL,
-  created_by      text NOT NULL,
-  updated_at      bigint NOT NULL,
-  updated_by      text NOT NULL,
-  expires_at      bigint,
-  trashed_at      bigint,
-  purge_at        bigint,
-  CONSTRAINT secrets_pkey PRIMARY KEY (tenant, path)
+  tenant                 text COLLATE "C" NOT NULL,
+  path                   text COLLATE "C" NOT NULL,
+  type                   text NOT NULL,
+  tier                   text NOT NULL,
+  description            text,
+  tags                   jsonb NOT NULL DEFAULT '{}',
+  current_version        integer NOT NULL,
+  latest_version         integer NOT NULL,
+  created_at             bigint NOT NULL,
+  created_by             text NOT NULL,
+  updated_at             bigint NOT NULL,
+  updated_by             text NOT NULL,
+  expires_at             bigint,
+  trashed_at             bigint,
+  purge_at               bigint,
+  pending_version        integer,
+  rotation_every_seconds bigint,
+  rotation_grace_seconds bigint,
+  rotation_next_at       bigint,
+  rotation_failures      integer,
+  rev                    integer NOT NULL DEFAULT 1,
+  -- A secret's own version-retention policy; null: the vault's.
+  version_retention      jsonb,
+  CONSTRAINT secrets_pkey PRIMARY KEY (tenant, path),
+  CONSTRAINT secrets_rotation_check CHECK (
+    num_nulls(rotation_every_seconds, rotation_grace_seconds, rotation_next_at, rotation_failures) IN (0, 4)
+  )
 );
+CREATE INDEX secrets_rotation_due_idx ON ${t.secrets} (
+  (CASE WHEN pending_version IS NOT NULL THEN '-9223372036854775808'::bigint ELSE rotation_next_at END),
+  tenant,
+  path
+) WHERE trashed_at IS NULL AND (pending_version IS NOT NULL OR rotation_next_at IS NOT NULL);
+CREATE INDEX secrets_expiry_idx ON ${t.secrets} (expires_at, tenant, path)
+  WHERE trashed_at IS NULL AND expires_at IS NOT NULL;
+CREATE INDEX secrets_purge_idx ON ${t.secrets} (purge_at, tenant, path) WHERE trashed_at IS NOT NULL;
 
 -- Kept apart from secrets so that the read path's touch never waits on a writer's row lock.
 CREATE TABLE ${t.access} (
@@ -51,6 +122,7 @@ CREATE TABLE ${t.access} (
     REFERENCES ${t.secrets} (tenant, path) ON DELETE CASCADE
 );
 
+-- No foreign key: versions are records of their own, core deletes a secret and its versions in one commit.
 CREATE TABLE ${t.versions} (
   tenant      text COLLATE "C" NOT NULL,
   path        text COLLATE "C" NOT NULL,
@@ -61,25 +133,14 @@ CREATE TABLE ${t.versions} (
   created_at  bigint NOT NULL,
   created_by  text NOT NULL,
   retires_at  bigint,
-  CONSTRAINT secret_versions_pkey PRIMARY KEY (tenant, path, version),
-  CONSTRAINT secret_versions_secret_fkey FOREIGN KEY (tenant, path)
-    REFERENCES ${t.secrets} (tenant, path) ON DELETE CASCADE
-);
-
-CREATE TABLE ${t.auditHeads} (
-  tenant text COLLATE "C" NOT NULL,
-  chain  integer NOT NULL,
-  seq    bigint NOT NULL,
-  hash   bytea NOT NULL,
-  CONSTRAINT audit_heads_pkey PRIMARY KEY (tenant, chain)
+  rev         integer NOT NULL DEFAULT 1,
+  CONSTRAINT secret_versions_pkey PRIMARY KEY (tenant, path, version)
 );
 
 CREATE TABLE ${t.auditEvents} (
   id                text COLLATE "C" NOT NULL,
   tenant            text COLLATE "C" NOT NULL,
-  chain             integer NOT NULL,
   seq               bigint NOT NULL,
-  hash              bytea NOT NULL,
   type              text NOT NULL,
   path              text COLLATE "C",
   actor             text COLLATE "C" NOT NULL,
@@ -87,128 +148,21 @@ CREATE TABLE ${t.auditEvents} (
   ip                text,
   user_agent        text,
   ts                bigint NOT NULL,
-  -- json, not jsonb: stored as sent, so the chain digest recomputes from the same text.
+  -- json, not jsonb: stored as sent.
   details           json NOT NULL,
   success           boolean NOT NULL,
   error             text,
   version           integer,
-  CONSTRAINT audit_events_pkey PRIMARY KEY (id),
-  CONSTRAINT audit_events_chain_key UNIQUE (tenant, chain, seq)
+  CONSTRAINT audit_events_pkey PRIMARY KEY (id)
 );
 CREATE INDEX audit_events_time_idx ON ${t.auditEvents} (tenant, ts, id);
 CREATE INDEX audit_events_path_idx ON ${t.auditEvents} (tenant, path, ts, id) WHERE path IS NOT NULL;
 CREATE INDEX audit_events_actor_idx ON ${t.auditEvents} (tenant, actor, ts, id);
+-- Not UNIQUE: the counter makes seqs unique; a duplicate written behind its back is for verifyAudit to name.
+CREATE INDEX audit_events_seq_idx ON ${t.auditEvents} (tenant, seq);
+${auditCountersSchema(t)}
 
-CREATE TABLE ${t.agentKeys} (
-  id          text COLLATE "C" NOT NULL,
-  tenant      text COLLATE "C" NOT NULL,
-  hash        text NOT NULL,
-  description text,
-  roles       jsonb NOT NULL,
-  created_at  bigint NOT NULL,
-  created_by  text NOT NULL,
-  revoked_at  bigint,
-  CONSTRAINT agent_keys_pkey PRIMARY KEY (id),
-  CONSTRAINT agent_keys_hash_key UNIQUE (hash)
-);
-CREATE INDEX agent_keys_tenant_idx ON ${t.agentKeys} (tenant, created_at, id);
-
-CREATE TABLE ${t.tokens} (
-  id                  text COLLATE "C" NOT NULL,
-  tenant              text COLLATE "C" NOT NULL,
-  hash                text NOT NULL,
-  scope               text NOT NULL,
-  approved_tier       text NOT NULL,
-  description         text,
-  allowed_ips         jsonb,
-  max_uses            integer,
-  uses_remaining      integer,
-  created_at          bigint NOT NULL,
-  expires_at          bigint NOT NULL,
-  issued_by           text NOT NULL,
-  parent_id           text COLLATE "C",
-  approval_request_id text,
-  revoked_at          bigint,
-  CONSTRAINT tokens_pkey PRIMARY KEY (id),
-  CONSTRAINT tokens_hash_key UNIQUE (hash)
-);
-CREATE INDEX tokens_tenant_idx ON ${t.tokens} (tenant, id);
-CREATE INDEX tokens_parent_idx ON ${t.tokens} (tenant, parent_id, id) WHERE parent_id IS NOT NULL;
-
-CREATE TABLE ${t.approvals} (
-  id                    text COLLATE "C" NOT NULL,
-  tenant                text COLLATE "C" NOT NULL,
-  requested_by          text NOT NULL,
-  requester_description text,
-  request               jsonb NOT NULL,
-  tier                  text NOT NULL,
-  status                text NOT NULL,
-  decisions             jsonb NOT NULL,
-  required_approvals    integer NOT NULL,
-  created_at            bigint NOT NULL,
-  expires_at            bigint NOT NULL,
-  decided_at            bigint,
-  claimed_at            bigint,
-  token_id              text,
-  CONSTRAINT approvals_pkey PRIMARY KEY (id)
-);
-CREATE INDEX approvals_tenant_idx ON ${t.approvals} (tenant, id);
-CREATE INDEX approvals_status_idx ON ${t.approvals} (tenant, status, id);
-`;
-}
-
-/**
- * Staged rotation and maintenance. Only nullable columns without defaults (no table rewrite) and
- * new tables, so existing rows read back with no rotation and no pending version, and code of the
- * previous version keeps working on the migrated schema. Every cross-tenant maintenance listing
- * gets a partial index that holds just the rows it can return, in the order it returns them:
- * - due rotations: live secrets with a rotation or a pending version, keyed by when they are due,
- *   a pending version sorting before every time (the key `listDueRotations` ranges over);
- * - expiring: live secrets with an expiry, in (expires_at, tenant, path) keyset order;
- * - purgeable: trashed secrets by purge_at;
- * - expired approvals: pending requests by expires_at.
- * CREATE INDEX (not CONCURRENTLY, which cannot run in the migration's transaction) blocks writes
- * to secrets and approvals while it reads the table once.
- */
-function lifecycleSchema(t: Tables): string {
-  return `
-ALTER TABLE ${t.secrets}
-  ADD COLUMN pending_version        integer,
-  ADD COLUMN rotation_every_seconds bigint,
-  ADD COLUMN rotation_grace_seconds bigint,
-  ADD COLUMN rotation_next_at       bigint,
-  ADD COLUMN rotation_failures      integer,
-  -- NOT VALID skips a scan of the existing rows: every one of them has all four columns null.
-  ADD CONSTRAINT secrets_rotation_check CHECK (
-    num_nulls(rotation_every_seconds, rotation_grace_seconds, rotation_next_at, rotation_failures) IN (0, 4)
-  ) NOT VALID;
-
-CREATE INDEX secrets_rotation_due_idx ON ${t.secrets} (
-  (CASE WHEN pending_version IS NOT NULL THEN '-9223372036854775808'::bigint ELSE rotation_next_at END),
-  tenant,
-  path
-) WHERE trashed_at IS NULL AND (pending_version IS NOT NULL OR rotation_next_at IS NOT NULL);
-CREATE INDEX secrets_expiry_idx ON ${t.secrets} (expires_at, tenant, path)
-  WHERE trashed_at IS NULL AND expires_at IS NOT NULL;
-CREATE INDEX secrets_purge_idx ON ${t.secrets} (purge_at, tenant, path) WHERE trashed_at IS NOT NULL;
-CREATE INDEX approvals_expiry_idx ON ${t.approvals} (expires_at, id) WHERE status = 'pending';
-
--- Named leases (e.g. one secret's rotation), decided on the caller's clock.
-CREATE TABLE ${t.leases} (
-  name       text COLLATE "C" NOT NULL,
-  owner      text NOT NULL,
-  expires_at bigint NOT NULL,
-  CONSTRAINT leases_pkey PRIMARY KEY (name)
-);
-
--- Expiry warnings sent: one row per (tenant, path, expires_at, kind), kept after the secret is gone.
-CREATE TABLE ${t.expiryWarnings} (
-  tenant     text COLLATE "C" NOT NULL,
-  path       text COLLATE "C" NOT NULL,
-  expires_at bigint NOT NULL,
-  kind       text NOT NULL,
-  CONSTRAINT expiry_warnings_pkey PRIMARY KEY (tenant, path, expires_at, kind)
-);
+${recordsSchema(t)}
 `;
 }
 
@@ -227,25 +181,7 @@ ALTER TABLE ${t.secrets} ADD COLUMN rev integer NOT NULL DEFAULT 1;
 ALTER TABLE ${t.versions} ADD COLUMN rev integer NOT NULL DEFAULT 1;
 -- Versions are records of their own: core deletes a secret and its versions in one commit, in any order.
 ALTER TABLE ${t.versions} DROP CONSTRAINT secret_versions_secret_fkey;
-CREATE INDEX secrets_tags_idx ON ${t.secrets} USING gin (tags jsonb_path_ops);
--- A listing filtered to rare tiers or types reads just those rows (then sorts them by path).
-CREATE INDEX secrets_tier_idx ON ${t.secrets} (tenant, tier, path);
-CREATE INDEX secrets_type_idx ON ${t.secrets} (tenant, type, path);
-
-CREATE TABLE ${t.records} (
-  kind   text COLLATE "C" NOT NULL,
-  tenant text COLLATE "C" NOT NULL,
-  id     text COLLATE "C" NOT NULL,
-  rev    integer NOT NULL,
-  data   jsonb NOT NULL,
-  CONSTRAINT records_pkey PRIMARY KEY (kind, tenant, id)
-);
-CREATE UNIQUE INDEX records_credential_key ON ${t.records} ((data->>'hash')) WHERE kind IN ('token', 'agent_key');
-CREATE INDEX records_token_parent_idx ON ${t.records} (tenant, (data->>'parentId'), id) WHERE kind = 'token';
-CREATE INDEX records_token_issuer_idx ON ${t.records} (tenant, (data->>'issuedBy'), id) WHERE kind = 'token';
-CREATE INDEX records_approval_status_idx ON ${t.records} (tenant, (data->>'status'), id) WHERE kind = 'approval';
-CREATE INDEX records_approval_due_idx ON ${t.records} (((data->>'expiresAt')::bigint), tenant, id)
-  WHERE kind = 'approval' AND data->>'status' = 'pending';
+${recordsSchema(t)}
 
 INSERT INTO ${t.records} (kind, tenant, id, rev, data)
 SELECT 'agent_key', tenant, id, 1, jsonb_build_object('id', id, 'tenant', tenant, 'hash', hash,
@@ -294,12 +230,7 @@ FROM ${t.expiryWarnings};
 
 DROP TABLE ${t.agentKeys}, ${t.tokens}, ${t.approvals}, ${t.leases}, ${t.expiryWarnings}, ${t.auditHeads};
 
--- One counter row per tenant: appends lock it, so seqs are gapless and in commit order.
-CREATE TABLE ${t.auditCounters} (
-  tenant text COLLATE "C" NOT NULL,
-  seq    bigint NOT NULL,
-  CONSTRAINT audit_counters_pkey PRIMARY KEY (tenant)
-);
+${auditCountersSchema(t)}
 ALTER TABLE ${t.auditEvents} DROP CONSTRAINT audit_events_chain_key;
 UPDATE ${t.auditEvents} e SET seq = n.seq
 FROM (SELECT id, row_number() OVER (PARTITION BY tenant ORDER BY ts, chain, seq) AS seq FROM ${t.auditEvents}) n
@@ -311,15 +242,25 @@ INSERT INTO ${t.auditCounters} (tenant, seq) SELECT tenant, max(seq) FROM ${t.au
 `;
 }
 
-/** Every migration, oldest first. Never edit a released one: add the next version instead. */
-export function migrations(t: Tables): Migration[] {
-  return [
-    { version: 1, name: 'initial schema', sql: initialSchema(t) },
-    { version: 2, name: 'staged rotation and maintenance', sql: lifecycleSchema(t) },
-    { version: 3, name: 'storage contract v2', sql: contractV2Schema(t), before: verifyLegacyChains },
-    // A secret's own version-retention policy (null: the vault's). Nullable, no default: no rewrite.
-    { version: 4, name: 'version retention', sql: `ALTER TABLE ${t.secrets} ADD COLUMN version_retention jsonb;` },
-  ];
+/**
+ * Every migration, oldest first, and the baseline. Never edit a released one, the baseline included:
+ * add the next version, which schemas migrated step by step and from the baseline both apply.
+ */
+export function migrations(t: Tables): { baseline: Migration; versions: Migration[] } {
+  return {
+    baseline: { version: 4, name: 'baseline: storage contract v2 with version retention', sql: baselineSchema(t) },
+    versions: [
+      { version: 1, name: 'initial schema', checksum: '6aaa9641778622fd043bfe68b65221a00d04675afede57c0fb88a2c3ae93b649' },
+      {
+        version: 2,
+        name: 'staged rotation and maintenance',
+        checksum: 'f066352210c10d4eef64864d25e699e763966fdd4f14dd923044478642613db1',
+      },
+      { version: 3, name: 'storage contract v2', sql: contractV2Schema(t), before: verifyLegacyChains },
+      // A secret's own version-retention policy (null: the vault's). Nullable, no default: no rewrite.
+      { version: 4, name: 'version retention', sql: `ALTER TABLE ${t.secrets} ADD COLUMN version_retention jsonb;` },
+    ],
+  };
 }
 
 /**
@@ -332,7 +273,7 @@ async function verifyLegacyChains(q: Query, t: Tables): Promise<void> {
   );
   for (const { tenant } of tenants) {
     const rows = await q.rows(
-      `SELECT ${LEGACY_AUDIT_COLUMNS} FROM ${t.auditEvents} WHERE tenant = $1 ORDER BY chain, seq`,
+      `SELECT ${AUDIT_COLUMNS}, chain, hash FROM ${t.auditEvents} WHERE tenant = $1 ORDER BY chain, seq`,
       [tenant],
     );
     const heads = await q.rows<{ chain: number; seq: string; hash: Buffer }>(
@@ -340,7 +281,7 @@ async function verifyLegacyChains(q: Query, t: Tables): Promise<void> {
       [tenant],
     );
     const [broken] = verifyLegacyAuditChains(
-      rows.map(toLegacyEvent),
+      rows.map((row) => ({ ...toAuditEvent(row), chain: num(row.chain), hash: (row.hash as Buffer).toString('hex') })),
       new Map(heads.map((h) => [`${tenant}|${h.chain}`, { seq: Number(h.seq), hash: h.hash.toString('hex') }])),
     );
     if (broken) {
@@ -353,20 +294,20 @@ async function verifyLegacyChains(q: Query, t: Tables): Promise<void> {
 
 /** Checksums ignore the schema name, so the same migration has the same checksum in every schema. */
 function checksum(migration: Migration, t: Tables): string {
-  return createHash('sha256').update(migration.sql.replaceAll(t.schema, '"$schema"')).digest('hex');
+  return migration.checksum ?? createHash('sha256').update(migration.sql!.replaceAll(t.schema, '"$schema"')).digest('hex');
 }
 
 export interface MigrationResult {
-  /** Versions applied by this call, oldest first; [] when the schema was already current. */
+  /** Versions applied by this call, oldest first ([4] for the baseline); [] when the schema was already current. */
   applied: number[];
   /** The schema's version afterwards. */
   version: number;
 }
 
-/** Apply the pending migrations up to `target` (default: all of them). */
-export async function migrate(db: Db, target = Number.POSITIVE_INFINITY): Promise<MigrationResult> {
+/** Apply the pending migrations: the baseline on an empty schema, else the versions after the recorded ones. */
+export async function migrate(db: Db): Promise<MigrationResult> {
   const t = db.t;
-  const all = migrations(t).filter((migration) => migration.version <= target);
+  const { baseline, versions } = migrations(t);
   return db.transaction(async (q) => {
     // Taken before anything else, because concurrent CREATE SCHEMA IF NOT EXISTS can itself fail.
     await q.rows('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
@@ -385,8 +326,10 @@ export async function migrate(db: Db, target = Number.POSITIVE_INFINITY): Promis
         await q.rows<{ version: number; checksum: string }>(`SELECT version, checksum FROM ${t.migrations}`)
       ).map((row) => [row.version, row.checksum]),
     );
+    // A schema that started at version 1 continues step by step; any other starts from the baseline.
+    const path = recorded.has(1) ? versions : [baseline, ...versions.filter((m) => m.version > baseline.version)];
     const applied: number[] = [];
-    for (const migration of all) {
+    for (const migration of path) {
       const sum = checksum(migration, t);
       const known = recorded.get(migration.version);
       if (known !== undefined) {
@@ -396,6 +339,11 @@ export async function migrate(db: Db, target = Number.POSITIVE_INFINITY): Promis
           );
         }
         continue;
+      }
+      if (migration.sql === undefined) {
+        throw new AgentVaultConfigurationError(
+          `postgres: schema ${t.schema} lacks migration ${migration.version} (${migration.name}), which this release cannot apply; upgrade it with the first release, then this one`,
+        );
       }
       await migration.before?.(q, t);
       await q.rows(migration.sql);

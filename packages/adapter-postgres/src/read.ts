@@ -17,9 +17,9 @@
  * A failure anywhere (a duplicate event id included) aborts the statement: nothing changes.
  */
 import { type ReadResult, type ReadSecretInput, type Tier, TIERS } from '@agentvault/core';
-import { appendOneCtes } from './audit';
+import { appendOneCtes, draftValues } from './audit';
 import type { Query } from './db';
-import { json, SECRET_COLUMNS, toSecret, toVersion } from './rows';
+import { SECRET_COLUMNS, toSecret, toVersion } from './rows';
 import type { Tables } from './tables';
 
 const tok = (field: string, alias: string) => `(${alias}.data->>'${field}')`;
@@ -105,10 +105,9 @@ function tiersUpTo(maxTier: Tier | null): Tier[] | null {
 }
 
 export async function readSecret(q: Query, sql: string, input: ReadSecretInput): Promise<ReadResult> {
-  const e = input.event;
   const row = (await q.one(sql, [
     input.tenant, input.path, input.version, input.now, tiersUpTo(input.maxTier), input.token?.id ?? null,
-    e.id, e.tenant, e.type, e.path, e.actor, e.actorDescription, e.ip, e.userAgent, e.timestamp, json(e.details),
+    ...draftValues(input.event),
   ]))!;
   const outcome = row.outcome as ReadResult['outcome'];
   if (outcome !== 'ok') return { outcome };

@@ -19,7 +19,8 @@ import {
 } from './rows';
 import type { Tables } from './tables';
 
-type Found = { kind: string; rev: number; doc: string };
+/** A record as read back: its kind, revision and document (jsonb text). */
+export type Found = { kind: string; rev: number; doc: string };
 
 /** The table and WHERE clause (parameters from $1) of a key. */
 function locate(t: Tables, key: RecordKey): { table: string; where: string; values: unknown[] } {

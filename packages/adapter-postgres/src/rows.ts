@@ -132,33 +132,15 @@ export function toVersion(row: Row): VersionRecord {
   };
 }
 
-export const AUDIT_FIELDS = [
-  'id', 'tenant', 'seq', 'type', 'path', 'actor', 'actor_description', 'ip', 'user_agent', 'ts', 'details',
-  'success', 'error', 'version',
-];
-export const AUDIT_COLUMNS = AUDIT_FIELDS.join(', ');
-/** Events as migration 2 stored them, for the legacy verifier. */
-export const LEGACY_AUDIT_COLUMNS = `${AUDIT_COLUMNS}, chain, hash`;
+/** Each event field's column, in column order. */
+export const AUDIT_COLUMN_OF: Record<keyof AuditEvent, string> = {
+  id: 'id', tenant: 'tenant', seq: 'seq', type: 'type', path: 'path', actor: 'actor', actorDescription: 'actor_description',
+  ip: 'ip', userAgent: 'user_agent', timestamp: 'ts', details: 'details', success: 'success', error: 'error', version: 'version',
+};
+export const AUDIT_COLUMNS = Object.values(AUDIT_COLUMN_OF).join(', ');
 
+/** An event from its row: every column by its field's name, the bigint ones (seq, ts) parsed. */
 export function toAuditEvent(row: Row): AuditEvent {
-  return {
-    id: row.id as string,
-    tenant: row.tenant as string,
-    seq: num(row.seq),
-    type: row.type as AuditEvent['type'],
-    path: strOrNull(row.path),
-    actor: row.actor as string,
-    actorDescription: strOrNull(row.actor_description),
-    ip: strOrNull(row.ip),
-    userAgent: strOrNull(row.user_agent),
-    timestamp: num(row.ts),
-    details: row.details as AuditEvent['details'],
-    success: row.success as boolean,
-    error: strOrNull(row.error),
-    version: numOrNull(row.version),
-  };
-}
-
-export function toLegacyEvent(row: Row): AuditEvent & { chain: number; hash: string } {
-  return { ...toAuditEvent(row), chain: num(row.chain), hash: (row.hash as Buffer).toString('hex') };
+  const event = Object.fromEntries(Object.entries(AUDIT_COLUMN_OF).map(([field, column]) => [field, row[column]]));
+  return { ...event, seq: num(row.seq), timestamp: num(row.ts) } as AuditEvent;
 }

@@ -9,7 +9,7 @@ import type { StorageBackdoor, StorageFixture } from '@agentvault/core/testing';
 import pg from 'pg';
 import { postgresAdapter } from './index';
 import { testUrl } from './probe';
-import { AUDIT_FIELDS, toAuditEvent, toVersion, versionValues } from './rows';
+import { AUDIT_COLUMN_OF, AUDIT_COLUMNS, toAuditEvent, toVersion, versionValues } from './rows';
 
 export { DEFAULT_PG_URL, PG_URL_VAR, probePostgres, redactedUrl, testUrl } from './probe';
 
@@ -63,16 +63,13 @@ export async function postgresTestFixture(label = 'fixture'): Promise<StorageFix
 
 const TABLES = ['secrets', 'secret_access', 'secret_versions', 'records', 'audit_events', 'audit_counters'];
 
-/** Event fields whose column is named otherwise. */
-const RENAMED: Record<string, string> = { actorDescription: 'actor_description', userAgent: 'user_agent', timestamp: 'ts' };
-
 /** Reads and rewrites rows directly, bypassing every rule: what an attacker with database access can do. */
 export function postgresBackdoor(pool: pg.Pool, schema: string): StorageBackdoor {
   const s = `"${schema}"`;
   const auditRow = (event: Partial<AuditEvent>) =>
     Object.entries(event).map(([field, value]) => {
-      const column = RENAMED[field] ?? field;
-      if (!AUDIT_FIELDS.includes(column)) throw new Error(`backdoor: unknown audit field ${field}`);
+      const column = AUDIT_COLUMN_OF[field as keyof AuditEvent];
+      if (!column) throw new Error(`backdoor: unknown audit field ${field}`);
       return [column, field === 'details' ? JSON.stringify(value) : value] as const;
     });
   return {
@@ -122,7 +119,7 @@ export function postgresBackdoor(pool: pg.Pool, schema: string): StorageBackdoor
       );
     },
     auditEvents: async (tenant) => {
-      const { rows } = await pool.query(`SELECT ${AUDIT_FIELDS.join(', ')} FROM ${s}.audit_events WHERE tenant = $1 ORDER BY seq, id`, [tenant]);
+      const { rows } = await pool.query(`SELECT ${AUDIT_COLUMNS} FROM ${s}.audit_events WHERE tenant = $1 ORDER BY seq, id`, [tenant]);
       return rows.map(toAuditEvent);
     },
     renumberAudit: async (tenant) => {

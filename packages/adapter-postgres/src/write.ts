@@ -9,7 +9,7 @@
  */
 import type { Stored, StorageInput } from '@agentvault/core';
 import { AgentVaultConflictError } from '@agentvault/core/errors';
-import { appendOneCtes } from './audit';
+import { appendOneCtes, draftValues } from './audit';
 import type { Query } from './db';
 import { json, SECRET_FIELDS, secretValues, toSecret, VERSION_FIELDS, versionValues } from './rows';
 import type { Tables } from './tables';
@@ -70,21 +70,17 @@ const createStatement = (t: Tables) => `WITH ins AS (
   ${appendOneCtes(t, '$33', 'ins', eventRow(32))}
   SELECT ins.*, $22::bigint AS accessed_at FROM ins`;
 
-const built = new Map<string, { create: string; update: string }>();
-function statements(t: Tables) {
-  let sql = built.get(t.schema);
-  if (!sql) built.set(t.schema, (sql = { create: createStatement(t), update: updateStatement(t) }));
-  return sql;
-}
+/** The statements of `writeVersion` in the schema of `t`, built once per adapter. */
+export const writeStatements = (t: Tables) => ({ create: createStatement(t), update: updateStatement(t) });
 
-export async function writeVersion(q: Query, t: Tables, input: StorageInput<'writeVersion'>): Promise<Stored<'secret'>> {
+export async function writeVersion(
+  q: Query,
+  sql: ReturnType<typeof writeStatements>,
+  input: StorageInput<'writeVersion'>,
+): Promise<Stored<'secret'>> {
   const v = input.version;
   const e = input.event;
-  const event = [
-    e.id, e.tenant, e.type, e.path, e.actor, e.actorDescription, e.ip, e.userAgent, e.timestamp, json(e.details),
-    e.success, e.error, e.version,
-  ];
-  const sql = statements(t);
+  const event = [...draftValues(e), e.success, e.error, e.version];
   const rows =
     input.mode === 'create'
       ? await q.rows(sql.create, [

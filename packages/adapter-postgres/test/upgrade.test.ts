@@ -47,6 +47,24 @@ describeRequiring(inject('pgProblem'), 'postgres upgrade: migration 3 on a store
     await pool.end();
   });
 
+  /**
+   * What a schema is made of, with its own name taken out: every column (type, collation, nullability,
+   * default), index (definition) and constraint (definition). The upgrade's rotation CHECK was added
+   * NOT VALID (it skipped a scan of rows that all passed it); a fresh table's is validated.
+   */
+  const catalog = async (target: string) => {
+    const query = async (text: string) =>
+      JSON.parse(JSON.stringify((await pool.query(text, [target])).rows).replaceAll(`"${target}".`, '').replaceAll(`${target}.`, '')) as Row[];
+    return {
+      columns: await query(`SELECT table_name, column_name, data_type, udt_name, collation_name, is_nullable, column_default
+        FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, column_name`),
+      indexes: await query(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`),
+      constraints: await query(`SELECT c.relname, k.conname, k.contype, replace(pg_get_constraintdef(k.oid), ' NOT VALID', '') AS def
+        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+        WHERE k.connamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) ORDER BY k.conname`),
+    };
+  };
+
   const get = async (key: RecordKey) => (await storage.getRecords([key]))[0];
 
   it('keeps every row and renumbers the verified trail 1..n per tenant', async () => {
@@ -141,6 +159,20 @@ describeRequiring(inject('pgProblem'), 'postgres upgrade: migration 3 on a store
       await storage.commit({ writes: [], events: [event(tenant, null)] });
       const next = await storage.readAudit({ tenant, afterSeq: before.length, limit: 10 });
       expect(next.map((e) => e.seq)).toEqual([before.length + 1]);
+    }
+  });
+
+  it('leaves the same schema as a fresh install from the baseline: columns, indexes and constraints', async () => {
+    await storage.migrate(); // a no-op after the first test
+    const baseline = uniqueSchema('baseline');
+    try {
+      await postgresAdapter({ pool }, { schema: baseline }).migrate();
+      const [upgraded, fresh] = await Promise.all([catalog(schema), catalog(baseline)]);
+      expect(upgraded.columns.length).toBeGreaterThan(50);
+      expect(upgraded.indexes.length).toBeGreaterThan(15);
+      expect(upgraded).toEqual(fresh);
+    } finally {
+      await dropSchema(pool, baseline);
     }
   });
 
