@@ -111,13 +111,14 @@ export class RedisAdapter implements StorageAdapter {
       openEvent(event),
       input.maxTier === null ? '0' : '1',
       ...allowed.map((t) => JSON.stringify(t)),
-    ])) as [ReadResult['outcome'], string?, string?];
-    const [outcome, secret, version] = reply;
-    if (outcome !== 'ok') return { outcome };
+    ])) as [ReadResult['outcome'], number, string?, string?];
+    const [outcome, seq, secret, version] = reply;
+    if (outcome !== 'ok') return { outcome, seq };
     return {
       outcome,
       secret: decodeStored('secret', secret!)!.record,
       version: decodeStored('version', version!)!.record,
+      seq,
     };
   }
 

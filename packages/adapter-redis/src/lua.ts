@@ -87,10 +87,14 @@ local function append(id, ts, json)
   redis.call('HSET', base .. 'ev', id, json .. ',"seq":' .. seq .. '}')
   redis.call('ZADD', base .. 'e:seq', seq, id)
   redis.call('ZADD', base .. 'e:time', ts, id)
+  return seq
 end
 `;
 
-/** readSecret: ARGV path, version|'', now, tokenId|'', eventId, timestamp, eventJson (open), limited '0'|'1', allowed tiers… */
+/**
+ * readSecret: ARGV path, version|'', now, tokenId|'', eventId, timestamp, eventJson (open), limited '0'|'1',
+ * allowed tiers… Replies outcome, the event's seq, then (ok) the secret's and the version's docs.
+ */
 const READ = `
 local path, reqv, now, tok, evid, ts, evjson = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local dup = refuseDuplicate(evid)
@@ -128,13 +132,12 @@ if not outcome then
   else outcome = 'ok' end
 end
 if outcome ~= 'ok' then
-  append(evid, ts, evjson .. ',"success":false,"error":"' .. outcome .. '","version":' .. (reqv == '' and 'null' or reqv))
-  return {outcome}
+  return {outcome, append(evid, ts, evjson .. ',"success":false,"error":"' .. outcome .. '","version":' .. (reqv == '' and 'null' or reqv))}
 end
-append(evid, ts, evjson .. ',"success":true,"error":null,"version":' .. n)
+local seq = append(evid, ts, evjson .. ',"success":true,"error":null,"version":' .. n)
 redis.call('HSET', skey, 'accessedAt', ARGV[3])
 if at then sflat[at] = ARGV[3] end
-return {outcome, doc(sflat), doc(vflat)}
+return {outcome, seq, doc(sflat), doc(vflat)}
 `;
 
 /**

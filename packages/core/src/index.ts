@@ -12,7 +12,7 @@ export {
   legacyAuditLink,
   verifyLegacyAuditChains,
 } from './domain/audit-chain';
-export { consumesUse, type ReadFacts, readOutcome } from './domain/read-outcome';
+export { consumesUse, type ReadFacts, readEvent, readOutcome } from './domain/read-outcome';
 export { applySecretPatch } from './domain/secret-rules';
 export { commitConflictError, conflictOf } from './vault/records';
 export { eventCanonical, eventDigest } from './vault/audit-seal';

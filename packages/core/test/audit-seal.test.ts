@@ -1,7 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
+import { memoryAdapter } from '@agentvault/adapter-memory';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../src/contracts/records';
+import type { ReadSecretInput, StorageAdapter } from '../src/contracts/storage';
+import { testKeyWrapper } from '../src/testing/key-wrappers';
 import { checkpointMac, eventCanonical, eventDigest } from '../src/vault/audit-seal';
+import { createVault } from '../src/vault/create-vault';
 
 const event: AuditEvent = {
   seq: 7,
@@ -48,5 +52,65 @@ describe('audit seal: digests and checkpoint MACs', () => {
     expect(checkpointMac(key, body)).toBe(expected);
     expect(checkpointMac(new Uint8Array(32).fill(8), body)).not.toBe(expected);
     expect(checkpointMac(key, { ...body, prevMac: '' })).not.toBe(expected);
+  });
+});
+
+/** The memory adapter, reporting each read's seq (as network adapters do) and counting read-backs. */
+function reportingSeq() {
+  const memory = memoryAdapter();
+  const calls = { readAudit: [] as number[] };
+  const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(memory)).filter((name) => name !== 'constructor');
+  const storage = Object.fromEntries(
+    methods.map((name) => [name, (memory as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!.bind(memory)]),
+  ) as unknown as StorageAdapter;
+  Object.assign(storage, {
+    name: memory.name,
+    readSecret: async (input: ReadSecretInput) => {
+      const result = await memory.readSecret(input);
+      const [event] = (await memory.backdoor().auditEvents(input.tenant)).filter((e) => e.id === input.event.id);
+      return { ...result, seq: event!.seq };
+    },
+    readAudit: (query: Parameters<StorageAdapter['readAudit']>[0]) => {
+      calls.readAudit.push(query.afterSeq);
+      return memory.readAudit(query);
+    },
+  });
+  const vault = createVault({ storage, keys: testKeyWrapper(), logger: { warn() {}, error() {} } });
+  return { vault, calls, backdoor: memory.backdoor() };
+}
+
+describe('audit seal: reads sealed as sent', () => {
+  it('seals reads whose seq storage reported without reading them back, and verifies them', async () => {
+    const { vault, calls } = reportingSeq();
+    await vault.setSecret('sent/key', 'v');
+    await vault.sealAudit();
+    for (let i = 0; i < 5; i++) await vault.getSecret('sent/key');
+    await expect(vault.getSecret('sent/missing')).rejects.toThrow();
+    calls.readAudit = [];
+    expect(await vault.sealAudit()).toEqual({ checkpoints: 1, sealedSeq: 7 });
+    // One look past the last read, for events other instances appended since: none.
+    expect(calls.readAudit).toEqual([7]);
+    expect(await vault.verifyAudit()).toMatchObject({ ok: true, checked: 7 });
+  });
+
+  it('reads back what it did not send, between reads it did', async () => {
+    const { vault, calls } = reportingSeq();
+    await vault.getSecret('sent/none').catch(() => undefined);
+    await vault.setSecret('sent/key', 'v');
+    await vault.getSecret('sent/key');
+    calls.readAudit = [];
+    expect(await vault.sealAudit()).toEqual({ checkpoints: 1, sealedSeq: 3 });
+    expect(calls.readAudit).toEqual([1]);
+    expect(await vault.verifyAudit()).toMatchObject({ ok: true, checked: 3 });
+  });
+
+  it('names a read altered in the database before its first seal', async () => {
+    const { vault, backdoor } = reportingSeq();
+    await vault.setSecret('sent/key', 'v');
+    for (let i = 0; i < 3; i++) await vault.getSecret('sent/key', { ip: '10.0.0.1' });
+    const [, second] = (await backdoor.auditEvents('default')).filter((e) => e.type === 'secret.read');
+    await backdoor.patchAuditEvent('default', second!.id, { ip: '10.9.9.9' });
+    await vault.sealAudit();
+    expect((await vault.verifyAudit()).firstBad).toEqual({ seq: second!.seq, eventId: second!.id, reason: 'altered' });
   });
 });

@@ -60,9 +60,17 @@ export type ReadOutcome =
   | 'expired'
   | 'retired';
 
-export type ReadResult =
+export type ReadResult = (
   | { outcome: 'ok'; secret: SecretRecord; version: VersionRecord }
-  | { outcome: Exclude<ReadOutcome, 'ok'> };
+  | { outcome: Exclude<ReadOutcome, 'ok'> }
+) & {
+  /**
+   * MAY: the seq the read's event got. Core then seals that event from what it sent (`readEvent`)
+   * instead of reading it back; a network store saves the read-back's traffic. If given, it MUST be
+   * the event's seq.
+   */
+  seq?: number;
+};
 
 export interface ReadSecretInput {
   tenant: string;

@@ -3,7 +3,7 @@
  * `readOutcome`; the network adapters keep the same order in their one-statement / one-script read,
  * and the shared suite checks they agree.
  */
-import type { SecretRecord, TokenRecord, VersionRecord } from '../contracts/records';
+import type { AuditDraft, AuditEventInput, SecretRecord, TokenRecord, VersionRecord } from '../contracts/records';
 import type { ReadOutcome } from '../contracts/storage';
 import { type Tier, tierRank } from './classification';
 import { tokenUseOutcome } from './tokens';
@@ -40,4 +40,19 @@ export function readOutcome(facts: ReadFacts): ReadOutcome {
 /** Whether a read with this outcome spent one of its token's uses (every outcome past the token step). */
 export function consumesUse(outcome: ReadOutcome): boolean {
   return outcome !== 'token_revoked' && outcome !== 'token_expired' && outcome !== 'token_exhausted';
+}
+
+/**
+ * The read's event as storage appends it: the draft with the outcome, and the version read (`ok`)
+ * or the one asked for (null: the current one). `read` is only looked at when the outcome is `ok`.
+ */
+export function readEvent(
+  draft: AuditDraft,
+  outcome: ReadOutcome,
+  requested: number | null,
+  read: number | null,
+): AuditEventInput {
+  return outcome === 'ok'
+    ? { ...draft, success: true, error: null, version: read }
+    : { ...draft, success: false, error: outcome, version: requested };
 }

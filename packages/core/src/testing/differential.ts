@@ -284,7 +284,13 @@ async function replay(reference: StorageAdapter, subject: StorageAdapter, seed: 
           tenant, path, version: r.chance(0.7) ? null : r.pick([1, 2, 3]), now: r.pick([50, 100, 150, 250, 1_000]),
           maxTier: r.chance(0.5) ? null : r.pick(TIERS), token, event: event(tenant, path, 'secret.read'),
         };
-        const read = await both(label, (s) => s.readSecret(input));
+        const read = await both(label, async (s) => {
+          const { seq, ...result } = await s.readSecret(input);
+          // Reporting the event's seq is optional; a seq reported MUST be the one the event got.
+          if (seq !== undefined)
+            expect((await s.readAudit({ tenant, afterSeq: seq - 1, limit: 1 }))[0]?.id, `${label} (seq)`).toBe(input.event.id);
+          return result;
+        });
         if ('value' in read) seen.outcomes.add((read.value as { outcome: string }).outcome);
         if (token) await both(`${label} (token after the read)`, (s) => s.getRecords([{ kind: 'token', tenant, id: token.id }]));
         seen.reads++;

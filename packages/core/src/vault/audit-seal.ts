@@ -9,9 +9,11 @@
  * and any plain hash, but not a MAC: `verifyTrail` names the first event that no longer fits.
  *
  * A checkpoint is committed as [put checkpoint absent, put seal expect rev], so of racing sealers
- * one wins and the others re-read. Sealing runs every `sealEvery` events this instance appended to a
- * tenant, or once its oldest unsealed event is `sealIntervalMs` old (checked by an unref'd timer),
- * and on demand.
+ * one wins and the others re-read. Events whose seq storage reported when they were appended (the
+ * audited read's, see `ReadResult.seq`) are sealed as this instance sent them, so a database write
+ * between append and seal is caught too; the rest are read back. Sealing runs every `sealEvery`
+ * events this instance appended to a tenant, or once its oldest unsealed event is `sealIntervalMs`
+ * old (checked by an unref'd timer), and on demand.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -32,12 +34,15 @@ const PAGE = 1000;
 /** How far ahead verification looks to tell a removed, inserted or reordered event from an altered one. */
 const LOOKAHEAD = 64;
 const DIGEST_HEX = 32;
+/** Events of its own a sealer keeps per tenant to seal without reading them back (the oldest go first). */
+const KNOWN_MAX = 2 * MAX_CHECKPOINT_EVENTS;
 
 const json = JSON.stringify;
 
 /** The canonical form of a stored event: every field, its outcome and its position. */
 export function eventCanonical(event: AuditEvent, seq = event.seq): string {
-  const keys = Object.keys(event.details).sort();
+  // A detail set to undefined is no detail: JSON stores drop it, and an event sealed as sent must match.
+  const keys = Object.keys(event.details).filter((key) => event.details[key] !== undefined).sort();
   return json([
     2,
     seq,
@@ -148,6 +153,8 @@ export class AuditSealer {
   readonly #settings: AuditSettings;
   readonly #keys = new LRUCache<string, { wrapped: string; key: Uint8Array }>({ max: 1000 });
   readonly #pending = new Map<string, Pending>();
+  /** Per tenant, events this instance appended, by seq, not sealed yet. */
+  readonly #known = new Map<string, Map<number, AuditEvent>>();
   readonly #running = new Map<string, Promise<SealResult>>();
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -157,9 +164,18 @@ export class AuditSealer {
     this.#settings = settings;
   }
 
-  /** Storage appended `count` events to `tenant` (called by the guarded storage after each write). */
-  noteAppended(tenant: string, count: number): void {
+  /**
+   * Storage appended `count` events to `tenant` (called by the guarded storage after each write);
+   * `event` when storage reported the one event's seq.
+   */
+  noteAppended(tenant: string, count: number, event?: AuditEvent): void {
     if (this.#closed || count === 0) return;
+    if (event) {
+      let known = this.#known.get(tenant);
+      if (!known) this.#known.set(tenant, (known = new Map()));
+      if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value!);
+      known.set(event.seq, event);
+    }
     let pending = this.#pending.get(tenant);
     if (!pending) {
       pending = { count: 0, since: this.#rt.clock.now() };
@@ -183,6 +199,7 @@ export class AuditSealer {
   /** Stop the timer and wait for seals in progress. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#known.clear();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     await Promise.allSettled([...this.#running.values()]);
@@ -229,34 +246,35 @@ export class AuditSealer {
   async #sealOnce(tenant: string): Promise<{ wrote: boolean; more: boolean; sealedSeq: number }> {
     const seal = await this.#sealRecord(tenant);
     const { sealedSeq } = seal.record;
-    const events: AuditEvent[] = [];
-    for (let contiguous = true; contiguous && events.length < MAX_CHECKPOINT_EVENTS;) {
-      const limit = Math.min(PAGE, MAX_CHECKPOINT_EVENTS - events.length);
-      const page = await this.#rt.storage.readAudit({ tenant, afterSeq: sealedSeq + events.length, limit });
-      // Only the contiguous prefix: a gap is left for verification to report, never sealed over.
-      for (const event of page) {
-        contiguous = event.seq === sealedSeq + events.length + 1;
-        if (!contiguous) break;
-        events.push(event);
+    const known = this.#forget(tenant, sealedSeq);
+    const digests: string[] = [];
+    while (digests.length < MAX_CHECKPOINT_EVENTS) {
+      const next = sealedSeq + digests.length + 1;
+      const own = known.get(next);
+      if (own) {
+        digests.push(eventDigest(own));
+        continue;
       }
-      if (page.length < limit) break;
+      const limit = Math.min(PAGE, MAX_CHECKPOINT_EVENTS - digests.length);
+      const page = await this.#rt.storage.readAudit({ tenant, afterSeq: next - 1, limit });
+      // Only the contiguous prefix: a gap is left for verification to report, never sealed over.
+      let contiguous = true;
+      for (const event of page) {
+        contiguous = event.seq === sealedSeq + digests.length + 1;
+        if (!contiguous) break;
+        digests.push(eventDigest(known.get(event.seq) ?? event));
+      }
+      if (!contiguous || page.length < limit) break;
     }
-    if (events.length === 0) return { wrote: false, more: false, sealedSeq };
+    if (digests.length === 0) return { wrote: false, more: false, sealedSeq };
     const key = await this.#sealKey(seal.record);
     // After a key-encryption-key rotation, the seal key moves to the current key with the next checkpoint.
     const wrappedKey = seal.record.wrappedKey.keyId === this.#rt.keys.currentKeyId()
       ? seal.record.wrappedKey
       : await this.#rt.keys.rewrap(seal.record.wrappedKey, { tenant, purpose: 'audit-seal' });
     const n = seal.record.checkpoints + 1;
-    const toSeq = sealedSeq + events.length;
-    const body = {
-      tenant,
-      n,
-      fromSeq: sealedSeq + 1,
-      toSeq,
-      prevMac: seal.record.lastMac,
-      digests: events.map((event) => eventDigest(event)),
-    };
+    const toSeq = sealedSeq + digests.length;
+    const body = { tenant, n, fromSeq: sealedSeq + 1, toSeq, prevMac: seal.record.lastMac, digests };
     const mac = checkpointMac(key, body);
     const checkpoint: AuditCheckpointRecord = { ...body, id: checkpointId(n), mac, sealedAt: this.#rt.clock.now() };
     await this.#rt.storage.commit({
@@ -266,7 +284,16 @@ export class AuditSealer {
       ],
       events: [],
     });
-    return { wrote: true, more: events.length === MAX_CHECKPOINT_EVENTS, sealedSeq: toSeq };
+    this.#forget(tenant, toSeq);
+    return { wrote: true, more: digests.length === MAX_CHECKPOINT_EVENTS, sealedSeq: toSeq };
+  }
+
+  /** Drop the tenant's own events up to `sealedSeq`; the rest, by seq. */
+  #forget(tenant: string, sealedSeq: number): Map<number, AuditEvent> {
+    const known = this.#known.get(tenant) ?? new Map<number, AuditEvent>();
+    for (const seq of known.keys()) if (seq <= sealedSeq) known.delete(seq);
+    if (known.size === 0) this.#known.delete(tenant);
+    return known;
   }
 
   /** The tenant's seal record, made (with a fresh wrapped key) on first use; a racing maker re-reads. */

@@ -3,8 +3,13 @@
  * anything else is wrapped with its cause and a prefix naming the adapter, so no driver error
  * type leaks out of the vault.
  */
-import type { StorageAdapter } from '../contracts/storage';
+import type { AuditEvent } from '../contracts/records';
+import type { ReadResult, ReadSecretInput, StorageAdapter } from '../contracts/storage';
+import { readEvent } from '../domain/read-outcome';
 import { AgentVaultError } from '../errors';
+
+/** Hears how many events a call appended to a tenant; for a read that reported its seq, the event itself. */
+export type AppendListener = (tenant: string, count: number, event?: AuditEvent) => void;
 
 function wrapError(adapter: string, error: unknown): AgentVaultError {
   if (error instanceof AgentVaultError) return error;
@@ -13,7 +18,17 @@ function wrapError(adapter: string, error: unknown): AgentVaultError {
 }
 
 /** Tell `onAppended` how many events a successful call appended, per tenant. */
-function noteEvents(method: string, input: unknown, onAppended: (tenant: string, count: number) => void): void {
+function noteEvents(method: string, input: unknown, output: unknown, onAppended: AppendListener): void {
+  if (method === 'readSecret') {
+    const read = input as ReadSecretInput;
+    const result = output as ReadResult;
+    if (result.seq === undefined) onAppended(read.event.tenant, 1);
+    else {
+      const number = result.outcome === 'ok' ? result.version.version : null;
+      onAppended(read.event.tenant, 1, { ...readEvent(read.event, result.outcome, read.version, number), seq: result.seq });
+    }
+    return;
+  }
   const call = input as { event?: { tenant: string }; events?: Array<{ tenant: string }> } | undefined;
   if (method !== 'commit') {
     if (call?.event) onAppended(call.event.tenant, 1);
@@ -32,10 +47,7 @@ function noteEvents(method: string, input: unknown, onAppended: (tenant: string,
  * Every method of the adapter (own or inherited), wrapped once into a plain object. After each call
  * that appended audit events, `onAppended` hears how many, per tenant (the audit sealer's N trigger).
  */
-export function guardStorage(
-  storage: StorageAdapter,
-  onAppended: (tenant: string, count: number) => void = () => {},
-): StorageAdapter {
+export function guardStorage(storage: StorageAdapter, onAppended: AppendListener = () => {}): StorageAdapter {
   const guarded: Record<string, unknown> = { name: storage.name };
   const rethrow = (error: unknown) => {
     throw wrapError(storage.name, error);
@@ -54,7 +66,7 @@ export function guardStorage(
           const result = (method.apply(storage, args) as Promise<unknown>).then(undefined, rethrow);
           if (!tracksEvents) return result;
           return result.then((value) => {
-            noteEvents(key, args[0], onAppended);
+            noteEvents(key, args[0], value, onAppended);
             return value;
           });
         } catch (error) {

@@ -166,7 +166,7 @@ export function createRuntime(options: VaultOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const rt: Runtime = {
     instanceId: `vault-${randomUUID()}`,
-    storage: guardStorage(options.storage, (tenant, count) => rt.sealer.noteAppended(tenant, count)),
+    storage: guardStorage(options.storage, (tenant, count, event) => rt.sealer.noteAppended(tenant, count, event)),
     keys: guardKeyWrapper(options.keys),
     clock,
     dataKeys: new DataKeyCache(options.dataKeyCache, clock),

@@ -145,6 +145,36 @@ export function auditTests(ctx: SuiteContext): void {
     expect((await vault.verifyAudit()).firstBad).toEqual({ seq: 2, eventId: events[2]!.id, reason: 'removed' });
   });
 
+  it('reports, if at all, the seq a read\'s event got; reads sealed as sent verify, every outcome', async () => {
+    const { vault, storage, tenant, clock } = ctx.setup();
+    await vault.setSecret('sent/key', 'v1');
+    await vault.setSecret('sent/key', 'v2');
+    const token = await vault.requestToken({ scope: 'secrets:read:sent/*', maxUses: 2 });
+    const { seq: last } = (await storage.readAudit({ tenant, afterSeq: 0, limit: 100 })).at(-1)!;
+    const draft = testDraft(tenant, 'sent/key');
+    const read = await storage.readSecret({ tenant, path: 'sent/key', version: 1, now: clock.now(), maxTier: null, token: null, event: draft });
+    if (read.seq !== undefined) {
+      expect(read.seq).toBe(last + 1);
+      expect(await storage.readAudit({ tenant, afterSeq: last, limit: 1 })).toMatchObject([{ id: draft.id, seq: read.seq }]);
+    }
+    // ok (current, and an older version by number), not_found (path, version), tier_exceeded, token_exhausted.
+    await vault.getSecret('sent/key');
+    await vault.getSecret('sent/key', { version: 1 });
+    await expect(vault.getSecret('sent/missing')).rejects.toThrow();
+    await expect(vault.getSecret('sent/key', { version: 9 })).rejects.toThrow();
+    await vault.getSecret('sent/key', { token: token.value! });
+    await vault.setSecret('sent/key', 'v3', { tier: 'sensitive' });
+    await expect(vault.getSecret('sent/key', { token: token.value! })).rejects.toThrow();
+    await expect(vault.getSecret('sent/key', { token: token.value! })).rejects.toThrow();
+    const reads = await allEvents(vault, { type: 'secret.read', order: 'asc' });
+    expect(reads.map((e) => [e.success, e.error, e.version])).toEqual([
+      [true, null, 2], [true, null, 1], [false, 'not_found', null], [false, 'not_found', 9],
+      [true, null, 2], [false, 'tier_exceeded', null], [false, 'token_exhausted', null],
+    ]);
+    const sealed = await vault.sealAudit();
+    expect(await vault.verifyAudit()).toMatchObject({ ok: true, checked: sealed.sealedSeq, firstBad: null });
+  });
+
   it('reports the unsealed tail after the last checkpoint, and seals it on demand', async () => {
     const { vault, storage, tenant } = ctx.setup();
     for (let i = 0; i < 3; i++) await vault.setSecret(`tail/key-${i}`, 'v');
