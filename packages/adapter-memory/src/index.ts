@@ -24,6 +24,7 @@ import {
   type RecordFilters,
   type RecordKey,
   type RecordKind,
+  readEvent,
   readOutcome,
   recordKey,
   type SecretRecord,
@@ -101,10 +102,11 @@ export class MemoryAdapter implements StorageAdapter {
     if (taken) throw new AgentVaultConflictError(`audit event ${taken.id} already exists`);
   }
 
-  #append(event: AuditEventInput): void {
+  #append(event: AuditEventInput): number {
     const data = this.#tenant(event.tenant);
     data.events.push({ ...copyEvent(event), seq: ++data.lastSeq });
     this.#eventIds.add(event.id);
+    return data.lastSeq;
   }
 
   #put(kind: RecordKind, record: Stored['record'], rev: number): void {
@@ -160,12 +162,10 @@ export class MemoryAdapter implements StorageAdapter {
       token.record.usesRemaining -= 1;
       token.rev += 1;
     }
-    this.#append(outcome === 'ok'
-      ? { ...input.event, success: true, error: null, version: number }
-      : { ...input.event, success: false, error: outcome, version: input.version });
-    if (outcome !== 'ok') return { outcome };
+    const seq = this.#append(readEvent(input.event, outcome, input.version, number));
+    if (outcome !== 'ok') return { outcome, seq };
     secret!.record.accessedAt = input.now;
-    return { outcome, secret: copySecret(secret!.record), version: copyVersion(version!.record) };
+    return { outcome, secret: copySecret(secret!.record), version: copyVersion(version!.record), seq };
   }
 
   async writeVersion(input: StorageInput<'writeVersion'>): Promise<Stored<'secret'>> {

@@ -13,13 +13,13 @@
  *   instead of waiting for its commit (the two overlap; either time is right). A read in the same
  *   millisecond as the stored time writes nothing.
  * - The counter upsert reads the outcome first, so the tenant's counter row is locked last and
- *   only for the rest of the statement; the event gets the seq it returned.
+ *   only for the rest of the statement; the event gets the seq it returned, which the read reports.
  * A failure anywhere (a duplicate event id included) aborts the statement: nothing changes.
  */
 import { type ReadResult, type ReadSecretInput, type Tier, TIERS } from '@agentvault/core';
 import { appendOneCtes, draftValues } from './audit';
 import type { Query } from './db';
-import { SECRET_COLUMNS, toSecret, toVersion } from './rows';
+import { num, SECRET_COLUMNS, toSecret, toVersion } from './rows';
 import type { Tables } from './tables';
 
 const tok = (field: string, alias: string) => `(${alias}.data->>'${field}')`;
@@ -93,6 +93,7 @@ export function readSecretStatement(t: Tables, withToken: boolean): string {
   ${appendOneCtes(t, '$8', 'outcome', `$7, $8, c.seq, $9, $10, $11, $12, $13, $14, $15, $16::json,
       o.success, o.error, o.version FROM counter c, outcome o`)}
   SELECT o.outcome, (SELECT count(*) FROM audit_event) AS appended, (SELECT count(*) FROM touch) AS touched,
+    (SELECT seq FROM counter) AS event_seq,
     s.*, $4 AS accessed_at, v.version AS v_version, v.ciphertext AS v_ciphertext,
     v.key_id AS v_key_id, v.wrapped_key AS v_wrapped_key, v.created_at AS v_created_at,
     v.created_by AS v_created_by, v.retires_at AS v_retires_at
@@ -110,7 +111,8 @@ export async function readSecret(q: Query, sql: string, input: ReadSecretInput):
     ...draftValues(input.event),
   ]))!;
   const outcome = row.outcome as ReadResult['outcome'];
-  if (outcome !== 'ok') return { outcome };
+  const seq = num(row.event_seq);
+  if (outcome !== 'ok') return { outcome, seq };
   const v = (field: string) => row[`v_${field}`];
   return {
     outcome,
@@ -119,5 +121,6 @@ export async function readSecret(q: Query, sql: string, input: ReadSecretInput):
       tenant: row.tenant, path: row.path, version: v('version'), ciphertext: v('ciphertext'), key_id: v('key_id'),
       wrapped_key: v('wrapped_key'), created_at: v('created_at'), created_by: v('created_by'), retires_at: v('retires_at'),
     }),
+    seq,
   };
 }

@@ -24,6 +24,7 @@ import {
   type RecordKey,
   type RecordKind,
   type RecordWrite,
+  readEvent,
   readOutcome,
   recordKey,
   type SecretRecord,
@@ -149,7 +150,7 @@ export class SqliteAdapter implements StorageAdapter {
     }
   }
 
-  #append(event: AuditEventInput): void {
+  #append(event: AuditEventInput): number {
     const { seq } = this.#q.nextSeq.get(event.tenant) as { seq: number };
     try {
       this.#q.insertEvent.run(
@@ -161,6 +162,7 @@ export class SqliteAdapter implements StorageAdapter {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new AgentVaultConflictError(`audit event ${event.id} already exists`);
       throw error;
     }
+    return seq;
   }
 
   // ── hot path ───────────────────────────────────────────────────────────────
@@ -185,14 +187,12 @@ export class SqliteAdapter implements StorageAdapter {
         const spent: TokenRecord = { ...token.record, usesRemaining: token.record.usesRemaining - 1 };
         this.#put({ op: 'put', kind: 'token', record: spent, expect: token.rev }, token.rev + 1);
       }
-      const ok = outcome === 'ok';
-      const number = row?.number ?? input.version ?? 0;
-      this.#append({ ...input.event, success: ok, error: ok ? null : outcome, version: ok ? number : input.version });
-      if (!ok) return { outcome };
+      const seq = this.#append(readEvent(input.event, outcome, input.version, row?.number ?? null));
+      if (outcome !== 'ok') return { outcome, seq };
       this.#q.touch.run(input.tenant, input.path, input.now);
       // The record was decoded for this call alone: it can take the new access time in place.
       secret!.accessedAt = input.now;
-      return { outcome, secret: secret!, version: version! };
+      return { outcome, secret: secret!, version: version!, seq };
     });
   }
 

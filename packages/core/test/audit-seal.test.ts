@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../src/contracts/records';
-import type { ReadSecretInput, StorageAdapter } from '../src/contracts/storage';
+import type { StorageAdapter } from '../src/contracts/storage';
 import { testKeyWrapper } from '../src/testing/key-wrappers';
 import { checkpointMac, eventCanonical, eventDigest } from '../src/vault/audit-seal';
 import { createVault } from '../src/vault/create-vault';
@@ -55,7 +55,7 @@ describe('audit seal: digests and checkpoint MACs', () => {
   });
 });
 
-/** The memory adapter, reporting each read's seq (as network adapters do) and counting read-backs. */
+/** The memory adapter (which reports each read's seq, as every bundled adapter does), counting read-backs. */
 function reportingSeq() {
   const memory = memoryAdapter();
   const calls = { readAudit: [] as number[] };
@@ -65,11 +65,6 @@ function reportingSeq() {
   ) as unknown as StorageAdapter;
   Object.assign(storage, {
     name: memory.name,
-    readSecret: async (input: ReadSecretInput) => {
-      const result = await memory.readSecret(input);
-      const [event] = (await memory.backdoor().auditEvents(input.tenant)).filter((e) => e.id === input.event.id);
-      return { ...result, seq: event!.seq };
-    },
     readAudit: (query: Parameters<StorageAdapter['readAudit']>[0]) => {
       calls.readAudit.push(query.afterSeq);
       return memory.readAudit(query);
