@@ -16,16 +16,18 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
     : value;
 }
 
-function reviver(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && typeof (value as Record<string, unknown>)[BYTES] === 'string')
-    return new Uint8Array(Buffer.from((value as Record<string, string>)[BYTES]!, 'base64'));
-  return value;
+/** Bytes back from `{ "$b64": … }`, in place: a walk of the parsed value costs far less than a JSON.parse reviver. */
+function revive(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  if (typeof object[BYTES] === 'string') return new Uint8Array(Buffer.from(object[BYTES], 'base64'));
+  for (const key of Object.keys(object)) object[key] = revive(object[key]);
+  return object;
 }
 
 export const encodeValue = (value: unknown): string => JSON.stringify(value ?? null, replacer);
 
-export const decodeValue = (text: string): unknown =>
-  text.includes(BYTES) ? JSON.parse(text, reviver) : JSON.parse(text);
+export const decodeValue = (text: string): unknown => (text.includes(BYTES) ? revive(JSON.parse(text)) : JSON.parse(text));
 
 /** A record as the flat field list HSET takes. */
 export function recordFields(record: object): string[] {
@@ -37,11 +39,11 @@ export function recordFields(record: object): string[] {
 /** A record as the scripts reply it (`doc` in the Lua prelude), or null for '' (absent). */
 export function decodeStored<K extends RecordKind>(kind: K, doc: string): Stored<K> | null {
   if (!doc) return null;
-  const { _rev: rev, ...fields } = decodeValue(doc) as Record<string, unknown>;
+  const fields = decodeValue(doc) as Record<string, unknown>;
   // Fields in name order: a large hash replies in no particular order.
   const record: Record<string, unknown> = {};
-  for (const name of Object.keys(fields).sort()) record[name] = fields[name];
-  return { kind, record: record as unknown as RecordTypes[K], rev: Number(rev) };
+  for (const name of Object.keys(fields).sort()) if (name !== '_rev') record[name] = fields[name];
+  return { kind, record: record as unknown as RecordTypes[K], rev: Number(fields._rev) };
 }
 
 /** An HGETALL reply of a record (field, JSON value, …) as the scripts' doc. */

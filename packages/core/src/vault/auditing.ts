@@ -43,7 +43,7 @@ export function successEvent(
   version: number | null,
   details: AuditDetails = {},
 ): AuditEventInput {
-  return { ...draftEvent(rt, call, type, path, details), success: true, error: null, version };
+  return Object.assign(draftEvent(rt, call, type, path, details), { success: true, error: null, version });
 }
 
 export function failureEvent(
@@ -54,7 +54,7 @@ export function failureEvent(
   error: unknown,
 ): AuditEventInput {
   const code = error instanceof AgentVaultError ? error.code : 'internal_error';
-  return { ...draftEvent(rt, call, type, path), success: false, error: code, version: null };
+  return Object.assign(draftEvent(rt, call, type, path), { success: false, error: code, version: null });
 }
 
 /** Errors whose audit event storage already appended (the audited read's refusals). */

@@ -25,7 +25,8 @@ function noteEvents(method: string, input: unknown, output: unknown, onAppended:
     if (result.seq === undefined) onAppended(read.event.tenant, 1);
     else {
       const number = result.outcome === 'ok' ? result.version.version : null;
-      onAppended(read.event.tenant, 1, { ...readEvent(read.event, result.outcome, read.version, number), seq: result.seq });
+      const event = readEvent(read.event, result.outcome, read.version, number);
+      onAppended(read.event.tenant, 1, Object.assign(event, { seq: result.seq }));
     }
     return;
   }
