@@ -406,8 +406,7 @@ export class RedisAdapter implements StorageAdapter {
   }
 
   async readAudit(query: StorageInput<'readAudit'>): Promise<AuditEvent[]> {
-    const chunk = await this.#events(query.tenant, 'e:seq', `(${query.afterSeq}`, '+inf', false, 0, query.limit);
-    return chunk.events;
+    return (await this.#events(query.tenant, 'e:seq', `(${query.afterSeq}`, '+inf', false, 0, query.limit)).events;
   }
 
   async close(): Promise<void> {

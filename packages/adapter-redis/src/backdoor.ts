@@ -2,11 +2,11 @@
  * The conformance suite's view of what Redis really holds, read and written directly (every node
  * of a cluster). Not for applications.
  */
-import type { AuditEvent } from '@agentvault/core';
+import type { AuditEvent, VersionRecord } from '@agentvault/core';
 import type { StorageBackdoor } from '@agentvault/core/testing';
 import type { RedisAdapter } from './adapter';
 import type { RedisClientLike } from './client';
-import { decodeEvent, decodeStored, flatDoc, recordFields, versionId } from './codec';
+import { decodeEvent, recordFields, versionId } from './codec';
 
 /** Keys starting with `prefix` on every master, by SCAN (never KEYS, which blocks the server). */
 export async function keysUnder(client: RedisClientLike, prefix: string): Promise<string[]> {
@@ -70,10 +70,7 @@ export function redisBackdoor(adapter: RedisAdapter): StorageBackdoor {
       }
       return JSON.stringify(out);
     },
-    async readVersion({ tenant, path, version }) {
-      const flat = (await client.call('HGETALL', versionKey(tenant, path, version))) as string[];
-      return decodeStored('version', flatDoc(flat))?.record ?? null;
-    },
+    readVersion: async (key) => ((await adapter.getRecords([{ kind: 'version', ...key }]))[0]?.record as VersionRecord) ?? null,
     async writeVersion(record) {
       const key = versionKey(record.tenant, record.path, record.version);
       if ((await client.call('EXISTS', key)) !== 1) throw new Error('backdoor: no such version row');

@@ -46,13 +46,6 @@ export function decodeStored<K extends RecordKind>(kind: K, doc: string): Stored
   return { kind, record: record as unknown as RecordTypes[K], rev: Number(fields._rev) };
 }
 
-/** An HGETALL reply of a record (field, JSON value, …) as the scripts' doc. */
-export function flatDoc(flat: string[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < flat.length; i += 2) parts.push(`"${flat[i]}":${flat[i + 1]}`);
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
-}
-
 export const versionId = (path: string, version: number): string => `${path}!${String(version).padStart(10, '0')}`;
 
 /** A record key's id within its tenant and kind (secrets by path, versions by path and padded number). */

@@ -26,13 +26,15 @@ local function hmap(key)
   for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
   return m
 end
--- A record's HGETALL as one JSON object ('' when absent): its values are JSON text already, and one
+-- A record (its hmap) as one JSON object ('' when absent): its values are JSON text already, and one
 -- string costs the client far less to receive and decode than a reply of two elements per field.
-local function doc(flat)
-  if #flat == 0 then return '' end
+local function doc(m)
   local parts = {}
-  for i = 1, #flat, 2 do parts[#parts + 1] = '"' .. flat[i] .. '":' .. flat[i + 1] end
-  return '{' .. table.concat(parts, ',') .. '}'
+  for name, value in pairs(m) do parts[#parts + 1] = '"' .. name .. '":' .. value end
+  return #parts == 0 and '' or '{' .. table.concat(parts, ',') .. '}'
+end
+local function refuseDuplicate(id)
+  if redis.call('HEXISTS', base .. 'ev', id) == 1 then error(redis.error_reply('AVERR duplicate_event')) end
 end
 -- The sorted sets a record belongs to: {suffix, score}.
 local function entries(kind, f)
@@ -77,11 +79,6 @@ local function put(kind, id, fields, rev)
   for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
   index(kind, id, f)
 end
-local function refuseDuplicate(id)
-  if redis.call('HEXISTS', base .. 'ev', id) == 1 then
-    return redis.error_reply('AVERR duplicate_event')
-  end
-end
 local function append(id, ts, json)
   local seq = redis.call('INCR', base .. 'n')
   redis.call('HSET', base .. 'ev', id, json .. ',"seq":' .. seq .. '}')
@@ -97,8 +94,7 @@ end
  */
 const READ = `
 local path, reqv, now, tok, evid, ts, evjson = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local dup = refuseDuplicate(evid)
-if dup then return dup end
+refuseDuplicate(evid)
 local allowed = {}
 for i = 9, #ARGV do allowed[ARGV[i]] = true end
 local outcome
@@ -114,16 +110,12 @@ if tok ~= '' then
   end
 end
 -- One HGETALL each serves both the checks and the reply.
-local skey, sflat, vflat, n, at = base .. 's:' .. path, nil, nil, reqv, nil
+local skey, s, v, n = base .. 's:' .. path, {}, {}, reqv
 if not outcome then
-  sflat = redis.call('HGETALL', skey)
-  local s = {}
-  for i = 1, #sflat, 2 do s[sflat[i]] = sflat[i + 1]; if sflat[i] == 'accessedAt' then at = i + 1 end end
-  local v = {}
+  s = hmap(skey)
   if s.currentVersion and s.trashedAt == 'null' then
     if n == '' then n = s.currentVersion end
-    vflat = redis.call('HGETALL', base .. 'v:' .. vid(path, n))
-    for i = 1, #vflat, 2 do v[vflat[i]] = vflat[i + 1] end
+    v = hmap(base .. 'v:' .. vid(path, n))
   end
   if not v.retiresAt then outcome = 'not_found'
   elseif ARGV[8] == '1' and not allowed[s.tier] then outcome = 'tier_exceeded'
@@ -136,8 +128,8 @@ if outcome ~= 'ok' then
 end
 local seq = append(evid, ts, evjson .. ',"success":true,"error":null,"version":' .. n)
 redis.call('HSET', skey, 'accessedAt', ARGV[3])
-if at then sflat[at] = ARGV[3] end
-return {outcome, seq, doc(sflat), doc(vflat)}
+s.accessedAt = ARGV[3]
+return {outcome, seq, doc(s), doc(v)}
 `;
 
 /**
@@ -151,8 +143,7 @@ local vfields, sfields = {}, {}
 for i = 1, nv * 2 do vfields[i] = ARGV[9 + i] end
 local ns = tonumber(ARGV[10 + nv * 2])
 for i = 1, ns * 2 do sfields[i] = ARGV[10 + nv * 2 + i] end
-local dup = refuseDuplicate(evid)
-if dup then return dup end
+refuseDuplicate(evid)
 local skey = rkey('secret', path)
 local s = hmap(skey)
 if mode == 'create' then
@@ -178,7 +169,7 @@ else
 end
 put('version', vid(path, n), vfields, 1)
 append(evid, ts, evjson)
-return doc(redis.call('HGETALL', skey))
+return doc(hmap(skey))
 `;
 
 /**
@@ -211,8 +202,7 @@ local seen = {}
 for _, e in ipairs(events) do
   if seen[e[1]] then return redis.error_reply('AVERR duplicate_event') end
   seen[e[1]] = true
-  local dup = refuseDuplicate(e[1])
-  if dup then return dup end
+  refuseDuplicate(e[1])
 end
 local out = {}
 for w, x in ipairs(writes) do
@@ -236,7 +226,7 @@ return out
 /** getRecords: ARGV kind, id, kind, id… → each record's doc ('' when absent). */
 const GET = `
 local out = {}
-for i = 1, #ARGV, 2 do out[#out + 1] = doc(redis.call('HGETALL', rkey(ARGV[i], ARGV[i + 1]))) end
+for i = 1, #ARGV, 2 do out[#out + 1] = doc(hmap(rkey(ARGV[i], ARGV[i + 1]))) end
 return out
 `;
 
@@ -271,7 +261,7 @@ if count == '1' then total = redis.call('ZLEXCOUNT', source, low, high) end
 local ids = redis.call('ZRANGEBYLEX', source, start, high, 'LIMIT', 0, tonumber(limit))
 if #temp > 0 then redis.call('DEL', unpack(temp)) end
 local out = {total, ids}
-for _, id in ipairs(ids) do out[#out + 1] = doc(redis.call('HGETALL', rkey(kind, id))) end
+for _, id in ipairs(ids) do out[#out + 1] = doc(hmap(rkey(kind, id))) end
 return out
 `;
 
