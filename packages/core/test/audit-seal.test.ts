@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../src/contracts/records';
 import type { StorageAdapter } from '../src/contracts/storage';
 import { testKeyWrapper } from '../src/testing/key-wrappers';
-import { checkpointMac, eventCanonical, eventDigest } from '../src/vault/audit-seal';
+import { checkpointMac, eventCanonical, eventDigest, KNOWN_TOTAL_MAX } from '../src/vault/audit-seal';
 import { createVault } from '../src/vault/create-vault';
+import type { VaultOptions } from '../src/vault/runtime';
 
 const event: AuditEvent = {
   seq: 7,
@@ -56,9 +57,9 @@ describe('audit seal: digests and checkpoint MACs', () => {
 });
 
 /** A vault on the memory adapter (which reports each read's seq, as every bundled adapter does), counting read-backs. */
-function countingReadBacks() {
+function countingReadBacks(options: Partial<VaultOptions> = {}) {
   const memory = memoryAdapter();
-  const calls = { readAudit: [] as number[] };
+  const calls = { readAudit: [] as number[], tenants: [] as string[] };
   const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(memory)).filter((name) => name !== 'constructor');
   const storage = Object.fromEntries(
     methods.map((name) => [name, (memory as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!.bind(memory)]),
@@ -67,10 +68,11 @@ function countingReadBacks() {
     name: memory.name,
     readAudit: (query: Parameters<StorageAdapter['readAudit']>[0]) => {
       calls.readAudit.push(query.afterSeq);
+      calls.tenants.push(query.tenant);
       return memory.readAudit(query);
     },
   });
-  const vault = createVault({ storage, keys: testKeyWrapper(), logger: { warn() {}, error() {} } });
+  const vault = createVault({ storage, keys: testKeyWrapper(), logger: { warn() {}, error() {} }, ...options });
   return { vault, calls };
 }
 
@@ -98,4 +100,24 @@ describe('audit seal: reads sealed as sent', () => {
     expect(calls.readAudit).toEqual([1]);
     expect(await vault.verifyAudit()).toMatchObject({ ok: true, checked: 3 });
   });
+
+  it('keeps at most KNOWN_TOTAL_MAX events across tenants: the oldest tenant\'s are read back instead', async () => {
+    const { vault, calls } = countingReadBacks({ audit: { sealEvery: 1_000_000, sealIntervalSeconds: 3600 } });
+    const perTenant = 10_000;
+    const tenants = Array.from({ length: KNOWN_TOTAL_MAX / perTenant + 1 }, (_, i) => `t${i}`);
+    for (const tenant of tenants) {
+      await vault.setSecret('held/key', 'v', { tenant });
+      for (let i = 0; i < perTenant; i++) await vault.getSecret('held/key', { tenant });
+    }
+    for (const tenant of tenants) {
+      expect(await vault.sealAudit({ tenant })).toEqual({ checkpoints: 3, sealedSeq: perTenant + 1 });
+    }
+    // The first tenant's reads were pushed out by the last tenant's: its trail is read back, page by
+    // page; the others' only from their write on (one page) and one look past the end.
+    const reads = (tenant: string) => calls.readAudit.filter((_, i) => calls.tenants[i] === tenant);
+    expect(reads('t0')).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000]);
+    for (const tenant of tenants.slice(1)) expect(reads(tenant)).toEqual([0, perTenant + 1]);
+    for (const tenant of tenants) expect(await vault.verifyAudit({ tenant })).toMatchObject({ ok: true, checked: perTenant + 1 });
+    await vault.close();
+  }, 60_000);
 });
