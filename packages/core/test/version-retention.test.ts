@@ -1,5 +1,9 @@
+import { memoryAdapter } from '@agentvault/adapter-memory';
 import { describe, expect, it } from 'vitest';
 import type { SecretRecord } from '../src/contracts/records';
+import type { RecordKey } from '../src/contracts/storage';
+import { testKeyWrapper } from '../src/testing/key-wrappers';
+import { createVault } from '../src/vault/create-vault';
 import { retentionFor, versionsToPrune } from '../src/domain/version-retention';
 
 const DAY = 86_400_000;
@@ -47,5 +51,40 @@ describe('retentionFor', () => {
     expect(retentionFor(secret({ versionRetention: { days: null, versions: 3 } }), vault)).toEqual({ days: null, versions: 3 });
     expect(retentionFor(secret({ versionRetention: { days: null, versions: null } }), vault)).toBeNull();
     expect(retentionFor(secret(), null)).toBeNull();
+  });
+});
+
+describe('maintenance: version retention at scale', () => {
+  it('reads the secrets of a page of versions in one call, and prunes only those a policy can shrink', async () => {
+    const memory = memoryAdapter();
+    const reads: RecordKey[][] = [];
+    const storage = new Proxy(memory, {
+      get(target, property) {
+        if (property === 'getRecords') {
+          return (keys: RecordKey[]) => {
+            reads.push(keys);
+            return target.getRecords(keys);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const vault = createVault({ storage, keys: testKeyWrapper(), logger: { warn() {}, error() {} } });
+    await vault.createSecret({ path: 'a/policy', value: 'v1', versionRetention: { versions: 1 } });
+    await vault.setSecret('a/policy', 'v2');
+    await vault.setSecret('a/policy', 'v3');
+    for (let i = 0; i < 100; i++) {
+      await vault.setSecret(`b/${i}`, 'one');
+      await vault.setSecret(`b/${i}`, 'two');
+    }
+    reads.length = 0;
+    const report = await vault.runMaintenance();
+    expect(report).toMatchObject({ versionsPruned: 2, errors: 0 });
+    // 101 secrets with several versions: one read for the page's secrets, one for the last secret's
+    // (the walk cannot know it is complete before the end), and a/policy's own prune (secret, versions).
+    expect(reads.map((keys) => keys.length)).toEqual([100, 1, 3, 1]);
+    expect((await vault.listVersions('a/policy')).map((v) => v.version)).toEqual([3]);
+    await vault.close();
   });
 });

@@ -220,39 +220,50 @@ function maintenanceSteps(rt: Runtime) {
   }
 
   /**
-   * Walk every stored version (store-wide, by tenant, path and version) and prune each secret that
-   * has more than one: a single version is always current, so it is never a candidate.
+   * Walk every stored version (store-wide, by tenant, path and version). Of the secrets with more
+   * than one (a single version is always current), read each page's records in one call and prune
+   * those whose policy can remove something: one with `days`, or with more versions than it keeps.
    */
   async function pruneVersions(now: number, report: MaintenanceReport): Promise<void> {
-    let after: VersionKey | null = null;
-    let group: { tenant: string; path: string; count: number } | null = null;
-    const finish = async (done: { tenant: string; path: string; count: number } | null) => {
-      if (!done || done.count < 2) return;
+    type Group = { tenant: string; path: string; count: number };
+    const prune = async (groups: Group[]) => {
+      const several = groups.filter((g) => g.count > 1);
+      if (several.length === 0) return;
+      const secrets = await storage.getRecords(several.map((g) => keyOf.secret(g.tenant, g.path)));
+      const candidates = several.filter((g, i) => {
+        const secret = secrets[i]?.record as SecretRecord | undefined;
+        const policy = secret ? retentionFor(secret, rt.config.versionRetention) : null;
+        return policy !== null && (policy.days !== null || g.count > policy.versions!);
+      });
       await each(
-        [done],
-        () => ({ type: 'secret.prune', path: done.path }),
-        async () => {
-          const pruned = await pruneSecret(done.tenant, done.path, now);
+        candidates,
+        (g) => ({ type: 'secret.prune', path: g.path }),
+        async (g) => {
+          const pruned = await pruneSecret(g.tenant, g.path, now);
           report.versionsPruned += pruned;
           return pruned > 0;
         },
         report,
       );
     };
+    let after: VersionKey | null = null;
+    let group: Group | null = null;
     for (;;) {
       const page = await storage.listWrappedKeys({ after, limit: RETENTION_PAGE });
+      const done: Group[] = [];
       for (const key of page) {
         if (group && group.tenant === key.tenant && group.path === key.path) group.count++;
         else {
-          await finish(group);
+          if (group) done.push(group);
           group = { tenant: key.tenant, path: key.path, count: 1 };
         }
       }
+      await prune(done);
       const last = page.at(-1);
       if (!last || page.length < RETENTION_PAGE) break;
       after = { tenant: last.tenant, path: last.path, version: last.version };
     }
-    await finish(group);
+    if (group) await prune([group]);
   }
 
   return { purgeTrash, expireApprovals, warnExpiring, runDueRotations, pruneVersions };
