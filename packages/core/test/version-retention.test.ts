@@ -1,7 +1,6 @@
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import { describe, expect, it } from 'vitest';
-import type { SecretRecord } from '../src/contracts/records';
-import type { RecordKey } from '../src/contracts/storage';
+import type { RecordKey, SecretRecord } from '../src/contracts/records';
 import { testKeyWrapper } from '../src/testing/key-wrappers';
 import { createVault } from '../src/vault/create-vault';
 import { retentionFor, versionsToPrune } from '../src/domain/version-retention';
