@@ -3,6 +3,7 @@
  * - baseline: one ioredis MULTI of GET (the stored ciphertext) + XADD (an audit entry of the same size);
  * - audited `vault.getSecret` on the Redis adapter (token use off, trusted caller, warm data-key cache),
  *   and the adapter's `readSecret` alone;
+ * - the floor of any one-script read: the read's commands in a script without logic;
  * - round trips per read, counted twice: by wrapping the client, and by MONITOR (top-level commands
  *   from the adapter's connection, apart from the commands its scripts run inside Redis).
  * Skips with one line if Redis is unreachable.
@@ -135,10 +136,28 @@ export async function run(): Promise<void> {
         },
       });
 
+    // The floor of any one-script audited read: the commands this one runs inside Redis (duplicate
+    // check, the two records, the append and its two indexes, the touch) with no logic, replying only
+    // the seq. No script that reads and records a read this way can be faster from this client.
+    const floorSha = (await raw.script(
+      'LOAD',
+      `local b = KEYS[1]
+      redis.call('HEXISTS', b .. 'ev', ARGV[1])
+      redis.call('HGETALL', b .. 's:bench/value')
+      redis.call('HGETALL', b .. 'v:bench/value!0000000001')
+      local seq = redis.call('INCR', b .. 'n')
+      redis.call('HSET', b .. 'ev', ARGV[1], ARGV[2])
+      redis.call('ZADD', b .. 'e:seq', seq, ARGV[1])
+      redis.call('ZADD', b .. 'e:time', ARGV[3], ARGV[1])
+      redis.call('HSET', b .. 's:bench/value', 'accessedAt', ARGV[3])
+      return seq`,
+    )) as string;
+    const floor = () => raw.evalsha(floorSha, 1, storage.base('direct'), `evt_floor${n++}_${prefix}`, entry, Date.now());
+
     // Rounds of back-to-back measurements, so each ratio compares like with like on a machine whose
     // load drifts; the checks use the median round.
     const rows: Record<string, Measurement> = {};
-    const ratios: Record<string, number[]> = { p50on: [], p50adapter: [], opsOn: [], opsAdapter: [] };
+    const ratios: Record<string, number[]> = { p50on: [], p50adapter: [], p50floor: [], opsOn: [], opsAdapter: [] };
     for (const concurrency of [1, 32]) {
       for (let round = 1; round <= ROUNDS; round++) {
         const options = { ...DURATION, concurrency };
@@ -147,8 +166,11 @@ export async function run(): Promise<void> {
         const adapterRow = await measure(`adapter readSecret alone, c=${concurrency} #${round}`, readDirect, options);
         Object.assign(rows, { [rawRow.name]: rawRow, [onRow.name]: onRow, [adapterRow.name]: adapterRow });
         if (concurrency === 1) {
+          const floorRow = await measure(`the read's commands alone in a script, c=1 #${round}`, floor, options);
+          rows[floorRow.name] = floorRow;
           ratios.p50on!.push(onRow.p50Ms! / rawRow.p50Ms!);
           ratios.p50adapter!.push(adapterRow.p50Ms! / rawRow.p50Ms!);
+          ratios.p50floor!.push(floorRow.p50Ms! / rawRow.p50Ms!);
         } else {
           ratios.opsOn!.push(onRow.opsPerSec / rawRow.opsPerSec);
           ratios.opsAdapter!.push(adapterRow.opsPerSec / rawRow.opsPerSec);
@@ -233,6 +255,7 @@ export async function run(): Promise<void> {
       check('ops/s audited / ops/s raw, c=32 (median of rounds)', median(ratios.opsOn!), '>= 0.8', (v) => v >= 0.8),
       check('p50 adapter readSecret alone / raw, c=1 (median)', median(ratios.p50adapter!), 'info', () => true),
       check('ops/s adapter readSecret alone / raw, c=32 (median)', median(ratios.opsAdapter!), 'info', () => true),
+      check('p50 the read\'s commands alone in a script / raw, c=1 (median)', median(ratios.p50floor!), 'info', () => true),
     ]);
   } finally {
     await deleteKeysUnder(admin, prefix);
