@@ -7,6 +7,7 @@ import { testKeyWrapper } from '../src/testing/key-wrappers';
 import { checkpointMac, eventCanonical, eventDigest, KNOWN_TOTAL_MAX } from '../src/vault/audit-seal';
 import { createVault } from '../src/vault/create-vault';
 import type { VaultOptions } from '../src/vault/runtime';
+import { overriding } from './support/overriding';
 
 const event: AuditEvent = {
   seq: 7,
@@ -60,12 +61,7 @@ describe('audit seal: digests and checkpoint MACs', () => {
 function countingReadBacks(options: Partial<VaultOptions> = {}) {
   const memory = memoryAdapter();
   const calls = { readAudit: [] as number[], tenants: [] as string[] };
-  const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(memory)).filter((name) => name !== 'constructor');
-  const storage = Object.fromEntries(
-    methods.map((name) => [name, (memory as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!.bind(memory)]),
-  ) as unknown as StorageAdapter;
-  Object.assign(storage, {
-    name: memory.name,
+  const storage = overriding(memory, {
     readAudit: (query: Parameters<StorageAdapter['readAudit']>[0]) => {
       calls.readAudit.push(query.afterSeq);
       calls.tenants.push(query.tenant);

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { memoryAdapter } from '@agentvault/adapter-memory';
 import { describe, expect, it } from 'vitest';
 import type { KeyWrapper } from '../src/contracts/key-wrapper';
-import type { StorageAdapter } from '../src/contracts/storage';
 import {
   AgentVaultApprovalPendingError,
   AgentVaultAuthError,
@@ -18,6 +17,7 @@ import { manualClock } from '../src/testing/clock';
 import { countingKeyWrapper, testKeyWrapper } from '../src/testing/key-wrappers';
 import { createVault } from '../src/vault/create-vault';
 import type { VaultOptions } from '../src/vault/runtime';
+import { overriding } from './support/overriding';
 
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);
@@ -39,26 +39,12 @@ function setup(overrides: Partial<VaultOptions> = {}) {
   return { vault, storage, logs };
 }
 
-/** The memory adapter with some methods replaced. */
-function failing(
-  storage: StorageAdapter,
-  overrides: Partial<Record<keyof StorageAdapter, (...args: never[]) => Promise<unknown>>>,
-): StorageAdapter {
-  return new Proxy(storage, {
-    get: (target, property) => {
-      if (property in overrides) return overrides[property as keyof StorageAdapter];
-      const value = Reflect.get(target, property);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
 describe('vault', () => {
   it('fails closed: when the audit event cannot be stored, nothing is returned', async () => {
     const { vault, storage } = setup();
     await vault.setSecret('fc/key', 'fail-closed-value');
     const broken = createVault({
-      storage: failing(storage, {
+      storage: overriding(storage, {
         readSecret: () => Promise.reject(new Error('audit table unavailable')),
         commit: () => Promise.reject(new Error('audit table unavailable')),
       }),
@@ -74,7 +60,7 @@ describe('vault', () => {
     const { storage } = setup();
     const cause = new Error('connection reset');
     const vault = createVault({
-      storage: failing(storage, { getRecords: () => Promise.reject(cause) }),
+      storage: overriding(storage, { getRecords: () => Promise.reject(cause) }),
       keys: testKeyWrapper(),
       logger: { warn() {}, error() {} },
     });

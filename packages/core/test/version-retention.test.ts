@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { RecordKey, SecretRecord } from '../src/contracts/records';
 import { testKeyWrapper } from '../src/testing/key-wrappers';
 import { createVault } from '../src/vault/create-vault';
-import { retentionFor, versionsToPrune } from '../src/domain/version-retention';
+import { mayPrune, retentionFor, versionsToPrune } from '../src/domain/version-retention';
+import { overriding } from './support/overriding';
 
 const DAY = 86_400_000;
 
@@ -53,20 +54,26 @@ describe('retentionFor', () => {
   });
 });
 
+describe('mayPrune', () => {
+  it('is false only where versionsToPrune has nothing to destroy: no policy, no more versions than kept, trashed', () => {
+    const versions = [1, 2, 3].map((version) => ({ version, createdAt: version * DAY, retiresAt: null }));
+    const three = secret({ currentVersion: 3, latestVersion: 3 });
+    for (const policy of [null, { days: null, versions: 3 }, { days: null, versions: 2 }, { days: 1, versions: null }]) {
+      const any = versionsToPrune(three, versions, policy, 10 * DAY).length > 0;
+      expect(mayPrune(three, 3, policy)).toBe(any);
+    }
+    expect(mayPrune(secret({ trashedAt: 1 }), 3, { days: 1, versions: null })).toBe(false);
+  });
+});
+
 describe('maintenance: version retention at scale', () => {
   it('reads the secrets of a page of versions in one call, and prunes only those a policy can shrink', async () => {
     const memory = memoryAdapter();
     const reads: RecordKey[][] = [];
-    const storage = new Proxy(memory, {
-      get(target, property) {
-        if (property === 'getRecords') {
-          return (keys: RecordKey[]) => {
-            reads.push(keys);
-            return target.getRecords(keys);
-          };
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const storage = overriding(memory, {
+      getRecords: (keys: RecordKey[]) => {
+        reads.push(keys);
+        return memory.getRecords(keys);
       },
     });
     const vault = createVault({ storage, keys: testKeyWrapper(), logger: { warn() {}, error() {} } });

@@ -18,6 +18,15 @@ export function retentionFor(secret: SecretRecord, vaultPolicy: VersionRetention
   return policy;
 }
 
+/**
+ * Whether a secret with `count` stored versions may have one to destroy under `policy`: without
+ * `days`, only if it has more than the policy keeps (what `versionsToPrune` would find, without the versions).
+ */
+export function mayPrune(secret: SecretRecord, count: number, policy: VersionRetention | null): boolean {
+  if (!policy || secret.trashedAt !== null) return false;
+  return policy.days !== null || count > policy.versions!;
+}
+
 /** The version numbers to destroy now, ascending. `versions` are the ones stored (any order). */
 export function versionsToPrune(
   secret: SecretRecord,

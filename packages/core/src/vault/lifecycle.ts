@@ -15,7 +15,7 @@ import { authorizeSecret, authorizeTier, type CallContext, consumeUse, tierLimit
 import { emitEvent } from './events';
 import { registerRotationHandler, type RotationHandler, rotateStaged } from './rotation';
 import { commitWithRetry, conflictOf, keyOf, put } from './records';
-import { retentionFor, versionsToPrune } from '../domain/version-retention';
+import { mayPrune, retentionFor, versionsToPrune } from '../domain/version-retention';
 import type { Runtime } from './runtime';
 import { destroySecret, readSecretRecord } from './secret-store';
 import type { RotateResult } from './views';
@@ -232,8 +232,7 @@ function maintenanceSteps(rt: Runtime) {
       const secrets = await storage.getRecords(several.map((g) => keyOf.secret(g.tenant, g.path)));
       const candidates = several.filter((g, i) => {
         const secret = secrets[i]?.record as SecretRecord | undefined;
-        const policy = secret ? retentionFor(secret, rt.config.versionRetention) : null;
-        return policy !== null && (policy.days !== null || g.count > policy.versions!);
+        return secret !== undefined && mayPrune(secret, g.count, retentionFor(secret, rt.config.versionRetention));
       });
       await each(
         candidates,
